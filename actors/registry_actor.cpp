@@ -1,0 +1,743 @@
+#include "actors/registry_actor.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/parked_op.hpp"
+#include "actors/reply_target.hpp"
+#include "actors/session_ops.hpp"
+#include "actors/user_actor.hpp"
+#include "presence/error.hpp"
+#include "presence/registry.hpp"
+#include "presence/validation.hpp"
+
+namespace presence::detail {
+
+namespace {
+
+using write_lock = std::unique_lock<std::shared_mutex>;
+
+// One push's share of a delivery batch.
+struct contribution {
+  uint64_t push;
+  uint32_t users;
+  uint32_t sessions;
+};
+
+// A batch sent to every pusher, waiting for their answers.
+struct batch_state {
+  std::vector<contribution> parts;
+  size_t waiting = 0;
+  bool any_ok = false;
+};
+
+// A push being routed or waiting for its batches.
+struct push_state {
+  reply_target target;
+  delivery_report report;
+  push_message message;
+  uint32_t open_batches = 0;
+  bool routed = false;
+};
+
+struct pusher_entry {
+  pusher_actor handle;
+  caf::actor_id id;
+};
+
+struct client_entry {
+  client_actor handle;
+  client_results out;
+};
+
+struct registry_state;
+
+using registry_pointer = registry_actor::stateful_pointer<registry_state>;
+
+struct registry_state {
+  static inline const char* name = "presence.registry";
+
+  registry_pointer self = nullptr;
+  registry_actor handle;
+  settings cfg;
+  std::shared_ptr<presence_view> view;
+  std::vector<pusher_entry> pushers;
+  std::vector<client_entry> clients;
+  std::unordered_map<caf::actor_id, uint32_t> client_index;
+  /// Commands sent to user actors, by ticket, waiting for their answer.
+  std::unordered_map<uint64_t, reply_target> forwarded;
+  uint64_t next_ticket = 1;
+  std::unordered_map<uint64_t, push_state> pushes;
+  uint64_t next_push = 1;
+  std::unordered_map<uint64_t, batch_state> batches;
+  uint64_t next_batch = 1;
+  /// The batch being filled, and which pushes it carries.
+  delivery_batch open;
+  std::vector<contribution> open_parts;
+  std::string id_prefix;
+  uint64_t next_message = 1;
+  bool flush_scheduled = false;
+
+  user_table& table() {
+    return view->table;
+  }
+
+  // -- replies ----------------------------------------------------------------
+
+  void schedule_flush() {
+    if (!flush_scheduled) {
+      flush_scheduled = true;
+      self->send(handle, flush_atom::value);
+    }
+  }
+
+  op_result& client_result(reply_target& rt) {
+    auto& out = clients[rt.client].out;
+    out.results.emplace_back();
+    auto& r = out.results.back();
+    r.ticket = rt.ticket;
+    schedule_flush();
+    return r;
+  }
+
+  void complete(reply_target& rt, const change_result& x) {
+    if (rt.client != reply_target::no_client)
+      client_result(rt).change = x;
+    else if (rt.promise.pending())
+      rt.promise.deliver(x);
+  }
+
+  void complete(reply_target& rt, delivery_report&& x) {
+    if (rt.client != reply_target::no_client)
+      client_result(rt).report = std::move(x);
+    else if (rt.promise.pending())
+      rt.promise.deliver(std::move(x));
+  }
+
+  void fail(reply_target& rt, caf::error err) {
+    if (rt.client != reply_target::no_client)
+      client_result(rt).err = std::move(err);
+    else if (rt.promise.pending())
+      rt.promise.deliver(std::move(err));
+  }
+
+  // -- dispatch ---------------------------------------------------------------
+
+  void handle_op(client_op&& op, reply_target&& rt) {
+    switch (op.kind) {
+      case op_kind::mark_online:
+        return mark_online(std::move(op), std::move(rt));
+      case op_kind::mark_offline:
+      case op_kind::mark_offline_all:
+      case op_kind::update_activity:
+        return change_session(std::move(op), std::move(rt));
+      case op_kind::push_user:
+        return push_user(std::move(op), std::move(rt));
+      case op_kind::push_users:
+        return push_users(std::move(op), std::move(rt));
+      case op_kind::broadcast:
+        return broadcast(std::move(op), std::move(rt));
+      case op_kind::kick:
+        return kick(std::move(op), std::move(rt));
+      case op_kind::subscribe:
+        return subscribe(std::move(op), std::move(rt));
+      case op_kind::unsubscribe:
+        return unsubscribe(std::move(op), std::move(rt));
+    }
+  }
+
+  /// Parks `op` if the user's actor is still applying an earlier change, so
+  /// that every call on one user takes effect in the order it was made.
+  bool park_if_busy(user_entry* e, client_op& op, reply_target& rt) {
+    if (e == nullptr || e->pending == 0)
+      return false;
+    if (!e->parked)
+      e->parked = std::make_unique<std::vector<parked_op>>();
+    e->parked->push_back(parked_op{std::move(op), std::move(rt)});
+    return true;
+  }
+
+  void replay_parked(std::unique_ptr<std::vector<parked_op>> parked) {
+    if (!parked)
+      return;
+    for (auto& p : *parked)
+      handle_op(std::move(p.op), std::move(p.target));
+  }
+
+  // -- presence changes -------------------------------------------------------
+
+  void mark_online(client_op&& op, reply_target&& rt) {
+    auto& user = op.user;
+    auto now = caf::make_timestamp();
+    if (user.connect_time.time_since_epoch().count() == 0)
+      user.connect_time = now;
+    if (user.last_activity.time_since_epoch().count() == 0)
+      user.last_activity = now;
+    auto e = table().find(user.login_id);
+    if (park_if_busy(e, op, rt))
+      return;
+    if (e != nullptr) {
+      // An existing user: its actor decides (it owns the sessions) and answers
+      // with an update that the registry then applies to the table.
+      auto ticket = next_ticket++;
+      forwarded.emplace(ticket, std::move(rt));
+      ++e->pending;
+      self->send(e->actor, apply_atom::value,
+                 user_command{ticket, op_kind::mark_online, std::move(user)});
+      return;
+    }
+    // A new user: the actor starts with this session, so the outcome is
+    // known here and now.
+    auto actor = spawn_user(self->system(), handle, user);
+    {
+      write_lock guard{view->mtx};
+      auto login_id = user.login_id;
+      std::vector<online_user> sessions;
+      sessions.emplace_back(std::move(user));
+      table().insert(std::move(login_id), std::move(actor),
+                     std::move(sessions));
+    }
+    complete(rt, change_result{change_status::joined, 1, 0});
+  }
+
+  /// mark_offline, mark_offline_all and update_activity. Each is a pure
+  /// function of the session list, so while the user's actor has nothing in
+  /// flight the registry applies it to the table at once with the same code
+  /// the actor runs (session_ops.hpp) and tells the actor, which mirrors it
+  /// and quits when it has no session left. This saves a round trip through
+  /// the user actor on the hottest writes.
+  void change_session(client_op&& op, reply_target&& rt) {
+    auto e = table().find(op.user.login_id);
+    if (e == nullptr) {
+      complete(rt, change_result{change_status::unknown_user, 0, 0});
+      return;
+    }
+    if (park_if_busy(e, op, rt))
+      return;
+    change_result result;
+    {
+      write_lock guard{view->mtx};
+      auto before = e->sessions.size();
+      switch (op.kind) {
+        case op_kind::mark_offline:
+          result = remove_session(e->sessions, op.user.token);
+          break;
+        case op_kind::update_activity:
+          op.user.last_activity = caf::make_timestamp();
+          result = touch_session(e->sessions, op.user.token,
+                                 op.user.last_activity);
+          break;
+        default:
+          result = remove_all_sessions(e->sessions);
+          break;
+      }
+      table().sessions_changed(static_cast<int64_t>(e->sessions.size())
+                               - static_cast<int64_t>(before));
+    }
+    if (result.status != change_status::unknown_token) {
+      self->send(e->actor, apply_atom::value,
+                 user_command{0, op.kind, std::move(op.user)});
+      if (result.status == change_status::user_offline)
+        erase_user(*e);
+    }
+    complete(rt, result);
+  }
+
+  void erase_user(user_entry& e) {
+    write_lock guard{view->mtx};
+    table().erase(e);
+  }
+
+  /// A user actor answered a forwarded command.
+  void on_user_update(user_update& u) {
+    auto i = forwarded.find(u.ticket);
+    if (i == forwarded.end())
+      return;
+    auto rt = std::move(i->second);
+    forwarded.erase(i);
+    auto e = table().find(u.login_id);
+    if (e == nullptr
+        || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(
+             e->actor)) {
+      // The user went offline meanwhile (or came back with a new actor): the
+      // answer is still the truth about what this command did.
+      complete(rt, u.result);
+      return;
+    }
+    {
+      write_lock guard{view->mtx};
+      auto before = e->sessions.size();
+      switch (u.kind) {
+        case op_kind::mark_online:
+          upsert_session(e->sessions, std::move(u.session));
+          break;
+        case op_kind::mark_offline:
+          remove_session(e->sessions, u.session.token);
+          break;
+        case op_kind::update_activity:
+          touch_session(e->sessions, u.session.token, u.session.last_activity);
+          break;
+        default:
+          remove_all_sessions(e->sessions);
+          break;
+      }
+      table().sessions_changed(static_cast<int64_t>(e->sessions.size())
+                               - static_cast<int64_t>(before));
+    }
+    complete(rt, u.result);
+    if (--e->pending == 0) {
+      auto parked = std::move(e->parked);
+      if (e->sessions.empty())
+        erase_user(*e);
+      replay_parked(std::move(parked));
+    }
+  }
+
+  // -- pushes -----------------------------------------------------------------
+
+  uint64_t start_push(push_message&& msg, reply_target&& rt) {
+    if (msg.message_id.empty())
+      msg.message_id = id_prefix + std::to_string(next_message++);
+    if (msg.timestamp.time_since_epoch().count() == 0)
+      msg.timestamp = caf::make_timestamp();
+    auto id = next_push++;
+    auto& ps = pushes[id];
+    ps.target = std::move(rt);
+    ps.report.message_id = msg.message_id;
+    ps.message = std::move(msg);
+    return id;
+  }
+
+  void add_delivery(uint64_t push_id, push_state& ps, const user_entry& e) {
+    ++ps.report.users_targeted;
+    if (pushers.empty())
+      return;
+    if (open_parts.empty() || open_parts.back().push != push_id) {
+      open.messages.push_back(ps.message);
+      open_parts.push_back(contribution{push_id, 0, 0});
+      ++ps.open_batches;
+    }
+    auto& part = open_parts.back();
+    auto first = static_cast<uint32_t>(open.sessions.size());
+    for (auto& s : e.sessions)
+      open.sessions.push_back(session_target{s.token, s.device});
+    auto count = static_cast<uint32_t>(e.sessions.size());
+    open.deliveries.push_back(
+      delivery{e.login_id, static_cast<uint32_t>(open.messages.size() - 1),
+               first, count});
+    ++part.users;
+    part.sessions += count;
+    if (open.deliveries.size() >= cfg.batch_size)
+      send_open_batch();
+  }
+
+  void finish_routing(uint64_t push_id) {
+    auto i = pushes.find(push_id);
+    i->second.routed = true;
+    if (i->second.open_batches == 0)
+      finalize(i);
+    else
+      schedule_flush();
+  }
+
+  void finalize(std::unordered_map<uint64_t, push_state>::iterator i) {
+    complete(i->second.target, std::move(i->second.report));
+    pushes.erase(i);
+  }
+
+  void send_open_batch() {
+    if (open.deliveries.empty())
+      return;
+    auto id = next_batch++;
+    open.id = id;
+    auto& bs = batches[id];
+    bs.parts = std::move(open_parts);
+    bs.waiting = pushers.size();
+    open_parts.clear();
+    auto msg = caf::make_message(deliver_atom::value, std::move(open));
+    open = delivery_batch{};
+    open.deliveries.reserve(cfg.batch_size);
+    open.sessions.reserve(cfg.batch_size);
+    for (auto& p : pushers) {
+      auto pid = p.id;
+      self
+        ->request(caf::actor_cast<caf::actor>(p.handle), cfg.pusher_timeout,
+                  msg)
+        .then([=]() { on_pusher_answer(id, pid, caf::error{}); },
+              [=](caf::error& err) { on_pusher_answer(id, pid, err); });
+    }
+  }
+
+  void on_pusher_answer(uint64_t batch_id, caf::actor_id pusher,
+                        const caf::error& err) {
+    auto i = batches.find(batch_id);
+    if (i == batches.end())
+      return;
+    auto& bs = i->second;
+    if (!err) {
+      bs.any_ok = true;
+    } else {
+      for (auto& part : bs.parts) {
+        auto& failed = pushes[part.push].report.failed_pushers;
+        auto known = std::any_of(failed.begin(), failed.end(),
+                                 [&](auto& f) { return f.pusher == pusher; });
+        if (!known)
+          failed.push_back(pusher_failure{pusher, err});
+      }
+    }
+    if (--bs.waiting > 0)
+      return;
+    auto parts = std::move(bs.parts);
+    auto ok = bs.any_ok;
+    batches.erase(i);
+    for (auto& part : parts) {
+      auto j = pushes.find(part.push);
+      auto& ps = j->second;
+      if (ok) {
+        ps.report.users_reached += part.users;
+        ps.report.sessions_reached += part.sessions;
+      }
+      if (--ps.open_batches == 0 && ps.routed)
+        finalize(j);
+    }
+  }
+
+  void push_user(client_op&& op, reply_target&& rt) {
+    auto e = table().find(op.user.login_id);
+    if (park_if_busy(e, op, rt))
+      return;
+    auto id = start_push(std::move(op.message), std::move(rt));
+    auto& ps = pushes[id];
+    if (e != nullptr)
+      add_delivery(id, ps, *e);
+    else
+      ps.report.not_online.push_back(std::move(op.user.login_id));
+    finish_routing(id);
+  }
+
+  // Multi-user pushes use each user's sessions as the table has them when the
+  // push is routed (no parking across users).
+  void push_users(client_op&& op, reply_target&& rt) {
+    auto id = start_push(std::move(op.message), std::move(rt));
+    auto& ps = pushes[id];
+    std::unordered_set<std::string> seen;
+    seen.reserve(op.login_ids.size());
+    for (auto& login_id : op.login_ids) {
+      if (!seen.insert(login_id).second)
+        continue;
+      if (auto e = table().find(login_id))
+        add_delivery(id, ps, *e);
+      else
+        ps.report.not_online.push_back(login_id);
+    }
+    finish_routing(id);
+  }
+
+  void broadcast(client_op&& op, reply_target&& rt) {
+    auto id = start_push(std::move(op.message), std::move(rt));
+    auto& ps = pushes[id];
+    if (pushers.empty())
+      ps.report.users_targeted = table().user_count();
+    else
+      for (auto& e : table().entries())
+        add_delivery(id, ps, e);
+    finish_routing(id);
+  }
+
+  void kick(client_op&& op, reply_target&& rt) {
+    auto e = table().find(op.user.login_id);
+    if (park_if_busy(e, op, rt))
+      return;
+    auto id = start_push(std::move(op.message), std::move(rt));
+    auto& ps = pushes[id];
+    if (e == nullptr) {
+      ps.report.not_online.push_back(std::move(op.user.login_id));
+    } else {
+      // The KickOut batch has captured the sessions; the user goes offline
+      // now, whatever the pushers answer.
+      add_delivery(id, ps, *e);
+      {
+        write_lock guard{view->mtx};
+        table().sessions_changed(-static_cast<int64_t>(e->sessions.size()));
+        e->sessions.clear();
+      }
+      self->send(e->actor, apply_atom::value,
+                 user_command{0, op_kind::kick, std::move(op.user)});
+      erase_user(*e);
+    }
+    finish_routing(id);
+  }
+
+  // -- pushers ----------------------------------------------------------------
+
+  void subscribe(client_op&& op, reply_target&& rt) {
+    auto p = caf::actor_cast<pusher_actor>(op.pusher);
+    if (!p) {
+      fail(rt, make_error(error::invalid_pusher));
+      return;
+    }
+    auto known = std::any_of(pushers.begin(), pushers.end(),
+                             [&](auto& x) { return x.id == p.id(); });
+    if (!known) {
+      self->monitor(p);
+      pushers.push_back(pusher_entry{p, p.id()});
+    }
+    complete(rt, change_result{change_status::subscribed, 0, 0});
+  }
+
+  void unsubscribe(client_op&& op, reply_target&& rt) {
+    auto p = caf::actor_cast<pusher_actor>(op.pusher);
+    if (!p) {
+      fail(rt, make_error(error::invalid_pusher));
+      return;
+    }
+    auto i = std::find_if(pushers.begin(), pushers.end(),
+                          [&](auto& x) { return x.id == p.id(); });
+    if (i == pushers.end()) {
+      complete(rt, change_result{change_status::unknown_pusher, 0, 0});
+      return;
+    }
+    self->demonitor(p.address());
+    pushers.erase(i);
+    complete(rt, change_result{change_status::unsubscribed, 0, 0});
+  }
+
+  // -- facade clients ---------------------------------------------------------
+
+  uint32_t client_of(const caf::actor& reply_to) {
+    auto i = client_index.find(reply_to.id());
+    if (i != client_index.end())
+      return i->second;
+    auto idx = static_cast<uint32_t>(clients.size());
+    clients.push_back(
+      client_entry{caf::actor_cast<client_actor>(reply_to), client_results{}});
+    client_index.emplace(reply_to.id(), idx);
+    self->monitor(reply_to);
+    return idx;
+  }
+
+  void flush() {
+    flush_scheduled = false;
+    send_open_batch();
+    for (auto& c : clients) {
+      if (c.handle && (c.out.batches_done > 0 || !c.out.results.empty())) {
+        self->send(c.handle, results_atom::value, std::move(c.out));
+        c.out = client_results{};
+      }
+    }
+  }
+
+  void on_down(const caf::down_msg& dm) {
+    auto id = dm.source.id();
+    auto i = std::find_if(pushers.begin(), pushers.end(),
+                          [&](auto& x) { return x.id == id; });
+    if (i != pushers.end()) {
+      // Its outstanding batches fail through their response handlers.
+      pushers.erase(i);
+      return;
+    }
+    auto j = client_index.find(id);
+    if (j != client_index.end()) {
+      clients[j->second] = client_entry{};
+      client_index.erase(j);
+    }
+  }
+
+  // -- typed requests -----------------------------------------------------------
+
+  template <class T>
+  caf::result<T> request_op(client_op&& op) {
+    auto rp = self->make_response_promise();
+    handle_op(std::move(op), reply_target{reply_target::no_client, 0, rp});
+    return rp;
+  }
+
+  caf::result<change_result> session_request(op_kind kind,
+                                             std::string login_id,
+                                             std::string token) {
+    auto err = kind == op_kind::mark_offline_all
+                 ? validate_login_id(login_id)
+                 : validate_session_key(login_id, token);
+    if (err)
+      return err;
+    client_op op;
+    op.kind = kind;
+    op.user.login_id = std::move(login_id);
+    op.user.token = std::move(token);
+    return request_op<change_result>(std::move(op));
+  }
+
+  caf::result<delivery_report> push_request(op_kind kind, client_op&& op) {
+    if (auto err = validate_message(op.message, cfg.max_content_size))
+      return err;
+    op.kind = kind;
+    return request_op<delivery_report>(std::move(op));
+  }
+};
+
+std::string make_id_prefix(registry_pointer self) {
+  // Unique across nodes: a hash of the node id (host and process) plus the
+  // registry's actor id, then a per-registry counter.
+  auto node_hash = std::hash<std::string>{}(to_string(self->node()));
+  char buf[64];
+  snprintf(buf, sizeof(buf), "%016zx-%llu-", node_hash,
+           static_cast<unsigned long long>(self->id()));
+  return buf;
+}
+
+registry_actor::behavior_type
+registry_behavior(registry_pointer self, settings cfg,
+                  std::shared_ptr<presence_view> view) {
+  auto& st = self->state;
+  st.self = self;
+  st.handle = caf::actor_cast<registry_actor>(self);
+  st.cfg = cfg;
+  st.view = view;
+  st.id_prefix = make_id_prefix(self);
+  st.open.deliveries.reserve(cfg.batch_size);
+  st.open.sessions.reserve(cfg.batch_size);
+  self->set_down_handler([=](caf::down_msg& dm) { self->state.on_down(dm); });
+  // User actors live only as long as the registry that knows them.
+  self->attach_functor([view](const caf::error&) {
+    std::shared_lock<std::shared_mutex> guard{view->mtx};
+    for (auto& e : view->table.entries())
+      caf::anon_send_exit(e.actor, caf::exit_reason::user_shutdown);
+  });
+  using str = std::string;
+  return {
+    [=](mark_online_atom, online_user& user) -> caf::result<change_result> {
+      if (auto err = validate_user(user))
+        return err;
+      client_op op;
+      op.kind = op_kind::mark_online;
+      op.user = std::move(user);
+      return self->state.request_op<change_result>(std::move(op));
+    },
+    [=](mark_offline_atom, str& login_id, str& token) {
+      return self->state.session_request(op_kind::mark_offline,
+                                         std::move(login_id),
+                                         std::move(token));
+    },
+    [=](mark_offline_all_atom, str& login_id) {
+      return self->state.session_request(op_kind::mark_offline_all,
+                                         std::move(login_id), str{});
+    },
+    [=](update_activity_atom, str& login_id, str& token) {
+      return self->state.session_request(op_kind::update_activity,
+                                         std::move(login_id),
+                                         std::move(token));
+    },
+    [=](is_online_atom, const str& login_id) -> caf::result<bool> {
+      if (auto err = validate_login_id(login_id))
+        return err;
+      return self->state.table().find(login_id) != nullptr;
+    },
+    [=](online_count_atom) -> caf::result<uint64_t> {
+      return self->state.table().user_count();
+    },
+    [=](session_count_atom) -> caf::result<uint64_t> {
+      return self->state.table().session_count();
+    },
+    [=](online_users_atom) -> caf::result<std::vector<str>> {
+      std::vector<str> result;
+      result.reserve(self->state.table().user_count());
+      for (auto& e : self->state.table().entries())
+        result.push_back(e.login_id);
+      return result;
+    },
+    [=](user_sessions_atom,
+        const str& login_id) -> caf::result<std::vector<online_user>> {
+      if (auto err = validate_login_id(login_id))
+        return err;
+      if (auto e = self->state.table().find(login_id))
+        return e->sessions;
+      return std::vector<online_user>{};
+    },
+    [=](push_atom, str& login_id,
+        push_message& msg) -> caf::result<delivery_report> {
+      if (auto err = validate_login_id(login_id))
+        return err;
+      client_op op;
+      op.user.login_id = std::move(login_id);
+      op.message = std::move(msg);
+      return self->state.push_request(op_kind::push_user, std::move(op));
+    },
+    [=](push_atom, std::vector<str>& login_ids,
+        push_message& msg) -> caf::result<delivery_report> {
+      for (auto& x : login_ids)
+        if (auto err = validate_login_id(x))
+          return err;
+      client_op op;
+      op.login_ids = std::move(login_ids);
+      op.message = std::move(msg);
+      return self->state.push_request(op_kind::push_users, std::move(op));
+    },
+    [=](broadcast_atom, push_message& msg) -> caf::result<delivery_report> {
+      client_op op;
+      op.message = std::move(msg);
+      return self->state.push_request(op_kind::broadcast, std::move(op));
+    },
+    [=](kick_atom, str& login_id, str& reason) -> caf::result<delivery_report> {
+      if (auto err = validate_login_id(login_id))
+        return err;
+      client_op op;
+      op.user.login_id = std::move(login_id);
+      op.message = make_kick_out_message(std::move(reason));
+      return self->state.push_request(op_kind::kick, std::move(op));
+    },
+    [=](subscribe_atom, pusher_actor& p) -> caf::result<change_result> {
+      client_op op;
+      op.kind = op_kind::subscribe;
+      op.pusher = caf::actor_cast<caf::actor>(p);
+      return self->state.request_op<change_result>(std::move(op));
+    },
+    [=](unsubscribe_atom, pusher_actor& p) -> caf::result<change_result> {
+      client_op op;
+      op.kind = op_kind::unsubscribe;
+      op.pusher = caf::actor_cast<caf::actor>(p);
+      return self->state.request_op<change_result>(std::move(op));
+    },
+    [=](batch_atom, client_batch& batch) {
+      auto& st = self->state;
+      auto idx = st.client_of(batch.reply_to);
+      for (auto& op : batch.ops) {
+        auto ticket = op.ticket;
+        st.handle_op(std::move(op), reply_target{idx, ticket, {}});
+      }
+      ++st.clients[idx].out.batches_done;
+      st.schedule_flush();
+    },
+    [=](update_atom, user_update& u) { self->state.on_user_update(u); },
+    [=](flush_atom) { self->state.flush(); },
+  };
+}
+
+} // namespace
+
+registry_actor spawn_registry_actor(caf::actor_system& sys,
+                                    const settings& cfg,
+                                    std::shared_ptr<presence_view> view) {
+  return sys.spawn(registry_behavior, cfg, std::move(view));
+}
+
+} // namespace presence::detail
+
+namespace presence {
+
+caf::expected<registry_actor> spawn_registry(caf::actor_system& sys) {
+  auto cfg = read_settings(sys);
+  if (!cfg)
+    return cfg.error();
+  return detail::spawn_registry_actor(
+    sys, *cfg, std::make_shared<detail::presence_view>());
+}
+
+} // namespace presence

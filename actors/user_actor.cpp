@@ -1,0 +1,83 @@
+#include "actors/user_actor.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/session_ops.hpp"
+
+namespace presence::detail {
+
+namespace {
+
+// What the user actor keeps per session. Metadata lives only in the registry's
+// published table: the actor decides, the table shows.
+struct session_slot {
+  std::string token;
+  std::string device;
+  caf::timestamp connect_time;
+  caf::timestamp last_activity;
+
+  static session_slot of(online_user& x) {
+    return {std::move(x.token), std::move(x.device), x.connect_time,
+            x.last_activity};
+  }
+};
+
+struct user_state {
+  std::string login_id;
+  registry_actor registry;
+  std::vector<session_slot> sessions;
+  static inline const char* name = "presence.user";
+};
+
+using user_pointer = user_actor::stateful_pointer<user_state>;
+
+user_actor::behavior_type user_behavior(user_pointer self,
+                                        registry_actor registry,
+                                        online_user first) {
+  self->state.login_id = first.login_id;
+  self->state.registry = std::move(registry);
+  self->state.sessions.reserve(1);
+  self->state.sessions.emplace_back(session_slot::of(first));
+  return {
+    [=](apply_atom, user_command& cmd) {
+      auto& st = self->state;
+      change_result result;
+      switch (cmd.kind) {
+        case op_kind::mark_online: {
+          auto record = cmd.session;
+          result = upsert_session(st.sessions, session_slot::of(record));
+          break;
+        }
+        case op_kind::mark_offline:
+          result = remove_session(st.sessions, cmd.session.token);
+          break;
+        case op_kind::update_activity:
+          result = touch_session(st.sessions, cmd.session.token,
+                                 cmd.session.last_activity);
+          break;
+        default: // mark_offline_all, kick
+          result = remove_all_sessions(st.sessions);
+          break;
+      }
+      if (cmd.ticket != 0)
+        self->send(st.registry, update_atom::value,
+                   user_update{cmd.ticket, st.login_id, result, cmd.kind,
+                               std::move(cmd.session)});
+      if (st.sessions.empty())
+        self->quit();
+    },
+  };
+}
+
+} // namespace
+
+user_actor spawn_user(caf::actor_system& sys, registry_actor registry,
+                      online_user first) {
+  return sys.spawn<caf::lazy_init>(user_behavior, std::move(registry),
+                                   std::move(first));
+}
+
+} // namespace presence::detail

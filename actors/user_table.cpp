@@ -1,0 +1,104 @@
+#include "actors/user_table.hpp"
+
+#include <functional>
+
+#include "actors/parked_op.hpp"
+
+namespace presence::detail {
+
+namespace {
+
+constexpr size_t npos = static_cast<size_t>(-1);
+
+size_t hash_of(const std::string& x) {
+  return std::hash<std::string>{}(x);
+}
+
+} // namespace
+
+user_table::user_table() : index_(1024, 0) {
+}
+
+user_table::~user_table() = default;
+
+size_t user_table::find_slot(const std::string& login_id, size_t hash) const {
+  auto mask = index_.size() - 1;
+  for (auto slot = slot_of_hash(hash);; slot = (slot + 1) & mask) {
+    auto v = index_[slot];
+    if (v == 0)
+      return npos;
+    auto& e = entries_[v - 1];
+    if (e.hash == hash && e.login_id == login_id)
+      return slot;
+  }
+}
+
+user_entry* user_table::find(const std::string& login_id) {
+  auto slot = find_slot(login_id, hash_of(login_id));
+  return slot == npos ? nullptr : &entries_[index_[slot] - 1];
+}
+
+const user_entry* user_table::find(const std::string& login_id) const {
+  auto slot = find_slot(login_id, hash_of(login_id));
+  return slot == npos ? nullptr : &entries_[index_[slot] - 1];
+}
+
+void user_table::grow() {
+  std::vector<uint32_t> fresh(index_.size() * 2, 0);
+  index_.swap(fresh);
+  auto mask = index_.size() - 1;
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    auto slot = slot_of_hash(entries_[i].hash);
+    while (index_[slot] != 0)
+      slot = (slot + 1) & mask;
+    index_[slot] = static_cast<uint32_t>(i + 1);
+  }
+}
+
+user_entry& user_table::insert(std::string login_id, user_actor actor,
+                               std::vector<online_user> sessions) {
+  // Keep the load factor at most 1/2 so that probes stay short.
+  if ((entries_.size() + 1) * 2 > index_.size())
+    grow();
+  auto hash = hash_of(login_id);
+  auto mask = index_.size() - 1;
+  auto slot = slot_of_hash(hash);
+  while (index_[slot] != 0)
+    slot = (slot + 1) & mask;
+  sessions_ += sessions.size();
+  entries_.push_back(user_entry{std::move(login_id), hash, std::move(actor),
+                                std::move(sessions), 0, nullptr});
+  index_[slot] = static_cast<uint32_t>(entries_.size());
+  return entries_.back();
+}
+
+void user_table::erase(user_entry& entry) {
+  auto mask = index_.size() - 1;
+  auto pos = static_cast<size_t>(&entry - entries_.data());
+  sessions_ -= entry.sessions.size();
+  // Remove the slot with backward-shift deletion (no tombstones).
+  auto hole = find_slot(entry.login_id, entry.hash);
+  for (auto next = (hole + 1) & mask; index_[next] != 0;
+       next = (next + 1) & mask) {
+    auto home = slot_of_hash(entries_[index_[next] - 1].hash);
+    // Move `next` into the hole unless its home lies cyclically in
+    // (hole, next].
+    bool stays = hole <= next ? (hole < home && home <= next)
+                              : (hole < home || home <= next);
+    if (!stays) {
+      index_[hole] = index_[next];
+      hole = next;
+    }
+  }
+  index_[hole] = 0;
+  // Fill the vector's hole with its last entry and repoint that entry's slot.
+  auto last = entries_.size() - 1;
+  if (pos != last) {
+    auto slot = find_slot(entries_[last].login_id, entries_[last].hash);
+    entries_[pos] = std::move(entries_[last]);
+    index_[slot] = static_cast<uint32_t>(pos + 1);
+  }
+  entries_.pop_back();
+}
+
+} // namespace presence::detail

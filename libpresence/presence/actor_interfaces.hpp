@@ -1,0 +1,74 @@
+#pragma once
+
+// The typed actor interfaces of presence, declared together.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "presence/atoms.hpp"
+#include "presence/delivery_batch.hpp"
+#include "presence/detail/protocol.hpp"
+#include "presence/online_user.hpp"
+#include "presence/push_message.hpp"
+#include "presence/results.hpp"
+
+namespace presence {
+
+/// A pusher takes batches of deliveries out of the library. The registry sends
+/// each batch as a request; the (empty) response confirms it, an error
+/// response fails it. A pusher that dies is unsubscribed automatically, and one
+/// that does not answer within `presence.pusher-timeout` fails the batch.
+using pusher_actor
+  = caf::typed_actor<caf::reacts_to<deliver_atom, delivery_batch>>;
+
+/// The in-memory pusher: keeps the last messages per login id.
+using in_memory_pusher_actor = pusher_actor::extend<
+  caf::replies_to<get_messages_atom, std::string>::with<
+    std::vector<push_message>>,
+  caf::replies_to<clear_messages_atom, std::string>::with<uint64_t>,
+  caf::replies_to<dropped_atom>::with<uint64_t>>;
+
+/// A user actor owns one user's device sessions.
+using user_actor
+  = caf::typed_actor<caf::reacts_to<detail::apply_atom, detail::user_command>>;
+
+/// The facade's client actor: receives results for the calls it batched.
+using client_actor = caf::typed_actor<
+  caf::reacts_to<detail::results_atom, detail::client_results>>;
+
+/// The registry: knows every user actor, answers presence queries and routes
+/// pushes to the subscribed pushers. Use it from actor code with request/then.
+using registry_actor = caf::typed_actor<
+  // -- presence changes -------------------------------------------------------
+  caf::replies_to<mark_online_atom, online_user>::with<change_result>,
+  caf::replies_to<mark_offline_atom, std::string, std::string>::with<
+    change_result>,
+  caf::replies_to<mark_offline_all_atom, std::string>::with<change_result>,
+  caf::replies_to<update_activity_atom, std::string, std::string>::with<
+    change_result>,
+  // -- presence queries -------------------------------------------------------
+  caf::replies_to<is_online_atom, std::string>::with<bool>,
+  caf::replies_to<online_count_atom>::with<uint64_t>,
+  caf::replies_to<session_count_atom>::with<uint64_t>,
+  caf::replies_to<online_users_atom>::with<std::vector<std::string>>,
+  caf::replies_to<user_sessions_atom, std::string>::with<
+    std::vector<online_user>>,
+  // -- pushes -----------------------------------------------------------------
+  caf::replies_to<push_atom, std::string, push_message>::with<delivery_report>,
+  caf::replies_to<push_atom, std::vector<std::string>, push_message>::with<
+    delivery_report>,
+  caf::replies_to<broadcast_atom, push_message>::with<delivery_report>,
+  caf::replies_to<kick_atom, std::string, std::string>::with<delivery_report>,
+  // -- pushers ----------------------------------------------------------------
+  caf::replies_to<subscribe_atom, pusher_actor>::with<change_result>,
+  caf::replies_to<unsubscribe_atom, pusher_actor>::with<change_result>,
+  // -- internal: facade batches, user actor updates, flushing ---------------
+  caf::reacts_to<detail::batch_atom, detail::client_batch>,
+  caf::reacts_to<detail::update_atom, detail::user_update>,
+  caf::reacts_to<detail::flush_atom>>;
+
+} // namespace presence

@@ -1,0 +1,39 @@
+#pragma once
+
+// Message tags. CAF 0.17 atoms hold at most 10 characters; every tag starts
+// with "p" to stay clear of CAF's own atoms.
+
+#include <caf/atom.hpp>
+
+namespace presence {
+
+using mark_online_atom = caf::atom_constant<caf::atom("pOnline")>;
+using mark_offline_atom = caf::atom_constant<caf::atom("pOffline")>;
+using mark_offline_all_atom = caf::atom_constant<caf::atom("pOfflineA")>;
+using update_activity_atom = caf::atom_constant<caf::atom("pActivity")>;
+using is_online_atom = caf::atom_constant<caf::atom("pIsOnline")>;
+using online_count_atom = caf::atom_constant<caf::atom("pUCount")>;
+using session_count_atom = caf::atom_constant<caf::atom("pSCount")>;
+using online_users_atom = caf::atom_constant<caf::atom("pUsers")>;
+using user_sessions_atom = caf::atom_constant<caf::atom("pSessions")>;
+using push_atom = caf::atom_constant<caf::atom("pPush")>;
+using broadcast_atom = caf::atom_constant<caf::atom("pBcast")>;
+using kick_atom = caf::atom_constant<caf::atom("pKick")>;
+using subscribe_atom = caf::atom_constant<caf::atom("pSub")>;
+using unsubscribe_atom = caf::atom_constant<caf::atom("pUnsub")>;
+using deliver_atom = caf::atom_constant<caf::atom("pDeliver")>;
+using get_messages_atom = caf::atom_constant<caf::atom("pGetMsgs")>;
+using clear_messages_atom = caf::atom_constant<caf::atom("pClearMsgs")>;
+using dropped_atom = caf::atom_constant<caf::atom("pDropped")>;
+
+namespace detail {
+
+using batch_atom = caf::atom_constant<caf::atom("pBatch")>;
+using results_atom = caf::atom_constant<caf::atom("pResults")>;
+using apply_atom = caf::atom_constant<caf::atom("pApply")>;
+using update_atom = caf::atom_constant<caf::atom("pUpdate")>;
+using flush_atom = caf::atom_constant<caf::atom("pFlush")>;
+
+} // namespace detail
+
+} // namespace presence

@@ -1,0 +1,122 @@
+#pragma once
+
+// Messages between presence's own actors: the facade's client actor and the
+// registry, the registry and the user actors. Not part of the public API, but
+// serialisable like everything else that crosses an actor boundary.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/error.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/timestamp.hpp>
+
+#include "presence/online_user.hpp"
+#include "presence/push_message.hpp"
+#include "presence/results.hpp"
+
+namespace presence::detail {
+
+enum class op_kind : uint8_t {
+  mark_online,
+  mark_offline,
+  mark_offline_all,
+  update_activity,
+  push_user,
+  push_users,
+  broadcast,
+  kick,
+  subscribe,
+  unsubscribe,
+};
+
+/// One facade call. `user` carries the session for mark_online and the
+/// login id / token for every other per-user operation.
+struct client_op {
+  /// Opaque to the registry; echoed back in the op_result.
+  uint64_t ticket = 0;
+  op_kind kind = op_kind::mark_online;
+  online_user user;
+  std::vector<std::string> login_ids;
+  push_message message;
+  caf::actor pusher;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_op& x) {
+  return f(caf::meta::type_name("presence::detail::client_op"), x.ticket,
+           x.kind, x.user, x.login_ids, x.message, x.pusher);
+}
+
+struct client_batch {
+  /// The facade's client actor, which receives the results.
+  caf::actor reply_to;
+  std::vector<client_op> ops;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_batch& x) {
+  return f(caf::meta::type_name("presence::detail::client_batch"), x.reply_to,
+           x.ops);
+}
+
+struct op_result {
+  uint64_t ticket = 0;
+  caf::error err;
+  change_result change;
+  delivery_report report;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, op_result& x) {
+  return f(caf::meta::type_name("presence::detail::op_result"), x.ticket,
+           x.err, x.change, x.report);
+}
+
+struct client_results {
+  /// Client batches the registry has fully processed since the last message;
+  /// lets the facade keep a bounded number of batches in flight.
+  uint32_t batches_done = 0;
+  std::vector<op_result> results;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_results& x) {
+  return f(caf::meta::type_name("presence::detail::client_results"),
+           x.batches_done, x.results);
+}
+
+/// A change the registry asks a user actor to apply. With ticket 0 the
+/// registry has already applied it to its table (see docs/design.md) and
+/// wants no answer.
+struct user_command {
+  uint64_t ticket = 0;
+  op_kind kind = op_kind::mark_online;
+  online_user session;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_command& x) {
+  return f(caf::meta::type_name("presence::detail::user_command"), x.ticket,
+           x.kind, x.session);
+}
+
+/// A user actor's answer: the outcome of the command it applied, and the
+/// command itself, which the registry then applies to its table.
+struct user_update {
+  uint64_t ticket = 0;
+  std::string login_id;
+  change_result result;
+  op_kind kind = op_kind::mark_online;
+  online_user session;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_update& x) {
+  return f(caf::meta::type_name("presence::detail::user_update"), x.ticket,
+           x.login_id, x.result, x.kind, x.session);
+}
+
+} // namespace presence::detail

@@ -1,0 +1,50 @@
+#pragma once
+
+// Presence's error category. Every failure the library reports is a
+// `caf::error` in this category (or one of CAF's own, e.g. a request timeout).
+// Errors are for invalid input and a broken environment only: acting on an
+// unknown user or session is a no-op that the result reports.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+
+namespace presence {
+
+enum class error : uint8_t {
+  none = 0,
+  /// A login id was empty.
+  empty_login_id,
+  /// A session token was empty.
+  empty_token,
+  /// A message's content exceeds `presence.max-content-size`.
+  content_too_large,
+  /// A Text message's content is not valid UTF-8.
+  invalid_utf8,
+  /// A Custom message type has an empty name.
+  empty_custom_type,
+  /// The actor system's config was not prepared with `presence::configure`.
+  system_not_configured,
+  /// The registry this handle talks to has terminated.
+  registry_down,
+  /// The pusher handle is invalid (default-constructed or already dead).
+  invalid_pusher,
+  /// A configuration value is out of range.
+  invalid_option,
+};
+
+/// The atom that names presence's error category.
+constexpr caf::atom_value error_category = caf::atom("presence");
+
+std::string to_string(error x);
+
+caf::error make_error(error x);
+
+caf::error make_error(error x, std::string context);
+
+/// True when `err` is `x` in presence's category.
+bool is(const caf::error& err, error x);
+
+} // namespace presence

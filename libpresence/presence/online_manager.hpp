@@ -1,0 +1,113 @@
+#pragma once
+
+// The facade for code that is not an actor. One set of semantics with the
+// registry's typed interface; see README.md for the operations table.
+//
+// Contract:
+// - Writes and pushes return a `pending<T>` at once. Invalid input fails the
+//   pending immediately; outcomes that depend on the registry's state (unknown
+//   token, the delivery report) arrive in it later.
+// - Ordering is per facade object: once a write has returned, every later
+//   query through the same facade, from any thread, sees it. Queries wait for
+//   earlier writes, then read the registry's published view without sending a
+//   message.
+// - At most `presence.window` calls are in flight; a caller blocks while the
+//   window is full, so a fast caller cannot grow the registry's mailbox
+//   without bound.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+
+#include "presence/actor_interfaces.hpp"
+#include "presence/online_user.hpp"
+#include "presence/pending.hpp"
+#include "presence/push_message.hpp"
+#include "presence/results.hpp"
+
+namespace presence {
+
+namespace detail {
+
+class manager_core;
+
+} // namespace detail
+
+class online_manager {
+public:
+  /// Spawns a registry of its own on `sys`. If `sys` was not prepared with
+  /// `presence::configure`, `status()` says so and every call fails with
+  /// `system_not_configured`.
+  explicit online_manager(caf::actor_system& sys);
+
+  /// Completes every call in flight, then stops the registry and its user
+  /// actors.
+  ~online_manager();
+
+  online_manager(const online_manager&) = delete;
+  online_manager& operator=(const online_manager&) = delete;
+
+  /// Empty if the manager is usable.
+  caf::error status() const;
+
+  /// The registry, for actor code that wants request/then.
+  registry_actor registry() const;
+
+  // -- pushers ----------------------------------------------------------------
+
+  pending<change_result> register_pusher(const pusher_actor& pusher);
+  pending<change_result> unregister_pusher(const pusher_actor& pusher);
+
+  // -- presence changes -------------------------------------------------------
+
+  /// Upsert: a session with the same (login id, token) is replaced.
+  pending<change_result> mark_online(online_user user);
+  pending<change_result> mark_offline(std::string login_id, std::string token);
+  pending<change_result> mark_offline_all(std::string login_id);
+  pending<change_result> update_activity(std::string login_id,
+                                         std::string token);
+
+  // -- presence queries -------------------------------------------------------
+
+  caf::expected<bool> is_online(const std::string& login_id);
+  /// Distinct online users.
+  caf::expected<size_t> get_online_count();
+  caf::expected<size_t> get_session_count();
+  caf::expected<std::vector<std::string>> get_online_users();
+  caf::expected<std::vector<online_user>>
+  get_user_sessions(const std::string& login_id);
+
+  // -- pushes -----------------------------------------------------------------
+
+  /// A Text message to every session of one user.
+  pending<delivery_report> push_to_user(std::string login_id,
+                                        std::string content);
+  pending<delivery_report> push_message_to_user(std::string login_id,
+                                                push_message message);
+  /// Each listed user once, even if listed twice.
+  pending<delivery_report> push_to_users(std::vector<std::string> login_ids,
+                                         std::string content);
+  pending<delivery_report>
+  push_message_to_users(std::vector<std::string> login_ids,
+                        push_message message);
+  /// Every online user once. The report has counts, no lists.
+  pending<delivery_report> broadcast(std::string content);
+  pending<delivery_report> broadcast_message(push_message message);
+  /// Delivers KickOut (content = reason) to every session of the user, then
+  /// takes the user offline even if a pusher failed.
+  pending<delivery_report> kick_out_notify(std::string login_id,
+                                           std::string reason);
+
+  /// Blocks until every call issued so far through this facade is complete.
+  void sync();
+
+private:
+  std::shared_ptr<detail::manager_core> core_;
+};
+
+} // namespace presence

@@ -1,0 +1,38 @@
+#pragma once
+
+// Presence's type ID block: every type that crosses an actor boundary, under
+// the same name on every node. `presence::configure` registers the block.
+
+#include <caf/type_id.hpp>
+
+#include "presence/actor_interfaces.hpp"
+
+CAF_BEGIN_TYPE_ID_BLOCK(presence, caf::first_custom_type_id + 100)
+
+  CAF_ADD_TYPE_ID(presence, (presence::online_user))
+  CAF_ADD_TYPE_ID(presence, (presence::message_type))
+  CAF_ADD_TYPE_ID(presence, (presence::push_message))
+  CAF_ADD_TYPE_ID(presence, (presence::session_target))
+  CAF_ADD_TYPE_ID(presence, (presence::delivery))
+  CAF_ADD_TYPE_ID(presence, (presence::delivery_batch))
+  CAF_ADD_TYPE_ID(presence, (presence::change_status))
+  CAF_ADD_TYPE_ID(presence, (presence::change_result))
+  CAF_ADD_TYPE_ID(presence, (presence::pusher_failure))
+  CAF_ADD_TYPE_ID(presence, (presence::delivery_report))
+  CAF_ADD_TYPE_ID(presence, (std::vector<presence::online_user>))
+  CAF_ADD_TYPE_ID(presence, (std::vector<presence::push_message>))
+  CAF_ADD_TYPE_ID(presence, (std::vector<std::string>))
+  CAF_ADD_TYPE_ID(presence, (presence::pusher_actor))
+  CAF_ADD_TYPE_ID(presence, (presence::in_memory_pusher_actor))
+  CAF_ADD_TYPE_ID(presence, (presence::user_actor))
+  CAF_ADD_TYPE_ID(presence, (presence::client_actor))
+  CAF_ADD_TYPE_ID(presence, (presence::registry_actor))
+  CAF_ADD_TYPE_ID(presence, (presence::detail::op_kind))
+  CAF_ADD_TYPE_ID(presence, (presence::detail::client_op))
+  CAF_ADD_TYPE_ID(presence, (presence::detail::client_batch))
+  CAF_ADD_TYPE_ID(presence, (presence::detail::op_result))
+  CAF_ADD_TYPE_ID(presence, (presence::detail::client_results))
+  CAF_ADD_TYPE_ID(presence, (presence::detail::user_command))
+  CAF_ADD_TYPE_ID(presence, (presence::detail::user_update))
+
+CAF_END_TYPE_ID_BLOCK(presence)

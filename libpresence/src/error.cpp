@@ -1,0 +1,50 @@
+#include "presence/error.hpp"
+
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
+
+namespace presence {
+
+std::string to_string(error x) {
+  switch (x) {
+    case error::none:
+      return "none";
+    case error::empty_login_id:
+      return "empty_login_id: the login id must not be empty";
+    case error::empty_token:
+      return "empty_token: the session token must not be empty";
+    case error::content_too_large:
+      return "content_too_large: the message content exceeds "
+             "presence.max-content-size";
+    case error::invalid_utf8:
+      return "invalid_utf8: a Text message's content must be valid UTF-8";
+    case error::empty_custom_type:
+      return "empty_custom_type: a Custom message type needs a name";
+    case error::system_not_configured:
+      return "system_not_configured: the actor system's config was not "
+             "prepared with presence::configure";
+    case error::registry_down:
+      return "registry_down: the presence registry has terminated";
+    case error::invalid_pusher:
+      return "invalid_pusher: the pusher handle is invalid";
+    case error::invalid_option:
+      return "invalid_option: a presence.* option is out of range";
+  }
+  return "unknown presence error";
+}
+
+caf::error make_error(error x) {
+  return caf::error{static_cast<uint8_t>(x), error_category};
+}
+
+caf::error make_error(error x, std::string context) {
+  return caf::error{static_cast<uint8_t>(x), error_category,
+                    caf::make_message(std::move(context))};
+}
+
+bool is(const caf::error& err, error x) {
+  return err.category() == error_category
+         && err.code() == static_cast<uint8_t>(x);
+}
+
+} // namespace presence

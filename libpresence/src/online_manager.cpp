@@ -1,0 +1,582 @@
+// The facade: batches calls to the registry through a client actor, tracks
+// their outcomes in pending<T> states, and answers queries from the
+// registry's published view.
+
+#include "presence/online_manager.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <queue>
+#include <shared_mutex>
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/registry_actor.hpp"
+#include "actors/user_table.hpp"
+#include "presence/config.hpp"
+#include "presence/error.hpp"
+#include "presence/validation.hpp"
+
+namespace presence {
+
+namespace detail {
+
+/// The shared state behind a pending<T>.
+struct op_state {
+  std::atomic<bool> done{false};
+  caf::error err;
+  change_result change;
+  delivery_report report;
+  /// Position in the facade's write order, 0 for pushes.
+  uint64_t write_seq = 0;
+  /// Null for calls that failed at once (nothing to wait for).
+  std::shared_ptr<manager_core> core;
+};
+
+class manager_core : public std::enable_shared_from_this<manager_core> {
+public:
+  manager_core(caf::actor_system& sys) : sys_(sys) {
+  }
+
+  void start() {
+    auto cfg = read_settings(sys_);
+    if (!cfg) {
+      status_ = cfg.error();
+      return;
+    }
+    cfg_ = *cfg;
+    view_ = std::make_shared<presence_view>();
+    registry_ = spawn_registry_actor(sys_, cfg_, view_);
+    std::weak_ptr<manager_core> weak = shared_from_this();
+    client_ = sys_.spawn(client_behavior, weak, registry_);
+  }
+
+  void stop() {
+    if (!status_)
+      sync();
+    if (registry_)
+      caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
+    if (client_)
+      caf::anon_send_exit(client_, caf::exit_reason::user_shutdown);
+  }
+
+  const caf::error& status() const {
+    return status_;
+  }
+
+  const registry_actor& registry() const {
+    return registry_;
+  }
+
+  const settings& cfg() const {
+    return cfg_;
+  }
+
+  // -- issuing calls ------------------------------------------------------------
+
+  template <class T>
+  pending<T> failed(caf::error err) {
+    auto st = std::make_shared<op_state>();
+    st->err = std::move(err);
+    st->done = true;
+    return pending<T>{std::move(st)};
+  }
+
+  template <class T>
+  pending<T> issue(detail::client_op op, bool is_write) {
+    if (status_)
+      return failed<T>(status_);
+    auto st = std::make_shared<op_state>();
+    st->core = shared_from_this();
+    std::vector<client_op> to_send;
+    {
+      std::unique_lock<std::mutex> guard{mtx_};
+      space_.wait(guard,
+                  [&] { return in_flight_ < cfg_.window || static_cast<bool>(down_); });
+      if (down_) {
+        st->err = down_;
+        st->done = true;
+        st->core = nullptr;
+        return pending<T>{std::move(st)};
+      }
+      op.ticket = add_slot(st);
+      if (is_write) {
+        st->write_seq = next_write_;
+        next_write_.store(next_write_ + 1, std::memory_order_release);
+      }
+      ++in_flight_;
+      buffer_.push_back(std::move(op));
+      if (batches_in_flight_ < cfg_.batches_in_flight
+          || buffer_.size() >= max_buffer) {
+        ++batches_in_flight_;
+        to_send.swap(buffer_);
+      }
+    }
+    if (!to_send.empty())
+      send_batch(std::move(to_send));
+    return pending<T>{std::move(st)};
+  }
+
+  // -- waiting ------------------------------------------------------------------
+
+  /// Waits until every write issued before the call has been applied.
+  caf::error await_writes() {
+    if (status_)
+      return status_;
+    auto last = next_write_.load(std::memory_order_acquire) - 1;
+    if (writes_done_.load(std::memory_order_acquire) > last)
+      return {};
+    std::unique_lock<std::mutex> guard{mtx_};
+    ++waiters_;
+    done_.wait(guard, [&] {
+      return writes_done_.load(std::memory_order_relaxed) > last || down_;
+    });
+    --waiters_;
+    if (writes_done_.load(std::memory_order_relaxed) > last)
+      return {};
+    return down_;
+  }
+
+  void wait(const op_state& st) {
+    if (st.done.load(std::memory_order_acquire))
+      return;
+    std::unique_lock<std::mutex> guard{mtx_};
+    ++waiters_;
+    done_.wait(guard, [&] { return st.done.load(std::memory_order_relaxed); });
+    --waiters_;
+  }
+
+  bool wait_for(const op_state& st, caf::timespan timeout) {
+    if (st.done.load(std::memory_order_acquire))
+      return true;
+    std::unique_lock<std::mutex> guard{mtx_};
+    ++waiters_;
+    auto result = done_.wait_for(guard, timeout, [&] {
+      return st.done.load(std::memory_order_relaxed);
+    });
+    --waiters_;
+    return result;
+  }
+
+  void sync() {
+    std::unique_lock<std::mutex> guard{mtx_};
+    ++waiters_;
+    done_.wait(guard, [&] { return in_flight_ == 0 || down_; });
+    --waiters_;
+  }
+
+  // -- reading the view ---------------------------------------------------------
+
+  template <class F>
+  auto read(F f) -> caf::expected<decltype(f(std::declval<user_table&>()))> {
+    if (auto err = await_writes())
+      return err;
+    std::shared_lock<std::shared_mutex> guard{view_->mtx};
+    return f(view_->table);
+  }
+
+private:
+  static constexpr size_t max_buffer = 8192;
+
+  // -- completion (runs in the client actor) ------------------------------------
+
+  void on_results(client_results& rs) {
+    std::vector<client_op> to_send;
+    {
+      std::unique_lock<std::mutex> guard{mtx_};
+      for (auto& r : rs.results) {
+        auto st = take_slot(r.ticket);
+        if (!st)
+          continue;
+        st->err = std::move(r.err);
+        st->change = r.change;
+        st->report = std::move(r.report);
+        if (st->write_seq != 0)
+          write_done(st->write_seq);
+        st->core = nullptr; // breaks the state -> core cycle
+        st->done.store(true, std::memory_order_release);
+        --in_flight_;
+      }
+      batches_in_flight_ -= std::min<size_t>(rs.batches_done,
+                                             batches_in_flight_);
+      if (!buffer_.empty() && batches_in_flight_ < cfg_.batches_in_flight) {
+        ++batches_in_flight_;
+        to_send.swap(buffer_);
+      }
+      if (waiters_ > 0)
+        done_.notify_all();
+      space_.notify_all();
+    }
+    if (!to_send.empty())
+      send_batch(std::move(to_send));
+  }
+
+  void on_registry_down(const caf::error& reason) {
+    std::unique_lock<std::mutex> guard{mtx_};
+    down_ = reason ? make_error(error::registry_down, to_string(reason))
+                   : make_error(error::registry_down);
+    for (auto& slot : slots_) {
+      if (auto st = std::move(slot.state)) {
+        st->err = down_;
+        st->core = nullptr;
+        st->done.store(true, std::memory_order_release);
+      }
+    }
+    in_flight_ = 0;
+    buffer_.clear();
+    done_.notify_all();
+    space_.notify_all();
+  }
+
+  void send_batch(std::vector<client_op> ops) {
+    caf::anon_send(registry_, batch_atom::value,
+                   client_batch{caf::actor_cast<caf::actor>(client_),
+                                std::move(ops)});
+  }
+
+  /// Marks a write applied and advances the "all writes below are done" mark.
+  void write_done(uint64_t seq) {
+    auto low = writes_done_.load(std::memory_order_relaxed);
+    if (seq != low) {
+      early_writes_.push(seq);
+      return;
+    }
+    ++low;
+    while (!early_writes_.empty() && early_writes_.top() == low) {
+      early_writes_.pop();
+      ++low;
+    }
+    writes_done_.store(low, std::memory_order_release);
+  }
+
+  // Tickets name a slot and its generation, so a stale or forged ticket can
+  // never complete the wrong call.
+  struct slot {
+    std::shared_ptr<op_state> state;
+    uint32_t generation = 0;
+  };
+
+  uint64_t add_slot(std::shared_ptr<op_state> st) {
+    uint32_t idx;
+    if (free_slots_.empty()) {
+      idx = static_cast<uint32_t>(slots_.size());
+      slots_.emplace_back();
+    } else {
+      idx = free_slots_.back();
+      free_slots_.pop_back();
+    }
+    auto& s = slots_[idx];
+    s.state = std::move(st);
+    ++s.generation;
+    return (uint64_t{s.generation} << 32) | idx;
+  }
+
+  std::shared_ptr<op_state> take_slot(uint64_t ticket) {
+    auto idx = static_cast<uint32_t>(ticket & 0xFFFFFFFFu);
+    auto gen = static_cast<uint32_t>(ticket >> 32);
+    if (idx >= slots_.size() || slots_[idx].generation != gen
+        || !slots_[idx].state)
+      return nullptr;
+    free_slots_.push_back(idx);
+    return std::move(slots_[idx].state);
+  }
+
+  // -- the client actor ---------------------------------------------------------
+
+  static client_actor::behavior_type
+  client_behavior(client_actor::pointer self, std::weak_ptr<manager_core> weak,
+                  registry_actor registry) {
+    self->monitor(registry);
+    self->set_down_handler([weak](caf::down_msg& dm) {
+      if (auto core = weak.lock())
+        core->on_registry_down(dm.reason);
+    });
+    return {
+      [weak](results_atom, client_results& rs) {
+        if (auto core = weak.lock())
+          core->on_results(rs);
+      },
+    };
+  }
+
+  caf::actor_system& sys_;
+  caf::error status_;
+  settings cfg_;
+  std::shared_ptr<presence_view> view_;
+  registry_actor registry_;
+  client_actor client_;
+
+  std::mutex mtx_;
+  std::condition_variable space_;
+  std::condition_variable done_;
+  size_t waiters_ = 0;
+  caf::error down_;
+  std::vector<client_op> buffer_;
+  size_t batches_in_flight_ = 0;
+  size_t in_flight_ = 0;
+  std::vector<slot> slots_;
+  std::vector<uint32_t> free_slots_;
+  /// Next write sequence number to hand out (written under mtx_).
+  std::atomic<uint64_t> next_write_{1};
+  /// Every write with a sequence number below this has been applied.
+  std::atomic<uint64_t> writes_done_{1};
+  std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>>
+    early_writes_;
+};
+
+} // namespace detail
+
+// -- pending<T> -----------------------------------------------------------------
+
+namespace {
+
+const change_result& value_of(const detail::op_state& st, change_result*) {
+  return st.change;
+}
+
+const delivery_report& value_of(const detail::op_state& st, delivery_report*) {
+  return st.report;
+}
+
+} // namespace
+
+template <class T>
+bool pending<T>::ready() const {
+  return !state_ || state_->done.load(std::memory_order_acquire);
+}
+
+template <class T>
+void pending<T>::wait() const {
+  if (!state_ || state_->done.load(std::memory_order_acquire))
+    return;
+  if (auto core = state_->core)
+    core->wait(*state_);
+}
+
+template <class T>
+bool pending<T>::wait_for(caf::timespan timeout) const {
+  if (!state_ || state_->done.load(std::memory_order_acquire))
+    return true;
+  if (auto core = state_->core)
+    return core->wait_for(*state_, timeout);
+  return state_->done.load(std::memory_order_acquire);
+}
+
+template <class T>
+caf::expected<T> pending<T>::get() const {
+  if (!state_)
+    return make_error(error::invalid_option, "empty pending result");
+  wait();
+  if (state_->err)
+    return state_->err;
+  return value_of(*state_, static_cast<T*>(nullptr));
+}
+
+template class pending<change_result>;
+template class pending<delivery_report>;
+
+// -- online_manager -------------------------------------------------------------
+
+using detail::client_op;
+using detail::op_kind;
+
+online_manager::online_manager(caf::actor_system& sys)
+  : core_(std::make_shared<detail::manager_core>(sys)) {
+  core_->start();
+}
+
+online_manager::~online_manager() {
+  core_->stop();
+}
+
+caf::error online_manager::status() const {
+  return core_->status();
+}
+
+registry_actor online_manager::registry() const {
+  return core_->registry();
+}
+
+namespace {
+
+client_op make_op(op_kind kind, std::string login_id = {},
+                  std::string token = {}) {
+  client_op op;
+  op.kind = kind;
+  op.user.login_id = std::move(login_id);
+  op.user.token = std::move(token);
+  return op;
+}
+
+} // namespace
+
+pending<change_result> online_manager::register_pusher(const pusher_actor& p) {
+  if (!p)
+    return core_->failed<change_result>(make_error(error::invalid_pusher));
+  auto op = make_op(op_kind::subscribe);
+  op.pusher = caf::actor_cast<caf::actor>(p);
+  return core_->issue<change_result>(std::move(op), false);
+}
+
+pending<change_result>
+online_manager::unregister_pusher(const pusher_actor& p) {
+  if (!p)
+    return core_->failed<change_result>(make_error(error::invalid_pusher));
+  auto op = make_op(op_kind::unsubscribe);
+  op.pusher = caf::actor_cast<caf::actor>(p);
+  return core_->issue<change_result>(std::move(op), false);
+}
+
+pending<change_result> online_manager::mark_online(online_user user) {
+  if (auto err = validate_user(user))
+    return core_->failed<change_result>(std::move(err));
+  client_op op;
+  op.kind = op_kind::mark_online;
+  op.user = std::move(user);
+  return core_->issue<change_result>(std::move(op), true);
+}
+
+pending<change_result> online_manager::mark_offline(std::string login_id,
+                                                    std::string token) {
+  if (auto err = validate_session_key(login_id, token))
+    return core_->failed<change_result>(std::move(err));
+  return core_->issue<change_result>(
+    make_op(op_kind::mark_offline, std::move(login_id), std::move(token)),
+    true);
+}
+
+pending<change_result> online_manager::mark_offline_all(std::string login_id) {
+  if (auto err = validate_login_id(login_id))
+    return core_->failed<change_result>(std::move(err));
+  return core_->issue<change_result>(
+    make_op(op_kind::mark_offline_all, std::move(login_id)), true);
+}
+
+pending<change_result> online_manager::update_activity(std::string login_id,
+                                                       std::string token) {
+  if (auto err = validate_session_key(login_id, token))
+    return core_->failed<change_result>(std::move(err));
+  return core_->issue<change_result>(
+    make_op(op_kind::update_activity, std::move(login_id), std::move(token)),
+    true);
+}
+
+caf::expected<bool> online_manager::is_online(const std::string& login_id) {
+  if (auto err = validate_login_id(login_id))
+    return err;
+  return core_->read([&](detail::user_table& t) {
+    return t.find(login_id) != nullptr;
+  });
+}
+
+caf::expected<size_t> online_manager::get_online_count() {
+  return core_->read([](detail::user_table& t) { return t.user_count(); });
+}
+
+caf::expected<size_t> online_manager::get_session_count() {
+  return core_->read([](detail::user_table& t) { return t.session_count(); });
+}
+
+caf::expected<std::vector<std::string>> online_manager::get_online_users() {
+  return core_->read([](detail::user_table& t) {
+    std::vector<std::string> result;
+    result.reserve(t.user_count());
+    for (auto& e : t.entries())
+      result.push_back(e.login_id);
+    return result;
+  });
+}
+
+caf::expected<std::vector<online_user>>
+online_manager::get_user_sessions(const std::string& login_id) {
+  if (auto err = validate_login_id(login_id))
+    return err;
+  return core_->read([&](detail::user_table& t) {
+    auto e = t.find(login_id);
+    return e != nullptr ? e->sessions : std::vector<online_user>{};
+  });
+}
+
+pending<delivery_report> online_manager::push_to_user(std::string login_id,
+                                                      std::string content) {
+  return push_message_to_user(std::move(login_id),
+                              make_text_message(std::move(content)));
+}
+
+pending<delivery_report>
+online_manager::push_message_to_user(std::string login_id,
+                                     push_message message) {
+  if (auto err = validate_login_id(login_id))
+    return core_->failed<delivery_report>(std::move(err));
+  if (core_->status())
+    return core_->failed<delivery_report>(core_->status());
+  if (auto err = validate_message(message, core_->cfg().max_content_size))
+    return core_->failed<delivery_report>(std::move(err));
+  auto op = make_op(op_kind::push_user, std::move(login_id));
+  op.message = std::move(message);
+  return core_->issue<delivery_report>(std::move(op), false);
+}
+
+pending<delivery_report>
+online_manager::push_to_users(std::vector<std::string> login_ids,
+                              std::string content) {
+  return push_message_to_users(std::move(login_ids),
+                               make_text_message(std::move(content)));
+}
+
+pending<delivery_report>
+online_manager::push_message_to_users(std::vector<std::string> login_ids,
+                                      push_message message) {
+  for (auto& x : login_ids)
+    if (auto err = validate_login_id(x))
+      return core_->failed<delivery_report>(std::move(err));
+  if (core_->status())
+    return core_->failed<delivery_report>(core_->status());
+  if (auto err = validate_message(message, core_->cfg().max_content_size))
+    return core_->failed<delivery_report>(std::move(err));
+  auto op = make_op(op_kind::push_users);
+  op.login_ids = std::move(login_ids);
+  op.message = std::move(message);
+  return core_->issue<delivery_report>(std::move(op), false);
+}
+
+pending<delivery_report> online_manager::broadcast(std::string content) {
+  return broadcast_message(make_text_message(std::move(content)));
+}
+
+pending<delivery_report>
+online_manager::broadcast_message(push_message message) {
+  if (core_->status())
+    return core_->failed<delivery_report>(core_->status());
+  if (auto err = validate_message(message, core_->cfg().max_content_size))
+    return core_->failed<delivery_report>(std::move(err));
+  auto op = make_op(op_kind::broadcast);
+  op.message = std::move(message);
+  return core_->issue<delivery_report>(std::move(op), false);
+}
+
+pending<delivery_report> online_manager::kick_out_notify(std::string login_id,
+                                                         std::string reason) {
+  if (auto err = validate_login_id(login_id))
+    return core_->failed<delivery_report>(std::move(err));
+  if (core_->status())
+    return core_->failed<delivery_report>(core_->status());
+  auto message = make_kick_out_message(std::move(reason));
+  if (auto err = validate_message(message, core_->cfg().max_content_size))
+    return core_->failed<delivery_report>(std::move(err));
+  auto op = make_op(op_kind::kick, std::move(login_id));
+  op.message = std::move(message);
+  // A kick changes presence: later queries must see the user offline.
+  return core_->issue<delivery_report>(std::move(op), true);
+}
+
+void online_manager::sync() {
+  if (!core_->status())
+    core_->sync();
+}
+
+} // namespace presence
