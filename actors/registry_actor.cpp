@@ -1,6 +1,8 @@
 #include "actors/registry_actor.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <unordered_map>
@@ -15,6 +17,7 @@
 #include "actors/reply_target.hpp"
 #include "actors/session_ops.hpp"
 #include "actors/user_actor.hpp"
+#include "presence/detail/slab.hpp"
 #include "presence/error.hpp"
 #include "presence/registry.hpp"
 #include "presence/validation.hpp"
@@ -73,12 +76,9 @@ struct registry_state {
   std::vector<client_entry> clients;
   std::unordered_map<caf::actor_id, uint32_t> client_index;
   /// Commands sent to user actors, by ticket, waiting for their answer.
-  std::unordered_map<uint64_t, reply_target> forwarded;
-  uint64_t next_ticket = 1;
-  std::unordered_map<uint64_t, push_state> pushes;
-  uint64_t next_push = 1;
-  std::unordered_map<uint64_t, batch_state> batches;
-  uint64_t next_batch = 1;
+  slab<reply_target> forwarded;
+  slab<push_state> pushes;
+  slab<batch_state> batches;
   /// The batch being filled, and which pushes it carries.
   delivery_batch open;
   std::vector<contribution> open_parts;
@@ -101,6 +101,8 @@ struct registry_state {
 
   op_result& client_result(reply_target& rt) {
     auto& out = clients[rt.client].out;
+    if (out.results.capacity() == 0)
+      out.results.reserve(256);
     out.results.emplace_back();
     auto& r = out.results.back();
     r.ticket = rt.ticket;
@@ -186,17 +188,22 @@ struct registry_state {
       return;
     if (e != nullptr) {
       // An existing user: its actor decides (it owns the sessions) and answers
-      // with an update that the registry then applies to the table.
-      auto ticket = next_ticket++;
-      forwarded.emplace(ticket, std::move(rt));
+      // with an update that the registry then applies to the table. A user
+      // actor the facade spawned because the user looked offline lost a race
+      // with another call: it never ran and just goes.
+      if (op.actor)
+        self->send_exit(op.actor, caf::exit_reason::user_shutdown);
+      auto ticket = forwarded.insert(std::move(rt));
       ++e->pending;
       self->send(e->actor, apply_atom::value,
                  user_command{ticket, op_kind::mark_online, std::move(user)});
       return;
     }
     // A new user: the actor starts with this session, so the outcome is
-    // known here and now.
-    auto actor = spawn_user(self->system(), handle, user);
+    // known here and now. The facade spawns it on its caller's thread, which
+    // takes the spawn off the registry's; actor code gets it spawned here.
+    auto actor = op.actor ? caf::actor_cast<user_actor>(std::move(op.actor))
+                          : spawn_user(self->system(), handle, user);
     {
       write_lock guard{view->mtx};
       auto login_id = user.login_id;
@@ -258,11 +265,11 @@ struct registry_state {
 
   /// A user actor answered a forwarded command.
   void on_user_update(user_update& u) {
-    auto i = forwarded.find(u.ticket);
-    if (i == forwarded.end())
+    auto ptr = forwarded.find(u.ticket);
+    if (ptr == nullptr)
       return;
-    auto rt = std::move(i->second);
-    forwarded.erase(i);
+    auto rt = std::move(*ptr);
+    forwarded.erase(u.ticket);
     auto e = table().find(u.login_id);
     if (e == nullptr
         || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(
@@ -305,23 +312,36 @@ struct registry_state {
 
   uint64_t start_push(push_message&& msg, reply_target&& rt) {
     if (msg.message_id.empty())
-      msg.message_id = id_prefix + std::to_string(next_message++);
+      msg.message_id = next_message_id();
     if (msg.timestamp.time_since_epoch().count() == 0)
       msg.timestamp = caf::make_timestamp();
-    auto id = next_push++;
-    auto& ps = pushes[id];
+    auto id = pushes.emplace();
+    auto& ps = pushes.at(id);
     ps.target = std::move(rt);
     ps.report.message_id = msg.message_id;
     ps.message = std::move(msg);
     return id;
   }
 
-  void add_delivery(uint64_t push_id, push_state& ps, const user_entry& e) {
+  std::string next_message_id() {
+    char buf[64];
+    auto n = id_prefix.size();
+    memcpy(buf, id_prefix.data(), n);
+    auto res = std::to_chars(buf + n, buf + sizeof(buf), next_message++);
+    return std::string(buf, res.ptr);
+  }
+
+  /// `only` says this is the push's only delivery, so its message can move.
+  void add_delivery(uint64_t push_id, push_state& ps, const user_entry& e,
+                    bool only = false) {
     ++ps.report.users_targeted;
     if (pushers.empty())
       return;
     if (open_parts.empty() || open_parts.back().push != push_id) {
-      open.messages.push_back(ps.message);
+      if (only)
+        open.messages.push_back(std::move(ps.message));
+      else
+        open.messages.push_back(ps.message);
       open_parts.push_back(contribution{push_id, 0, 0});
       ++ps.open_batches;
     }
@@ -340,32 +360,30 @@ struct registry_state {
   }
 
   void finish_routing(uint64_t push_id) {
-    auto i = pushes.find(push_id);
-    i->second.routed = true;
-    if (i->second.open_batches == 0)
-      finalize(i);
+    auto& ps = *pushes.find(push_id);
+    ps.routed = true;
+    if (ps.open_batches == 0)
+      finalize(push_id, ps);
     else
       schedule_flush();
   }
 
-  void finalize(std::unordered_map<uint64_t, push_state>::iterator i) {
-    complete(i->second.target, std::move(i->second.report));
-    pushes.erase(i);
+  void finalize(uint64_t push_id, push_state& ps) {
+    complete(ps.target, std::move(ps.report));
+    pushes.erase(push_id);
   }
 
   void send_open_batch() {
     if (open.deliveries.empty())
       return;
-    auto id = next_batch++;
-    open.id = id;
-    auto& bs = batches[id];
+    batch_state bs;
     bs.parts = std::move(open_parts);
     bs.waiting = pushers.size();
+    auto id = batches.insert(std::move(bs));
     open_parts.clear();
+    open.id = id;
     auto msg = caf::make_message(deliver_atom::value, std::move(open));
     open = delivery_batch{};
-    open.deliveries.reserve(cfg.batch_size);
-    open.sessions.reserve(cfg.batch_size);
     for (auto& p : pushers) {
       auto pid = p.id;
       self
@@ -378,15 +396,15 @@ struct registry_state {
 
   void on_pusher_answer(uint64_t batch_id, caf::actor_id pusher,
                         const caf::error& err) {
-    auto i = batches.find(batch_id);
-    if (i == batches.end())
+    auto bsp = batches.find(batch_id);
+    if (bsp == nullptr)
       return;
-    auto& bs = i->second;
+    auto& bs = *bsp;
     if (!err) {
       bs.any_ok = true;
     } else {
       for (auto& part : bs.parts) {
-        auto& failed = pushes[part.push].report.failed_pushers;
+        auto& failed = pushes.find(part.push)->report.failed_pushers;
         auto known = std::any_of(failed.begin(), failed.end(),
                                  [&](auto& f) { return f.pusher == pusher; });
         if (!known)
@@ -397,16 +415,15 @@ struct registry_state {
       return;
     auto parts = std::move(bs.parts);
     auto ok = bs.any_ok;
-    batches.erase(i);
+    batches.erase(batch_id);
     for (auto& part : parts) {
-      auto j = pushes.find(part.push);
-      auto& ps = j->second;
+      auto& ps = *pushes.find(part.push);
       if (ok) {
         ps.report.users_reached += part.users;
         ps.report.sessions_reached += part.sessions;
       }
       if (--ps.open_batches == 0 && ps.routed)
-        finalize(j);
+        finalize(part.push, ps);
     }
   }
 
@@ -415,9 +432,9 @@ struct registry_state {
     if (park_if_busy(e, op, rt))
       return;
     auto id = start_push(std::move(op.message), std::move(rt));
-    auto& ps = pushes[id];
+    auto& ps = *pushes.find(id);
     if (e != nullptr)
-      add_delivery(id, ps, *e);
+      add_delivery(id, ps, *e, true);
     else
       ps.report.not_online.push_back(std::move(op.user.login_id));
     finish_routing(id);
@@ -427,7 +444,7 @@ struct registry_state {
   // push is routed (no parking across users).
   void push_users(client_op&& op, reply_target&& rt) {
     auto id = start_push(std::move(op.message), std::move(rt));
-    auto& ps = pushes[id];
+    auto& ps = *pushes.find(id);
     std::unordered_set<std::string> seen;
     seen.reserve(op.login_ids.size());
     for (auto& login_id : op.login_ids) {
@@ -443,7 +460,7 @@ struct registry_state {
 
   void broadcast(client_op&& op, reply_target&& rt) {
     auto id = start_push(std::move(op.message), std::move(rt));
-    auto& ps = pushes[id];
+    auto& ps = *pushes.find(id);
     if (pushers.empty())
       ps.report.users_targeted = table().user_count();
     else
@@ -457,13 +474,13 @@ struct registry_state {
     if (park_if_busy(e, op, rt))
       return;
     auto id = start_push(std::move(op.message), std::move(rt));
-    auto& ps = pushes[id];
+    auto& ps = *pushes.find(id);
     if (e == nullptr) {
       ps.report.not_online.push_back(std::move(op.user.login_id));
     } else {
       // The KickOut batch has captured the sessions; the user goes offline
       // now, whatever the pushers answer.
-      add_delivery(id, ps, *e);
+      add_delivery(id, ps, *e, true);
       {
         write_lock guard{view->mtx};
         table().sessions_changed(-static_cast<int64_t>(e->sessions.size()));
@@ -479,7 +496,7 @@ struct registry_state {
   // -- pushers ----------------------------------------------------------------
 
   void subscribe(client_op&& op, reply_target&& rt) {
-    auto p = caf::actor_cast<pusher_actor>(op.pusher);
+    auto p = caf::actor_cast<pusher_actor>(op.actor);
     if (!p) {
       fail(rt, make_error(error::invalid_pusher));
       return;
@@ -494,7 +511,7 @@ struct registry_state {
   }
 
   void unsubscribe(client_op&& op, reply_target&& rt) {
-    auto p = caf::actor_cast<pusher_actor>(op.pusher);
+    auto p = caf::actor_cast<pusher_actor>(op.actor);
     if (!p) {
       fail(rt, make_error(error::invalid_pusher));
       return;
@@ -602,8 +619,6 @@ registry_behavior(registry_pointer self, settings cfg,
   st.cfg = cfg;
   st.view = view;
   st.id_prefix = make_id_prefix(self);
-  st.open.deliveries.reserve(cfg.batch_size);
-  st.open.sessions.reserve(cfg.batch_size);
   self->set_down_handler([=](caf::down_msg& dm) { self->state.on_down(dm); });
   // User actors live only as long as the registry that knows them.
   self->attach_functor([view](const caf::error&) {
@@ -696,13 +711,13 @@ registry_behavior(registry_pointer self, settings cfg,
     [=](subscribe_atom, pusher_actor& p) -> caf::result<change_result> {
       client_op op;
       op.kind = op_kind::subscribe;
-      op.pusher = caf::actor_cast<caf::actor>(p);
+      op.actor = caf::actor_cast<caf::actor>(p);
       return self->state.request_op<change_result>(std::move(op));
     },
     [=](unsubscribe_atom, pusher_actor& p) -> caf::result<change_result> {
       client_op op;
       op.kind = op_kind::unsubscribe;
-      op.pusher = caf::actor_cast<caf::actor>(p);
+      op.actor = caf::actor_cast<caf::actor>(p);
       return self->state.request_op<change_result>(std::move(op));
     },
     [=](batch_atom, client_batch& batch) {

@@ -16,6 +16,8 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/registry_actor.hpp"
+#include "actors/user_actor.hpp"
+#include "presence/detail/slab.hpp"
 #include "actors/user_table.hpp"
 #include "presence/config.hpp"
 #include "presence/error.hpp"
@@ -103,7 +105,7 @@ public:
         st->core = nullptr;
         return pending<T>{std::move(st)};
       }
-      op.ticket = add_slot(st);
+      op.ticket = in_flight_ops_.insert(st);
       if (is_write) {
         st->write_seq = next_write_;
         next_write_.store(next_write_ + 1, std::memory_order_release);
@@ -114,6 +116,7 @@ public:
           || buffer_.size() >= max_buffer) {
         ++batches_in_flight_;
         to_send.swap(buffer_);
+        buffer_.reserve(initial_buffer);
       }
     }
     if (!to_send.empty())
@@ -171,6 +174,16 @@ public:
 
   // -- reading the view ---------------------------------------------------------
 
+  /// A racy hint (no write ordering): is `login_id` in the table right now?
+  bool looks_online(const std::string& login_id) {
+    std::shared_lock<std::shared_mutex> guard{view_->mtx};
+    return view_->table.find(login_id) != nullptr;
+  }
+
+  user_actor spawn_user_actor(const online_user& user) {
+    return spawn_user(sys_, registry_, user);
+  }
+
   template <class F>
   auto read(F f) -> caf::expected<decltype(f(std::declval<user_table&>()))> {
     if (auto err = await_writes())
@@ -180,7 +193,10 @@ public:
   }
 
 private:
-  static constexpr size_t max_buffer = 8192;
+  // Calls per batch: large enough to amortise a message, small enough that a
+  // batch's memory is recycled by malloc rather than mapped and faulted in.
+  static constexpr size_t max_buffer = 1024;
+  static constexpr size_t initial_buffer = 64;
 
   // -- completion (runs in the client actor) ------------------------------------
 
@@ -189,7 +205,7 @@ private:
     {
       std::unique_lock<std::mutex> guard{mtx_};
       for (auto& r : rs.results) {
-        auto st = take_slot(r.ticket);
+        auto st = in_flight_ops_.take(r.ticket);
         if (!st)
           continue;
         st->err = std::move(r.err);
@@ -219,13 +235,12 @@ private:
     std::unique_lock<std::mutex> guard{mtx_};
     down_ = reason ? make_error(error::registry_down, to_string(reason))
                    : make_error(error::registry_down);
-    for (auto& slot : slots_) {
-      if (auto st = std::move(slot.state)) {
-        st->err = down_;
-        st->core = nullptr;
-        st->done.store(true, std::memory_order_release);
-      }
-    }
+    in_flight_ops_.for_each([&](std::shared_ptr<op_state>& st) {
+      st->err = down_;
+      st->core = nullptr;
+      st->done.store(true, std::memory_order_release);
+    });
+    in_flight_ops_ = {};
     in_flight_ = 0;
     buffer_.clear();
     done_.notify_all();
@@ -253,37 +268,6 @@ private:
     writes_done_.store(low, std::memory_order_release);
   }
 
-  // Tickets name a slot and its generation, so a stale or forged ticket can
-  // never complete the wrong call.
-  struct slot {
-    std::shared_ptr<op_state> state;
-    uint32_t generation = 0;
-  };
-
-  uint64_t add_slot(std::shared_ptr<op_state> st) {
-    uint32_t idx;
-    if (free_slots_.empty()) {
-      idx = static_cast<uint32_t>(slots_.size());
-      slots_.emplace_back();
-    } else {
-      idx = free_slots_.back();
-      free_slots_.pop_back();
-    }
-    auto& s = slots_[idx];
-    s.state = std::move(st);
-    ++s.generation;
-    return (uint64_t{s.generation} << 32) | idx;
-  }
-
-  std::shared_ptr<op_state> take_slot(uint64_t ticket) {
-    auto idx = static_cast<uint32_t>(ticket & 0xFFFFFFFFu);
-    auto gen = static_cast<uint32_t>(ticket >> 32);
-    if (idx >= slots_.size() || slots_[idx].generation != gen
-        || !slots_[idx].state)
-      return nullptr;
-    free_slots_.push_back(idx);
-    return std::move(slots_[idx].state);
-  }
 
   // -- the client actor ---------------------------------------------------------
 
@@ -318,8 +302,9 @@ private:
   std::vector<client_op> buffer_;
   size_t batches_in_flight_ = 0;
   size_t in_flight_ = 0;
-  std::vector<slot> slots_;
-  std::vector<uint32_t> free_slots_;
+  /// Calls in flight by ticket; the ticket's generation guarantees that a
+  /// stale or forged ticket never completes the wrong call.
+  slab<std::shared_ptr<op_state>> in_flight_ops_;
   /// Next write sequence number to hand out (written under mtx_).
   std::atomic<uint64_t> next_write_{1};
   /// Every write with a sequence number below this has been applied.
@@ -418,7 +403,7 @@ pending<change_result> online_manager::register_pusher(const pusher_actor& p) {
   if (!p)
     return core_->failed<change_result>(make_error(error::invalid_pusher));
   auto op = make_op(op_kind::subscribe);
-  op.pusher = caf::actor_cast<caf::actor>(p);
+  op.actor = caf::actor_cast<caf::actor>(p);
   return core_->issue<change_result>(std::move(op), false);
 }
 
@@ -427,7 +412,7 @@ online_manager::unregister_pusher(const pusher_actor& p) {
   if (!p)
     return core_->failed<change_result>(make_error(error::invalid_pusher));
   auto op = make_op(op_kind::unsubscribe);
-  op.pusher = caf::actor_cast<caf::actor>(p);
+  op.actor = caf::actor_cast<caf::actor>(p);
   return core_->issue<change_result>(std::move(op), false);
 }
 
@@ -436,6 +421,11 @@ pending<change_result> online_manager::mark_online(online_user user) {
     return core_->failed<change_result>(std::move(err));
   client_op op;
   op.kind = op_kind::mark_online;
+  // A user that looks offline gets its actor spawned here, on the caller's
+  // thread, in parallel with the registry's work; the registry discards it if
+  // the user came online meanwhile.
+  if (!core_->status() && !core_->looks_online(user.login_id))
+    op.actor = caf::actor_cast<caf::actor>(core_->spawn_user_actor(user));
   op.user = std::move(user);
   return core_->issue<change_result>(std::move(op), true);
 }

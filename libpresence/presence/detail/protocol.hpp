@@ -41,13 +41,15 @@ struct client_op {
   online_user user;
   std::vector<std::string> login_ids;
   push_message message;
-  caf::actor pusher;
+  /// The pusher for subscribe/unsubscribe; for mark_online, the user actor
+  /// the facade spawned on its caller's thread if the user looked offline.
+  caf::actor actor;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_op& x) {
   return f(caf::meta::type_name("presence::detail::client_op"), x.ticket,
-           x.kind, x.user, x.login_ids, x.message, x.pusher);
+           x.kind, x.user, x.login_ids, x.message, x.actor);
 }
 
 struct client_batch {
