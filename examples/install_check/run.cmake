@@ -1,0 +1,68 @@
+# The install_package_check test:
+#   1. cmake --install <BUILD_DIR> --prefix <WORK_DIR>/prefix
+#   2. configure examples/install_check against that prefix only
+#   3. build it (the Quick Start's source, linked to presence::presence)
+#   4. run the result
+# Any failing step fails the test.
+#
+# cmake -DBUILD_DIR=... -DCHECK_SOURCE_DIR=... -DWORK_DIR=...
+#       [-DCXX_COMPILER=...] [-DGENERATOR=...] -P run.cmake
+
+foreach(var BUILD_DIR CHECK_SOURCE_DIR WORK_DIR)
+  if(NOT ${var})
+    message(FATAL_ERROR "run.cmake: ${var} is not set")
+  endif()
+endforeach()
+
+set(prefix "${WORK_DIR}/prefix")
+set(check_build "${WORK_DIR}/build")
+file(REMOVE_RECURSE "${prefix}" "${check_build}")
+
+function(run_step name)
+  message(STATUS "install_check: ${name}")
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "install_check: ${name} failed (${rc})")
+  endif()
+endfunction()
+
+run_step("install into ${prefix}"
+  "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${prefix}")
+
+foreach(f include/presence/presence.hpp
+          lib/cmake/presence/presenceConfig.cmake
+          lib/cmake/presence/presenceConfigVersion.cmake
+          lib/cmake/presence/presenceTargets.cmake
+          lib/cmake/presence/FindCAF.cmake)
+  if(NOT EXISTS "${prefix}/${f}")
+    message(FATAL_ERROR "install_check: ${f} was not installed")
+  endif()
+endforeach()
+
+set(configure_args -S "${CHECK_SOURCE_DIR}" -B "${check_build}"
+  "-DCMAKE_PREFIX_PATH=${prefix}"
+  "-DPRESENCE_EXPECTED_PREFIX=${prefix}"
+  -DCMAKE_BUILD_TYPE=Release
+  -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+if(GENERATOR)
+  list(APPEND configure_args -G "${GENERATOR}")
+endif()
+if(CXX_COMPILER)
+  list(APPEND configure_args "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
+endif()
+run_step("configure against the installed package"
+  "${CMAKE_COMMAND}" ${configure_args})
+
+run_step("build" "${CMAKE_COMMAND}" --build "${check_build}")
+
+message(STATUS "install_check: run")
+execute_process(COMMAND "${check_build}/quick_start"
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "install_check: quick_start exited with ${rc}")
+endif()
+if(NOT out MATCHES "User is online")
+  message(FATAL_ERROR "install_check: quick_start did not print 'User is online'")
+endif()
+message(STATUS "install_check: passed")
