@@ -38,7 +38,8 @@ struct contribution {
 // A batch sent to every pusher, waiting for their answers.
 struct batch_state {
   std::vector<contribution> parts;
-  size_t waiting = 0;
+  /// Pushers that have not answered yet.
+  std::vector<caf::actor_id> waiting;
   bool any_ok = false;
 };
 
@@ -378,9 +379,17 @@ struct registry_state {
       return;
     batch_state bs;
     bs.parts = std::move(open_parts);
-    bs.waiting = pushers.size();
-    auto id = batches.insert(std::move(bs));
     open_parts.clear();
+    if (pushers.empty()) {
+      // The last pusher went down after the deliveries were routed: nothing
+      // can reach anyone.
+      open = delivery_batch{};
+      settle(bs.parts, false);
+      return;
+    }
+    for (auto& p : pushers)
+      bs.waiting.push_back(p.id);
+    auto id = batches.insert(std::move(bs));
     open.id = id;
     auto msg = caf::make_message(deliver_atom::value, std::move(open));
     open = delivery_batch{};
@@ -400,6 +409,12 @@ struct registry_state {
     if (bsp == nullptr)
       return;
     auto& bs = *bsp;
+    // Each pusher answers once: a late timeout after the pusher's death was
+    // already counted is ignored.
+    auto w = std::find(bs.waiting.begin(), bs.waiting.end(), pusher);
+    if (w == bs.waiting.end())
+      return;
+    bs.waiting.erase(w);
     if (!err) {
       bs.any_ok = true;
     } else {
@@ -411,11 +426,17 @@ struct registry_state {
           failed.push_back(pusher_failure{pusher, err});
       }
     }
-    if (--bs.waiting > 0)
+    if (!bs.waiting.empty())
       return;
     auto parts = std::move(bs.parts);
     auto ok = bs.any_ok;
     batches.erase(batch_id);
+    settle(parts, ok);
+  }
+
+  /// Every pusher has answered a batch: credit its pushes, finish those that
+  /// have no other batch open.
+  void settle(std::vector<contribution>& parts, bool ok) {
     for (auto& part : parts) {
       auto& ps = *pushes.find(part.push);
       if (ok) {
@@ -557,8 +578,20 @@ struct registry_state {
     auto i = std::find_if(pushers.begin(), pushers.end(),
                           [&](auto& x) { return x.id == id; });
     if (i != pushers.end()) {
-      // Its outstanding batches fail through their response handlers.
       pushers.erase(i);
+      // A pusher that dies while holding a batch never answers it (CAF only
+      // bounces requests still in its mailbox): fail its batches now rather
+      // than at the timeout.
+      std::vector<uint64_t> held;
+      batches.for_each_key([&](uint64_t key, batch_state& bs) {
+        if (std::find(bs.waiting.begin(), bs.waiting.end(), id)
+            != bs.waiting.end())
+          held.push_back(key);
+      });
+      auto reason = dm.reason ? dm.reason
+                              : caf::make_error(caf::sec::request_receiver_down);
+      for (auto key : held)
+        on_pusher_answer(key, id, reason);
       return;
     }
     auto j = client_index.find(id);

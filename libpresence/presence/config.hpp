@@ -26,7 +26,7 @@ namespace presence {
 void configure(caf::actor_system_config& cfg);
 
 /// Declares the `presence.*` options on an option set. `configure` calls it on
-/// `cfg.custom_options()`; an application with its own config subclass that
+/// the config's own option set; an application with its own config subclass that
 /// wants the options in its own --help text can call it on `custom_options_`
 /// instead (doing both is harmless).
 void add_options(caf::config_option_set& opts);

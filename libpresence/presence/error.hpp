@@ -29,7 +29,8 @@ enum class error : uint8_t {
   system_not_configured,
   /// The registry this handle talks to has terminated.
   registry_down,
-  /// The pusher handle is invalid (default-constructed or already dead).
+  /// The pusher handle is invalid (default-constructed). A dead pusher is
+  /// accepted and dropped by the registry's monitor at once.
   invalid_pusher,
   /// A configuration value is out of range.
   invalid_option,

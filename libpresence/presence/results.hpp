@@ -44,7 +44,7 @@ struct change_result {
   change_status status = change_status::unknown_user;
   /// Sessions the user has after the change.
   uint32_t sessions = 0;
-  /// Sessions the change removed (mark_offline_all, kick).
+  /// Sessions the change removed (mark_offline, mark_offline_all).
   uint32_t removed = 0;
 };
 

@@ -43,7 +43,7 @@ caf::error make_error(error x, std::string context) {
 }
 
 bool is(const caf::error& err, error x) {
-  return err.category() == error_category
+  return err && err.category() == error_category
          && err.code() == static_cast<uint8_t>(x);
 }
 

@@ -35,7 +35,10 @@ struct op_state {
   delivery_report report;
   /// Position in the facade's write order, 0 for pushes.
   uint64_t write_seq = 0;
-  /// Null for calls that failed at once (nothing to wait for).
+  /// Null for calls that failed at once (nothing to wait for). Set before
+  /// the state is shared and never changed, so waiters may read it freely;
+  /// it does not keep a cycle alive because the core drops its reference to
+  /// the state when the call completes.
   std::shared_ptr<manager_core> core;
 };
 
@@ -94,7 +97,6 @@ public:
       return failed<T>(status_);
     auto st = std::make_shared<op_state>();
     st->core = shared_from_this();
-    std::vector<client_op> to_send;
     {
       std::unique_lock<std::mutex> guard{mtx_};
       space_.wait(guard,
@@ -102,7 +104,6 @@ public:
       if (down_) {
         st->err = down_;
         st->done = true;
-        st->core = nullptr;
         return pending<T>{std::move(st)};
       }
       op.ticket = in_flight_ops_.insert(st);
@@ -113,14 +114,9 @@ public:
       ++in_flight_;
       buffer_.push_back(std::move(op));
       if (batches_in_flight_ < cfg_.batches_in_flight
-          || buffer_.size() >= max_buffer) {
-        ++batches_in_flight_;
-        to_send.swap(buffer_);
-        buffer_.reserve(initial_buffer);
-      }
+          || buffer_.size() >= max_buffer)
+        send_buffer();
     }
-    if (!to_send.empty())
-      send_batch(std::move(to_send));
     return pending<T>{std::move(st)};
   }
 
@@ -201,7 +197,6 @@ private:
   // -- completion (runs in the client actor) ------------------------------------
 
   void on_results(client_results& rs) {
-    std::vector<client_op> to_send;
     {
       std::unique_lock<std::mutex> guard{mtx_};
       for (auto& r : rs.results) {
@@ -213,22 +208,17 @@ private:
         st->report = std::move(r.report);
         if (st->write_seq != 0)
           write_done(st->write_seq);
-        st->core = nullptr; // breaks the state -> core cycle
         st->done.store(true, std::memory_order_release);
         --in_flight_;
       }
       batches_in_flight_ -= std::min<size_t>(rs.batches_done,
                                              batches_in_flight_);
-      if (!buffer_.empty() && batches_in_flight_ < cfg_.batches_in_flight) {
-        ++batches_in_flight_;
-        to_send.swap(buffer_);
-      }
+      if (!buffer_.empty() && batches_in_flight_ < cfg_.batches_in_flight)
+        send_buffer();
       if (waiters_ > 0)
         done_.notify_all();
       space_.notify_all();
     }
-    if (!to_send.empty())
-      send_batch(std::move(to_send));
   }
 
   void on_registry_down(const caf::error& reason) {
@@ -237,7 +227,6 @@ private:
                    : make_error(error::registry_down);
     in_flight_ops_.for_each([&](std::shared_ptr<op_state>& st) {
       st->err = down_;
-      st->core = nullptr;
       st->done.store(true, std::memory_order_release);
     });
     in_flight_ops_ = {};
@@ -247,7 +236,15 @@ private:
     space_.notify_all();
   }
 
-  void send_batch(std::vector<client_op> ops) {
+  /// Sends the buffer as one batch. Called with mtx_ held: two batches taken
+  /// by different threads must reach the registry in the order they were
+  /// taken, or calls from one thread could overtake each other. anon_send
+  /// only enqueues, so holding the lock costs little.
+  void send_buffer() {
+    ++batches_in_flight_;
+    std::vector<client_op> ops;
+    ops.reserve(initial_buffer);
+    ops.swap(buffer_);
     caf::anon_send(registry_, batch_atom::value,
                    client_batch{caf::actor_cast<caf::actor>(client_),
                                 std::move(ops)});

@@ -87,6 +87,13 @@ public:
   }
 
   template <class F>
+  void for_each_key(F f) {
+    for (size_t i = 0; i < cells_.size(); ++i)
+      if (cells_[i].used)
+        f((uint64_t{cells_[i].generation} << 32) | i, cells_[i].value);
+  }
+
+  template <class F>
   void for_each(F f) {
     for (auto& c : cells_)
       if (c.used)
