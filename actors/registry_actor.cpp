@@ -86,6 +86,15 @@ struct registry_state {
   std::string id_prefix;
   uint64_t next_message = 1;
   bool flush_scheduled = false;
+  static constexpr size_t reap_slack = 65536;
+  static constexpr auto reap_delay = std::chrono::milliseconds(10);
+  /// Most users online at once since the last reap.
+  size_t peak_users = 0;
+  bool reap_scheduled = false;
+  /// Counts incoming work, so that a reap can tell whether the registry was
+  /// idle since it was scheduled.
+  uint64_t work_epoch = 0;
+  uint64_t reap_epoch = 0;
 
   user_table& table() {
     return view->table;
@@ -189,11 +198,7 @@ struct registry_state {
       return;
     if (e != nullptr) {
       // An existing user: its actor decides (it owns the sessions) and answers
-      // with an update that the registry then applies to the table. A user
-      // actor the facade spawned because the user looked offline lost a race
-      // with another call: it never ran and just goes.
-      if (op.actor)
-        self->send_exit(op.actor, caf::exit_reason::user_shutdown);
+      // with an update that the registry then applies to the table.
       auto ticket = forwarded.insert(std::move(rt));
       ++e->pending;
       self->send(e->actor, apply_atom::value,
@@ -201,10 +206,8 @@ struct registry_state {
       return;
     }
     // A new user: the actor starts with this session, so the outcome is
-    // known here and now. The facade spawns it on its caller's thread, which
-    // takes the spawn off the registry's; actor code gets it spawned here.
-    auto actor = op.actor ? caf::actor_cast<user_actor>(std::move(op.actor))
-                          : spawn_user(self->system(), handle, user);
+    // known here and now.
+    auto actor = spawn_user(self->system(), handle, user);
     {
       write_lock guard{view->mtx};
       auto login_id = user.login_id;
@@ -213,6 +216,7 @@ struct registry_state {
       table().insert(std::move(login_id), std::move(actor),
                      std::move(sessions));
     }
+    peak_users = std::max(peak_users, table().user_count());
     complete(rt, change_result{change_status::joined, 1, 0});
   }
 
@@ -250,13 +254,57 @@ struct registry_state {
       table().sessions_changed(static_cast<int64_t>(e->sessions.size())
                                - static_cast<int64_t>(before));
     }
-    if (result.status != change_status::unknown_token) {
+    if (result.status == change_status::user_offline) {
+      retire_user(*e);
+    } else if (result.status != change_status::unknown_token) {
       self->send(e->actor, apply_atom::value,
                  user_command{0, op.kind, std::move(op.user)});
-      if (result.status == change_status::user_offline)
-        erase_user(*e);
     }
     complete(rt, result);
+  }
+
+  /// The user's last session is gone from the table: its actor has nothing
+  /// left to own and is told to exit. Tearing an actor down is the most
+  /// expensive step of going offline in CAF 0.17 (every exit wakes CAF's clock
+  /// thread), so it waits until the registry has been idle for `reap_delay`:
+  /// the change is visible at once and the teardown does not compete with the
+  /// work that follows. Memory stays bounded: a retiring actor existed while
+  /// its user was online, so as long as retiring plus online actors stay
+  /// within the peak online count since the last reap (plus `reap_slack`),
+  /// holding them back costs nothing beyond that peak. A mass logout never
+  /// crosses the line; steady churn reaps every `reap_slack` departures.
+  void retire_user(user_entry& e) {
+    view->retiring.push_back(std::move(e.actor));
+    erase_user(e);
+    if (view->retiring.size() + table().user_count() > peak_users + reap_slack)
+      reap();
+    else
+      schedule_reap();
+  }
+
+  void schedule_reap() {
+    if (!reap_scheduled) {
+      reap_scheduled = true;
+      reap_epoch = work_epoch;
+      self->delayed_send(handle, reap_delay, reap_atom::value);
+    }
+  }
+
+  /// If no new work arrived since the reap was scheduled, the registry was
+  /// idle for `reap_delay`: reap. Otherwise wait again.
+  void on_reap() {
+    reap_scheduled = false;
+    if (work_epoch == reap_epoch)
+      reap();
+    else if (!view->retiring.empty())
+      schedule_reap();
+  }
+
+  void reap() {
+    for (auto& a : view->retiring)
+      self->send_exit(a, caf::exit_reason::user_shutdown);
+    view->retiring.clear();
+    peak_users = table().user_count();
   }
 
   void erase_user(user_entry& e) {
@@ -502,14 +550,7 @@ struct registry_state {
       // The KickOut batch has captured the sessions; the user goes offline
       // now, whatever the pushers answer.
       add_delivery(id, ps, *e, true);
-      {
-        write_lock guard{view->mtx};
-        table().sessions_changed(-static_cast<int64_t>(e->sessions.size()));
-        e->sessions.clear();
-      }
-      self->send(e->actor, apply_atom::value,
-                 user_command{0, op_kind::kick, std::move(op.user)});
-      erase_user(*e);
+      retire_user(*e);
     }
     finish_routing(id);
   }
@@ -658,6 +699,8 @@ registry_behavior(registry_pointer self, settings cfg,
     std::shared_lock<std::shared_mutex> guard{view->mtx};
     for (auto& e : view->table.entries())
       caf::anon_send_exit(e.actor, caf::exit_reason::user_shutdown);
+    for (auto& a : view->retiring)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   });
   using str = std::string;
   return {
@@ -755,6 +798,7 @@ registry_behavior(registry_pointer self, settings cfg,
     },
     [=](batch_atom, client_batch& batch) {
       auto& st = self->state;
+      ++st.work_epoch;
       auto idx = st.client_of(batch.reply_to);
       for (auto& op : batch.ops) {
         auto ticket = op.ticket;
@@ -765,6 +809,7 @@ registry_behavior(registry_pointer self, settings cfg,
     },
     [=](update_atom, user_update& u) { self->state.on_user_update(u); },
     [=](flush_atom) { self->state.flush(); },
+    [=](reap_atom) { self->state.on_reap(); },
   };
 }
 

@@ -78,6 +78,9 @@ private:
 struct presence_view {
   mutable std::shared_mutex mtx;
   user_table table;
+  /// User actors whose last session is gone, waiting to be told to exit
+  /// (registry thread only; see registry_state::retire_user).
+  std::vector<user_actor> retiring;
 };
 
 } // namespace presence::detail

@@ -66,9 +66,10 @@ using registry_actor = caf::typed_actor<
   // -- pushers ----------------------------------------------------------------
   caf::replies_to<subscribe_atom, pusher_actor>::with<change_result>,
   caf::replies_to<unsubscribe_atom, pusher_actor>::with<change_result>,
-  // -- internal: facade batches, user actor updates, flushing ---------------
+  // -- internal: facade batches, user actor updates, flushing, reaping ------
   caf::reacts_to<detail::batch_atom, detail::client_batch>,
   caf::reacts_to<detail::update_atom, detail::user_update>,
-  caf::reacts_to<detail::flush_atom>>;
+  caf::reacts_to<detail::flush_atom>,
+  caf::reacts_to<detail::reap_atom>>;
 
 } // namespace presence

@@ -33,6 +33,7 @@ using results_atom = caf::atom_constant<caf::atom("pResults")>;
 using apply_atom = caf::atom_constant<caf::atom("pApply")>;
 using update_atom = caf::atom_constant<caf::atom("pUpdate")>;
 using flush_atom = caf::atom_constant<caf::atom("pFlush")>;
+using reap_atom = caf::atom_constant<caf::atom("pReap")>;
 
 } // namespace detail
 

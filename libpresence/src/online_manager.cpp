@@ -16,7 +16,6 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/registry_actor.hpp"
-#include "actors/user_actor.hpp"
 #include "presence/detail/slab.hpp"
 #include "actors/user_table.hpp"
 #include "presence/config.hpp"
@@ -170,15 +169,6 @@ public:
 
   // -- reading the view ---------------------------------------------------------
 
-  /// A racy hint (no write ordering): is `login_id` in the table right now?
-  bool looks_online(const std::string& login_id) {
-    std::shared_lock<std::shared_mutex> guard{view_->mtx};
-    return view_->table.find(login_id) != nullptr;
-  }
-
-  user_actor spawn_user_actor(const online_user& user) {
-    return spawn_user(sys_, registry_, user);
-  }
 
   template <class F>
   auto read(F f) -> caf::expected<decltype(f(std::declval<user_table&>()))> {
@@ -418,11 +408,8 @@ pending<change_result> online_manager::mark_online(online_user user) {
     return core_->failed<change_result>(std::move(err));
   client_op op;
   op.kind = op_kind::mark_online;
-  // A user that looks offline gets its actor spawned here, on the caller's
-  // thread, in parallel with the registry's work; the registry discards it if
-  // the user came online meanwhile.
-  if (!core_->status() && !core_->looks_online(user.login_id))
-    op.actor = caf::actor_cast<caf::actor>(core_->spawn_user_actor(user));
+  // The registry spawns the user actor. Spawning here, on the caller's
+  // thread, was measured and halved W1 (see docs/design.md).
   op.user = std::move(user);
   return core_->issue<change_result>(std::move(op), true);
 }

@@ -41,8 +41,7 @@ struct client_op {
   online_user user;
   std::vector<std::string> login_ids;
   push_message message;
-  /// The pusher for subscribe/unsubscribe; for mark_online, the user actor
-  /// the facade spawned on its caller's thread if the user looked offline.
+  /// The pusher for subscribe/unsubscribe.
   caf::actor actor;
 };
 
