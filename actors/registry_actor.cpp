@@ -52,6 +52,12 @@ struct push_state {
   bool routed = false;
 };
 
+// A command a user actor has not answered yet, and whose user it concerns.
+struct forwarded_command {
+  reply_target target;
+  std::string login_id;
+};
+
 struct pusher_entry {
   pusher_actor handle;
   caf::actor_id id;
@@ -77,7 +83,7 @@ struct registry_state {
   std::vector<client_entry> clients;
   std::unordered_map<caf::actor_id, uint32_t> client_index;
   /// Commands sent to user actors, by ticket, waiting for their answer.
-  slab<reply_target> forwarded;
+  slab<forwarded_command> forwarded;
   slab<push_state> pushes;
   slab<batch_state> batches;
   /// The batch being filled, and which pushes it carries.
@@ -199,7 +205,8 @@ struct registry_state {
     if (e != nullptr) {
       // An existing user: its actor decides (it owns the sessions) and answers
       // with an update that the registry then applies to the table.
-      auto ticket = forwarded.insert(std::move(rt));
+      auto ticket = forwarded.insert(
+        forwarded_command{std::move(rt), user.login_id});
       ++e->pending;
       self->send(e->actor, apply_atom::value,
                  user_command{ticket, op_kind::mark_online, std::move(user)});
@@ -210,11 +217,9 @@ struct registry_state {
     auto actor = spawn_user(self->system(), handle, user);
     {
       write_lock guard{view->mtx};
-      auto login_id = user.login_id;
-      std::vector<online_user> sessions;
-      sessions.emplace_back(std::move(user));
+      auto login_id = std::move(user.login_id);
       table().insert(std::move(login_id), std::move(actor),
-                     std::move(sessions));
+                     session_record::from(std::move(user)));
     }
     peak_users = std::max(peak_users, table().user_count());
     complete(rt, change_result{change_status::joined, 1, 0});
@@ -317,9 +322,10 @@ struct registry_state {
     auto ptr = forwarded.find(u.ticket);
     if (ptr == nullptr)
       return;
-    auto rt = std::move(*ptr);
+    auto rt = std::move(ptr->target);
+    auto login_id = std::move(ptr->login_id);
     forwarded.erase(u.ticket);
-    auto e = table().find(u.login_id);
+    auto e = table().find(login_id);
     if (e == nullptr
         || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(
              e->actor)) {
@@ -333,7 +339,7 @@ struct registry_state {
       auto before = e->sessions.size();
       switch (u.kind) {
         case op_kind::mark_online:
-          upsert_session(e->sessions, std::move(u.session));
+          upsert_session(e->sessions, session_record::from(std::move(u.session)));
           break;
         case op_kind::mark_offline:
           remove_session(e->sessions, u.session.token);
@@ -749,7 +755,7 @@ registry_behavior(registry_pointer self, settings cfg,
       if (auto err = validate_login_id(login_id))
         return err;
       if (auto e = self->state.table().find(login_id))
-        return e->sessions;
+        return e->online_users();
       return std::vector<online_user>{};
     },
     [=](push_atom, str& login_id,

@@ -25,8 +25,9 @@ struct session_slot {
   }
 };
 
+// No login id: the registry remembers which user a ticket belongs to, and
+// 32 bytes a user add up at a million users.
 struct user_state {
-  std::string login_id;
   registry_actor registry;
   std::vector<session_slot> sessions;
   static inline const char* name = "presence.user";
@@ -37,7 +38,6 @@ using user_pointer = user_actor::stateful_pointer<user_state>;
 user_actor::behavior_type user_behavior(user_pointer self,
                                         registry_actor registry,
                                         online_user first) {
-  self->state.login_id = first.login_id;
   self->state.registry = std::move(registry);
   self->state.sessions.reserve(1);
   self->state.sessions.emplace_back(session_slot::of(first));
@@ -64,7 +64,7 @@ user_actor::behavior_type user_behavior(user_pointer self,
       }
       if (cmd.ticket != 0)
         self->send(st.registry, update_atom::value,
-                   user_update{cmd.ticket, st.login_id, result, cmd.kind,
+                   user_update{cmd.ticket, result, cmd.kind,
                                std::move(cmd.session)});
       if (st.sessions.empty())
         self->quit();

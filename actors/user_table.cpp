@@ -16,6 +16,28 @@ size_t hash_of(const std::string& x) {
 
 } // namespace
 
+session_record session_record::from(online_user&& x) {
+  session_record result{std::move(x.token), std::move(x.device),
+                        x.connect_time, x.last_activity, nullptr};
+  if (!x.metadata.empty())
+    result.metadata = std::make_unique<metadata_map>(std::move(x.metadata));
+  return result;
+}
+
+online_user session_record::to_online_user(const std::string& login_id) const {
+  return online_user{login_id,      token,
+                     device,        connect_time,
+                     last_activity, metadata ? *metadata : metadata_map{}};
+}
+
+std::vector<online_user> user_entry::online_users() const {
+  std::vector<online_user> result;
+  result.reserve(sessions.size());
+  for (auto& s : sessions)
+    result.push_back(s.to_online_user(login_id));
+  return result;
+}
+
 user_table::user_table() : index_(1024, 0) {
 }
 
@@ -56,7 +78,7 @@ void user_table::grow() {
 }
 
 user_entry& user_table::insert(std::string login_id, user_actor actor,
-                               std::vector<online_user> sessions) {
+                               session_record first) {
   // Keep the load factor at most 1/2 so that probes stay short.
   if ((entries_.size() + 1) * 2 > index_.size())
     grow();
@@ -65,9 +87,11 @@ user_entry& user_table::insert(std::string login_id, user_actor actor,
   auto slot = slot_of_hash(hash);
   while (index_[slot] != 0)
     slot = (slot + 1) & mask;
-  sessions_ += sessions.size();
-  entries_.push_back(user_entry{std::move(login_id), hash, std::move(actor),
-                                std::move(sessions), 0, nullptr});
+  sessions_ += 1;
+  entries_.push_back(
+    user_entry{std::move(login_id), hash, std::move(actor), {}, 0, nullptr});
+  entries_.back().sessions.reserve(1);
+  entries_.back().sessions.emplace_back(std::move(first));
   index_[slot] = static_cast<uint32_t>(entries_.size());
   return entries_.back();
 }

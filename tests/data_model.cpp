@@ -423,7 +423,7 @@ TEST_CASE("serialisation round-trip of every public type", "[data][serial]") {
     CHECK(bytes_of(sys, round_trip(sys, uc)) == bytes_of(sys, uc));
     detail::user_update uu;
     uu.ticket = 3;
-    uu.login_id = "alice";
+    uu.session = sample_user();
     uu.result = {change_status::joined, 1, 0};
     CHECK(bytes_of(sys, round_trip(sys, uu)) == bytes_of(sys, uu));
   }

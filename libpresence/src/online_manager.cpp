@@ -471,7 +471,7 @@ online_manager::get_user_sessions(const std::string& login_id) {
     return err;
   return core_->read([&](detail::user_table& t) {
     auto e = t.find(login_id);
-    return e != nullptr ? e->sessions : std::vector<online_user>{};
+    return e != nullptr ? e->online_users() : std::vector<online_user>{};
   });
 }
 

@@ -108,7 +108,6 @@ typename Inspector::result_type inspect(Inspector& f, user_command& x) {
 /// command itself, which the registry then applies to its table.
 struct user_update {
   uint64_t ticket = 0;
-  std::string login_id;
   change_result result;
   op_kind kind = op_kind::mark_online;
   online_user session;
@@ -117,7 +116,7 @@ struct user_update {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_update& x) {
   return f(caf::meta::type_name("presence::detail::user_update"), x.ticket,
-           x.login_id, x.result, x.kind, x.session);
+           x.result, x.kind, x.session);
 }
 
 } // namespace presence::detail
