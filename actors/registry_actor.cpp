@@ -117,8 +117,6 @@ struct registry_state {
 
   op_result& client_result(reply_target& rt) {
     auto& out = clients[rt.client].out;
-    if (out.results.capacity() == 0)
-      out.results.reserve(256);
     out.results.emplace_back();
     auto& r = out.results.back();
     r.ticket = rt.ticket;
@@ -432,8 +430,10 @@ struct registry_state {
     if (open.deliveries.empty())
       return;
     batch_state bs;
+    auto bs_parts_hint = open_parts.size();
     bs.parts = std::move(open_parts);
-    open_parts.clear();
+    open_parts = {};
+    open_parts.reserve(bs_parts_hint);
     if (pushers.empty()) {
       // The last pusher went down after the deliveries were routed: nothing
       // can reach anyone.
@@ -445,8 +445,15 @@ struct registry_state {
       bs.waiting.push_back(p.id);
     auto id = batches.insert(std::move(bs));
     open.id = id;
+    auto sizes = std::make_tuple(open.messages.size(), open.deliveries.size(),
+                                 open.sessions.size(), bs_parts_hint);
     auto msg = caf::make_message(deliver_atom::value, std::move(open));
     open = delivery_batch{};
+    // The next batch is likely the size of this one: reserving that much
+    // avoids regrowing (and copying) its vectors element by element.
+    open.messages.reserve(std::get<0>(sizes));
+    open.deliveries.reserve(std::get<1>(sizes));
+    open.sessions.reserve(std::get<2>(sizes));
     for (auto& p : pushers) {
       auto pid = p.id;
       self
@@ -614,8 +621,10 @@ struct registry_state {
     send_open_batch();
     for (auto& c : clients) {
       if (c.handle && (c.out.batches_done > 0 || !c.out.results.empty())) {
+        auto n = c.out.results.size();
         self->send(c.handle, results_atom::value, std::move(c.out));
         c.out = client_results{};
+        c.out.results.reserve(std::max<size_t>(n, 16));
       }
     }
   }
