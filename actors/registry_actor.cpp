@@ -93,7 +93,7 @@ struct registry_state {
   uint64_t next_message = 1;
   bool flush_scheduled = false;
   static constexpr size_t reap_slack = 65536;
-  static constexpr auto reap_delay = std::chrono::milliseconds(10);
+  static constexpr auto reap_delay = std::chrono::milliseconds(100);
   /// Most users online at once since the last reap.
   size_t peak_users = 0;
   bool reap_scheduled = false;
