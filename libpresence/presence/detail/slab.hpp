@@ -36,19 +36,9 @@ public:
   }
 
   uint64_t insert(T value) {
-    uint32_t idx;
-    if (free_.empty()) {
-      idx = static_cast<uint32_t>(cells_.size());
-      cells_.emplace_back();
-    } else {
-      idx = free_.back();
-      free_.pop_back();
-    }
-    auto& c = cells_[idx];
-    c.value = std::move(value);
-    c.used = true;
-    ++size_;
-    return (uint64_t{c.generation} << 32) | idx;
+    auto key = emplace();
+    at(key) = std::move(value);
+    return key;
   }
 
   T* find(uint64_t key) {
