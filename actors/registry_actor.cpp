@@ -237,26 +237,9 @@ struct registry_state {
     }
     if (park_if_busy(e, op, rt))
       return;
-    change_result result;
-    {
-      write_lock guard{view->mtx};
-      auto before = e->sessions.size();
-      switch (op.kind) {
-        case op_kind::mark_offline:
-          result = remove_session(e->sessions, op.user.token);
-          break;
-        case op_kind::update_activity:
-          op.user.last_activity = caf::make_timestamp();
-          result = touch_session(e->sessions, op.user.token,
-                                 op.user.last_activity);
-          break;
-        default:
-          result = remove_all_sessions(e->sessions);
-          break;
-      }
-      table().sessions_changed(static_cast<int64_t>(e->sessions.size())
-                               - static_cast<int64_t>(before));
-    }
+    if (op.kind == op_kind::update_activity)
+      op.user.last_activity = caf::make_timestamp();
+    auto result = apply_to_table(*e, op.kind, op.user);
     if (result.status == change_status::user_offline) {
       retire_user(*e);
     } else if (result.status != change_status::unknown_token) {
@@ -310,6 +293,18 @@ struct registry_state {
     peak_users = table().user_count();
   }
 
+  /// Applies a change to the table's copy of a user's sessions, with the
+  /// same semantics the user actor applies to its own.
+  change_result apply_to_table(user_entry& e, op_kind kind, online_user& x) {
+    write_lock guard{view->mtx};
+    auto before = static_cast<int64_t>(e.sessions.size());
+    auto result = apply_change(e.sessions, kind, x, [](online_user& s) {
+      return session_record::from(std::move(s));
+    });
+    table().sessions_changed(static_cast<int64_t>(e.sessions.size()) - before);
+    return result;
+  }
+
   void erase_user(user_entry& e) {
     write_lock guard{view->mtx};
     table().erase(e);
@@ -332,26 +327,7 @@ struct registry_state {
       complete(rt, u.result);
       return;
     }
-    {
-      write_lock guard{view->mtx};
-      auto before = e->sessions.size();
-      switch (u.kind) {
-        case op_kind::mark_online:
-          upsert_session(e->sessions, session_record::from(std::move(u.session)));
-          break;
-        case op_kind::mark_offline:
-          remove_session(e->sessions, u.session.token);
-          break;
-        case op_kind::update_activity:
-          touch_session(e->sessions, u.session.token, u.session.last_activity);
-          break;
-        default:
-          remove_all_sessions(e->sessions);
-          break;
-      }
-      table().sessions_changed(static_cast<int64_t>(e->sessions.size())
-                               - static_cast<int64_t>(before));
-    }
+    apply_to_table(*e, u.kind, u.session);
     complete(rt, u.result);
     if (--e->pending == 0) {
       auto parked = std::move(e->parked);
@@ -445,15 +421,16 @@ struct registry_state {
       bs.waiting.push_back(p.id);
     auto id = batches.insert(std::move(bs));
     open.id = id;
-    auto sizes = std::make_tuple(open.messages.size(), open.deliveries.size(),
-                                 open.sessions.size(), bs_parts_hint);
-    auto msg = caf::make_message(deliver_atom::value, std::move(open));
-    open = delivery_batch{};
     // The next batch is likely the size of this one: reserving that much
     // avoids regrowing (and copying) its vectors element by element.
-    open.messages.reserve(std::get<0>(sizes));
-    open.deliveries.reserve(std::get<1>(sizes));
-    open.sessions.reserve(std::get<2>(sizes));
+    auto n_messages = open.messages.size();
+    auto n_deliveries = open.deliveries.size();
+    auto n_sessions = open.sessions.size();
+    auto msg = caf::make_message(deliver_atom::value, std::move(open));
+    open = delivery_batch{};
+    open.messages.reserve(n_messages);
+    open.deliveries.reserve(n_deliveries);
+    open.sessions.reserve(n_sessions);
     for (auto& p : pushers) {
       auto pid = p.id;
       self

@@ -10,6 +10,8 @@
 
 #include <caf/timestamp.hpp>
 
+#include "presence/detail/protocol.hpp"
+#include "presence/online_user.hpp"
 #include "presence/results.hpp"
 
 namespace presence::detail {
@@ -59,6 +61,25 @@ change_result touch_session(std::vector<Session>& xs, const std::string& token,
     return {change_status::unknown_token, static_cast<uint32_t>(xs.size()), 0};
   i->last_activity = now;
   return {change_status::refreshed, static_cast<uint32_t>(xs.size()), 0};
+}
+
+/// Applies one change to a session list: the single place that maps a
+/// command to its semantics, for user actors and the registry's table alike.
+/// `make_session` turns the command's online_user into a list element (for
+/// mark_online); every other kind only reads its token and last activity.
+template <class Session, class MakeSession>
+change_result apply_change(std::vector<Session>& xs, op_kind kind,
+                           online_user& x, MakeSession make_session) {
+  switch (kind) {
+    case op_kind::mark_online:
+      return upsert_session(xs, make_session(x));
+    case op_kind::mark_offline:
+      return remove_session(xs, x.token);
+    case op_kind::update_activity:
+      return touch_session(xs, x.token, x.last_activity);
+    default: // mark_offline_all, kick
+      return remove_all_sessions(xs);
+  }
 }
 
 } // namespace presence::detail

@@ -19,9 +19,8 @@ struct session_slot {
   caf::timestamp connect_time;
   caf::timestamp last_activity;
 
-  static session_slot of(online_user& x) {
-    return {std::move(x.token), std::move(x.device), x.connect_time,
-            x.last_activity};
+  static session_slot of(const online_user& x) {
+    return {x.token, x.device, x.connect_time, x.last_activity};
   }
 };
 
@@ -44,24 +43,9 @@ user_actor::behavior_type user_behavior(user_pointer self,
   return {
     [=](apply_atom, user_command& cmd) {
       auto& st = self->state;
-      change_result result;
-      switch (cmd.kind) {
-        case op_kind::mark_online: {
-          auto record = cmd.session;
-          result = upsert_session(st.sessions, session_slot::of(record));
-          break;
-        }
-        case op_kind::mark_offline:
-          result = remove_session(st.sessions, cmd.session.token);
-          break;
-        case op_kind::update_activity:
-          result = touch_session(st.sessions, cmd.session.token,
-                                 cmd.session.last_activity);
-          break;
-        default: // mark_offline_all, kick
-          result = remove_all_sessions(st.sessions);
-          break;
-      }
+      // Copies the record: the command goes back to the registry whole.
+      auto result = apply_change(st.sessions, cmd.kind, cmd.session,
+                                 session_slot::of);
       if (cmd.ticket != 0)
         self->send(st.registry, update_atom::value,
                    user_update{cmd.ticket, result, cmd.kind,
