@@ -13,6 +13,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/offline_buffer.hpp"
 #include "actors/parked_op.hpp"
 #include "actors/reply_target.hpp"
 #include "actors/session_ops.hpp"
@@ -68,6 +69,16 @@ struct client_entry {
   client_results out;
 };
 
+struct subscriber_entry {
+  event_subscriber_actor handle;
+  caf::actor_id id;
+};
+
+using clock_time = caf::actor_clock::time_point;
+
+/// Presence events are flushed at least this often under load.
+constexpr auto event_flush_interval = std::chrono::milliseconds(10);
+
 struct registry_state;
 
 using registry_pointer = registry_actor::stateful_pointer<registry_state>;
@@ -101,9 +112,108 @@ struct registry_state {
   /// idle since it was scheduled.
   uint64_t work_epoch = 0;
   uint64_t reap_epoch = 0;
+  /// Presence event subscribers and the batch being filled for them.
+  std::vector<subscriber_entry> subscribers;
+  std::vector<presence_event> events;
+  uint64_t event_seq = 0;
+  clock_time last_event_flush;
+  std::unique_ptr<offline_buffer> buffer;
+  bool sweep_scheduled = false;
 
   user_table& table() {
     return view->table;
+  }
+
+  view_counters& counters() {
+    return view->counters;
+  }
+
+  clock_time now() {
+    return self->clock().now();
+  }
+
+  // -- presence events --------------------------------------------------------
+
+  bool events_on() const noexcept {
+    return !subscribers.empty();
+  }
+
+  void emit(event_kind kind, online_user session, std::string reason) {
+    events.push_back(
+      presence_event{kind, std::move(session), std::move(reason)});
+    bump(counters().events);
+    schedule_flush();
+  }
+
+  void emit(event_kind kind, const std::string& login_id,
+            const session_record& s, std::string reason) {
+    if (events_on())
+      emit(kind, s.to_online_user(login_id), std::move(reason));
+  }
+
+  /// A user went from no session to one: "online" before its "joined".
+  void emit_online(const std::string& login_id, const session_record& s) {
+    emit(event_kind::online, login_id, s, "login");
+  }
+
+  void flush_events() {
+    last_event_flush = now();
+    if (events.empty())
+      return;
+    presence_events batch{event_seq, std::move(events)};
+    event_seq += batch.events.size();
+    events = {};
+    auto msg = caf::make_message(presence_events_atom::value,
+                                 std::move(batch));
+    // One message shared by every subscriber (typed send() would check the
+    // signature per call; the content is known to fit).
+    for (auto& s : subscribers)
+      caf::actor_cast<caf::abstract_actor*>(s.handle)->enqueue(
+        self->ctrl(), caf::make_message_id(), msg, self->context());
+  }
+
+  /// Under a steady stream of work the flush message waits behind it; this
+  /// bounds how long a subscriber waits for events.
+  void maybe_flush_events() {
+    if (!events.empty() && now() - last_event_flush >= event_flush_interval)
+      flush_events();
+  }
+
+  void subscribe_events(client_op&& op, reply_target&& rt) {
+    auto s = caf::actor_cast<event_subscriber_actor>(op.actor);
+    if (!s) {
+      fail(rt, make_error(error::invalid_subscriber));
+      return;
+    }
+    auto known = std::any_of(subscribers.begin(), subscribers.end(),
+                             [&](auto& x) { return x.id == s.id(); });
+    if (!known) {
+      // Events before the subscription are not replayed: start the new
+      // subscriber on a clean batch.
+      flush_events();
+      self->monitor(s);
+      subscribers.push_back(subscriber_entry{s, s.id()});
+    }
+    complete(rt, change_result{change_status::subscribed, 0, 0});
+  }
+
+  void unsubscribe_events(client_op&& op, reply_target&& rt) {
+    auto s = caf::actor_cast<event_subscriber_actor>(op.actor);
+    if (!s) {
+      fail(rt, make_error(error::invalid_subscriber));
+      return;
+    }
+    auto i = std::find_if(subscribers.begin(), subscribers.end(),
+                          [&](auto& x) { return x.id == s.id(); });
+    if (i == subscribers.end()) {
+      complete(rt, change_result{change_status::unknown_subscriber, 0, 0});
+      return;
+    }
+    // What happened while it was subscribed still reaches it.
+    flush_events();
+    self->demonitor(s.address());
+    subscribers.erase(i);
+    complete(rt, change_result{change_status::unsubscribed, 0, 0});
   }
 
   // -- replies ----------------------------------------------------------------
@@ -155,6 +265,8 @@ struct registry_state {
       case op_kind::mark_offline_all:
       case op_kind::update_activity:
         return change_session(std::move(op), std::move(rt));
+      case op_kind::update_metadata:
+        return update_metadata(std::move(op), std::move(rt));
       case op_kind::push_user:
         return push_user(std::move(op), std::move(rt));
       case op_kind::push_users:
@@ -162,11 +274,21 @@ struct registry_state {
       case op_kind::broadcast:
         return broadcast(std::move(op), std::move(rt));
       case op_kind::kick:
+      case op_kind::kick_session:
+      case op_kind::kick_device:
         return kick(std::move(op), std::move(rt));
       case op_kind::subscribe:
         return subscribe(std::move(op), std::move(rt));
       case op_kind::unsubscribe:
         return unsubscribe(std::move(op), std::move(rt));
+      case op_kind::subscribe_events:
+        return subscribe_events(std::move(op), std::move(rt));
+      case op_kind::unsubscribe_events:
+        return unsubscribe_events(std::move(op), std::move(rt));
+      case op_kind::expire:
+        // Only user actors send expiries, as updates.
+        return fail(rt, make_error(error::invalid_option,
+                                   "expire is not a client operation"));
     }
   }
 
@@ -192,43 +314,57 @@ struct registry_state {
 
   void mark_online(client_op&& op, reply_target&& rt) {
     auto& user = op.user;
-    auto now = caf::make_timestamp();
+    auto ts = caf::make_timestamp();
     if (user.connect_time.time_since_epoch().count() == 0)
-      user.connect_time = now;
+      user.connect_time = ts;
     if (user.last_activity.time_since_epoch().count() == 0)
-      user.last_activity = now;
+      user.last_activity = ts;
     auto e = table().find(user.login_id);
     if (park_if_busy(e, op, rt))
       return;
     if (e != nullptr) {
-      // An existing user: its actor decides (it owns the sessions) and answers
-      // with an update that the registry then applies to the table.
+      // An existing user: its actor decides (it owns the sessions and
+      // enforces the login policy) and answers with an update that the
+      // registry then applies to the table.
       auto ticket = forwarded.insert(
         forwarded_command{std::move(rt), user.login_id});
       ++e->pending;
-      self->send(e->actor, apply_atom::value,
-                 user_command{ticket, op_kind::mark_online, std::move(user)});
+      user_command cmd{ticket, op_kind::mark_online, std::move(user),
+                       op.has_policy ? op.policy : cfg.policy};
+      self->send(e->actor, apply_atom::value, std::move(cmd));
       return;
     }
     // A new user: the actor starts with this session, so the outcome is
-    // known here and now.
-    auto actor = spawn_user(self->system(), handle, user);
+    // known here and now (any policy admits a first session).
+    auto started = now();
+    auto actor = spawn_user(self->system(), handle, user, cfg.idle_timeout,
+                            started);
+    if (cfg.idle_timeout.count() > 0)
+      self->delayed_send(actor, cfg.idle_timeout, expire_atom::value,
+                         user.login_id);
+    user_entry* inserted;
     {
       write_lock guard{view->mtx};
       auto login_id = std::move(user.login_id);
-      table().insert(std::move(login_id), std::move(actor),
-                     session_record::from(std::move(user)));
+      inserted = &table().insert(std::move(login_id), std::move(actor),
+                                 session_record::from(std::move(user)));
     }
     peak_users = std::max(peak_users, table().user_count());
     complete(rt, change_result{change_status::joined, 1, 0});
+    if (events_on()) {
+      emit_online(inserted->login_id, inserted->sessions.front());
+      emit(event_kind::joined, inserted->login_id, inserted->sessions.front(),
+           "login");
+    }
+    if (buffer && !buffer->empty())
+      deliver_buffered(*inserted);
   }
 
   /// mark_offline, mark_offline_all and update_activity. Each is a pure
   /// function of the session list, so while the user's actor has nothing in
   /// flight the registry applies it to the table at once with the same code
-  /// the actor runs (session_ops.hpp) and tells the actor, which mirrors it
-  /// and quits when it has no session left. This saves a round trip through
-  /// the user actor on the hottest writes.
+  /// the actor runs (session_ops.hpp) and tells the actor, which mirrors it.
+  /// This saves a round trip through the user actor on the hottest writes.
   void change_session(client_op&& op, reply_target&& rt) {
     auto e = table().find(op.user.login_id);
     if (e == nullptr) {
@@ -237,16 +373,83 @@ struct registry_state {
     }
     if (park_if_busy(e, op, rt))
       return;
-    if (op.kind == op_kind::update_activity)
+    change_result result;
+    if (op.kind == op_kind::update_activity) {
       op.user.last_activity = caf::make_timestamp();
-    auto result = apply_to_table(*e, op.kind, op.user);
-    if (result.status == change_status::user_offline) {
+      write_lock guard{view->mtx};
+      result = touch_session(e->sessions, op.user.token,
+                             op.user.last_activity);
+    } else {
+      auto removed = remove_sessions(*e, removal_selects(op.kind, op.user),
+                                     event_kind::left, "logout", nullptr);
+      result = removal_result(removed,
+                              static_cast<uint32_t>(e->sessions.size()));
+    }
+    if (e->sessions.empty()) {
       retire_user(*e);
     } else if (result.status != change_status::unknown_token) {
       self->send(e->actor, apply_atom::value,
-                 user_command{0, op.kind, std::move(op.user)});
+                 user_command{0, op.kind, std::move(op.user), {}});
     }
     complete(rt, result);
+  }
+
+  /// Metadata lives only in the table (the user actor does not need it), so
+  /// this never involves the user actor; it still waits for earlier calls on
+  /// the same user.
+  void update_metadata(client_op&& op, reply_target&& rt) {
+    auto e = table().find(op.user.login_id);
+    if (e == nullptr || e->sessions.empty()) {
+      if (!park_if_busy(e, op, rt))
+        complete(rt, change_result{change_status::unknown_user, 0, 0});
+      return;
+    }
+    if (park_if_busy(e, op, rt))
+      return;
+    auto i = find_session(e->sessions, op.user.token);
+    auto n = static_cast<uint32_t>(e->sessions.size());
+    if (i == e->sessions.end()) {
+      complete(rt, change_result{change_status::unknown_token, n, 0});
+      return;
+    }
+    {
+      write_lock guard{view->mtx};
+      if (op.user.metadata.empty())
+        i->metadata.reset();
+      else
+        i->metadata = std::make_unique<metadata_map>(
+          std::move(op.user.metadata));
+    }
+    emit(event_kind::updated, e->login_id, *i, "metadata");
+    complete(rt, change_result{change_status::updated, n, 0});
+  }
+
+  /// Removes the sessions of `e` that `pred` selects, with a `kind` event for
+  /// each and, if that empties the user and `user_left` holds, an "offline"
+  /// event. Appends where they were (for a KickOut) to `targets` if given.
+  template <class Pred>
+  uint32_t remove_sessions(user_entry& e, Pred pred, event_kind kind,
+                           const std::string& reason,
+                           std::vector<session_target>* targets,
+                           bool user_left = true) {
+    uint32_t removed;
+    {
+      write_lock guard{view->mtx};
+      auto before = e.sessions.size();
+      removed = remove_matching(e.sessions, pred,
+                                [&](const session_record& s) {
+                                  if (targets != nullptr)
+                                    targets->push_back(
+                                      session_target{s.token, s.device});
+                                  emit(kind, e.login_id, s, reason);
+                                });
+      table().sessions_changed(e, before);
+    }
+    if (removed > 0 && user_left && e.sessions.empty() && events_on()) {
+      auto last = events.back().session;
+      emit(event_kind::offline, std::move(last), reason);
+    }
+    return removed;
   }
 
   /// The user's last session is gone from the table: its actor has nothing
@@ -293,25 +496,18 @@ struct registry_state {
     peak_users = table().user_count();
   }
 
-  /// Applies a change to the table's copy of a user's sessions, with the
-  /// same semantics the user actor applies to its own.
-  change_result apply_to_table(user_entry& e, op_kind kind, online_user& x) {
-    write_lock guard{view->mtx};
-    auto before = static_cast<int64_t>(e.sessions.size());
-    auto result = apply_change(e.sessions, kind, x, [](online_user& s) {
-      return session_record::from(std::move(s));
-    });
-    table().sessions_changed(static_cast<int64_t>(e.sessions.size()) - before);
-    return result;
-  }
-
   void erase_user(user_entry& e) {
     write_lock guard{view->mtx};
     table().erase(e);
   }
 
-  /// A user actor answered a forwarded command.
+  /// A user actor answered a forwarded mark_online, or expired sessions.
   void on_user_update(user_update& u) {
+    if (u.ticket == 0) {
+      if (u.kind == op_kind::expire)
+        on_expired(u);
+      return;
+    }
     auto ptr = forwarded.find(u.ticket);
     if (ptr == nullptr)
       return;
@@ -322,19 +518,92 @@ struct registry_state {
     if (e == nullptr
         || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(
              e->actor)) {
-      // The user went offline meanwhile (or came back with a new actor): the
-      // answer is still the truth about what this command did.
-      complete(rt, u.result);
+      // Cannot happen while the command is pending (the entry stays until
+      // its actor has answered), but the answer is the truth either way.
+      if (u.err)
+        fail(rt, std::move(u.err));
+      else
+        complete(rt, u.result);
       return;
     }
-    apply_to_table(*e, u.kind, u.session);
-    complete(rt, u.result);
+    if (u.err)
+      fail(rt, std::move(u.err));
+    else
+      apply_join(*e, u, rt);
     if (--e->pending == 0) {
       auto parked = std::move(e->parked);
       if (e->sessions.empty())
-        erase_user(*e);
+        retire_user(*e);
       replay_parked(std::move(parked));
     }
+  }
+
+  /// Applies the user actor's decision on a new session: the sessions a
+  /// policy replaced leave (with a KickOut, reason "replaced"), the new one
+  /// joins.
+  void apply_join(user_entry& e, user_update& u, reply_target& rt) {
+    auto was_empty = e.sessions.empty();
+    std::vector<session_target> replaced;
+    if (!u.tokens.empty()) {
+      auto n = remove_sessions(
+        e,
+        [&](const session_record& s) {
+          return std::find(u.tokens.begin(), u.tokens.end(), s.token)
+                 != u.tokens.end();
+        },
+        event_kind::replaced, "replaced", &replaced, false);
+      bump(counters().replaced, n);
+    }
+    auto token = u.session.token;
+    change_result result;
+    {
+      write_lock guard{view->mtx};
+      auto before = e.sessions.size();
+      result = upsert_session(e.sessions,
+                              session_record::from(std::move(u.session)));
+      table().sessions_changed(e, before);
+    }
+    complete(rt, u.result);
+    auto& joined = *find_session(e.sessions, token);
+    if (events_on()) {
+      if (was_empty)
+        emit_online(e.login_id, joined);
+      if (result.status == change_status::joined)
+        emit(event_kind::joined, e.login_id, joined, "login");
+      else
+        emit(event_kind::updated, e.login_id, joined, "reconnect");
+    }
+    if (!replaced.empty()) {
+      auto id = start_push(make_kick_out_message("replaced"), reply_target{});
+      add_delivery(id, *pushes.find(id), e.login_id, replaced.data(),
+                   replaced.size(), true);
+      finish_routing(id);
+    }
+    if (was_empty && buffer && !buffer->empty())
+      deliver_buffered(e);
+  }
+
+  /// A user actor took sessions offline after the idle timeout. The actor
+  /// owns its sessions, so its decision stands; the table follows in the
+  /// actor's order (updates from one actor arrive in order).
+  void on_expired(user_update& u) {
+    auto e = table().find(u.session.login_id);
+    if (e == nullptr
+        || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(
+             e->actor))
+      return; // The user went offline meanwhile; the expiry changed nothing.
+    auto n = remove_sessions(
+      *e,
+      [&](const session_record& s) {
+        return std::find(u.tokens.begin(), u.tokens.end(), s.token)
+               != u.tokens.end();
+      },
+      event_kind::expired, "idle", nullptr);
+    bump(counters().expiries, n);
+    // While a forwarded call is in flight the (empty) entry stays: the
+    // actor's answer will refill it or on_user_update retires it.
+    if (e->sessions.empty() && e->pending == 0)
+      retire_user(*e);
   }
 
   // -- pushes -----------------------------------------------------------------
@@ -346,6 +615,7 @@ struct registry_state {
       msg.timestamp = caf::make_timestamp();
     auto id = pushes.emplace();
     auto& ps = pushes.at(id);
+    bump(counters().pushes);
     ps.target = std::move(rt);
     ps.report.message_id = msg.message_id;
     ps.message = std::move(msg);
@@ -360,9 +630,12 @@ struct registry_state {
     return std::string(buf, res.ptr);
   }
 
-  /// `only` says this is the push's only delivery, so its message can move.
-  void add_delivery(uint64_t push_id, push_state& ps, const user_entry& e,
-                    bool only = false) {
+  /// Adds one user's sessions to the open batch. `only` says this is the
+  /// push's only delivery, so its message can move.
+  template <class Session>
+  void add_delivery(uint64_t push_id, push_state& ps,
+                    const std::string& login_id, const Session* sessions,
+                    size_t count, bool only = false) {
     ++ps.report.users_targeted;
     if (pushers.empty())
       return;
@@ -376,16 +649,79 @@ struct registry_state {
     }
     auto& part = open_parts.back();
     auto first = static_cast<uint32_t>(open.sessions.size());
-    for (auto& s : e.sessions)
-      open.sessions.push_back(session_target{s.token, s.device});
-    auto count = static_cast<uint32_t>(e.sessions.size());
+    for (size_t i = 0; i < count; ++i)
+      open.sessions.push_back(
+        session_target{sessions[i].token, sessions[i].device});
+    auto n = static_cast<uint32_t>(count);
     open.deliveries.push_back(
-      delivery{e.login_id, static_cast<uint32_t>(open.messages.size() - 1),
-               first, count});
+      delivery{login_id, static_cast<uint32_t>(open.messages.size() - 1),
+               first, n});
     ++part.users;
-    part.sessions += count;
+    part.sessions += n;
     if (open.deliveries.size() >= cfg.batch_size)
       send_open_batch();
+  }
+
+  void add_delivery(uint64_t push_id, push_state& ps, const user_entry& e,
+                    bool only = false) {
+    add_delivery(push_id, ps, e.login_id, e.sessions.data(),
+                 e.sessions.size(), only);
+  }
+
+  // -- offline buffer ---------------------------------------------------------
+
+  /// An offline user was named by a push that asked to be kept.
+  void keep_for_offline(push_state& ps, const std::string& login_id) {
+    if (!buffer) {
+      ++ps.report.dropped;
+      bump(counters().drops);
+      return;
+    }
+    auto before = buffer->drops();
+    auto res = buffer->put(login_id, ps.message, now());
+    if (res.kept) {
+      ++ps.report.buffered;
+      bump(counters().buffered);
+    }
+    ps.report.dropped += res.dropped;
+    bump(counters().drops, buffer->drops() - before);
+    counters().buffer_size.store(buffer->size(), std::memory_order_relaxed);
+    schedule_sweep();
+  }
+
+  /// The user came online: its buffered messages go out, oldest first, each
+  /// as a push of its own (in order: one batch stream, one registry). With no
+  /// pusher subscribed they stay buffered.
+  void deliver_buffered(user_entry& e) {
+    if (pushers.empty() || !buffer->has(e.login_id))
+      return;
+    auto before = buffer->drops();
+    auto msgs = buffer->take(e.login_id, now());
+    bump(counters().drops, buffer->drops() - before);
+    counters().buffer_size.store(buffer->size(), std::memory_order_relaxed);
+    for (auto& msg : msgs) {
+      auto id = start_push(std::move(msg), reply_target{});
+      add_delivery(id, *pushes.find(id), e, true);
+      finish_routing(id);
+    }
+  }
+
+  void schedule_sweep() {
+    if (sweep_scheduled || !buffer || buffer->empty())
+      return;
+    sweep_scheduled = true;
+    auto delay = std::max<caf::timespan>(buffer->next_expiry() - now(),
+                                         std::chrono::milliseconds(10));
+    self->delayed_send(handle, delay, sweep_atom::value);
+  }
+
+  void on_sweep() {
+    sweep_scheduled = false;
+    auto before = buffer->drops();
+    buffer->sweep(now());
+    bump(counters().drops, buffer->drops() - before);
+    counters().buffer_size.store(buffer->size(), std::memory_order_relaxed);
+    schedule_sweep();
   }
 
   void finish_routing(uint64_t push_id) {
@@ -480,6 +816,7 @@ struct registry_state {
       if (ok) {
         ps.report.users_reached += part.users;
         ps.report.sessions_reached += part.sessions;
+        bump(counters().deliveries, part.sessions);
       }
       if (--ps.open_batches == 0 && ps.routed)
         finalize(part.push, ps);
@@ -492,10 +829,13 @@ struct registry_state {
       return;
     auto id = start_push(std::move(op.message), std::move(rt));
     auto& ps = *pushes.find(id);
-    if (e != nullptr)
+    if (e != nullptr && !e->sessions.empty()) {
       add_delivery(id, ps, *e, true);
-    else
+    } else {
+      if (ps.message.keep_if_offline)
+        keep_for_offline(ps, op.user.login_id);
       ps.report.not_online.push_back(std::move(op.user.login_id));
+    }
     finish_routing(id);
   }
 
@@ -509,10 +849,14 @@ struct registry_state {
     for (auto& login_id : op.login_ids) {
       if (!seen.insert(login_id).second)
         continue;
-      if (auto e = table().find(login_id))
+      auto e = table().find(login_id);
+      if (e != nullptr && !e->sessions.empty()) {
         add_delivery(id, ps, *e);
-      else
+      } else {
+        if (ps.message.keep_if_offline)
+          keep_for_offline(ps, login_id);
         ps.report.not_online.push_back(login_id);
+      }
     }
     finish_routing(id);
   }
@@ -524,24 +868,38 @@ struct registry_state {
       ps.report.users_targeted = table().user_count();
     else
       for (auto& e : table().entries())
-        add_delivery(id, ps, e);
+        if (!e.sessions.empty())
+          add_delivery(id, ps, e);
     finish_routing(id);
   }
 
+  /// kick_out_notify (every session), kick_out_session (one token) and
+  /// kick_out_device (one device type). The KickOut batch captures the
+  /// sessions first; they go offline now, whatever the pushers answer.
   void kick(client_op&& op, reply_target&& rt) {
     auto e = table().find(op.user.login_id);
     if (park_if_busy(e, op, rt))
       return;
+    auto reason = op.message.content.empty() ? std::string{"kicked"}
+                                             : op.message.content;
     auto id = start_push(std::move(op.message), std::move(rt));
     auto& ps = *pushes.find(id);
-    if (e == nullptr) {
+    if (e == nullptr || e->sessions.empty()) {
       ps.report.not_online.push_back(std::move(op.user.login_id));
-    } else {
-      // The KickOut batch has captured the sessions; the user goes offline
-      // now, whatever the pushers answer.
-      add_delivery(id, ps, *e, true);
-      retire_user(*e);
+      finish_routing(id);
+      return;
     }
+    std::vector<session_target> targets;
+    auto n = remove_sessions(*e, removal_selects(op.kind, op.user),
+                             event_kind::kicked, reason, &targets);
+    bump(counters().kicks, n);
+    if (n > 0)
+      add_delivery(id, ps, e->login_id, targets.data(), targets.size(), true);
+    if (e->sessions.empty())
+      retire_user(*e);
+    else if (n > 0)
+      self->send(e->actor, apply_atom::value,
+                 user_command{0, op.kind, std::move(op.user), {}});
     finish_routing(id);
   }
 
@@ -596,6 +954,7 @@ struct registry_state {
   void flush() {
     flush_scheduled = false;
     send_open_batch();
+    flush_events();
     for (auto& c : clients) {
       if (c.handle && (c.out.batches_done > 0 || !c.out.results.empty())) {
         auto n = c.out.results.size();
@@ -608,6 +967,10 @@ struct registry_state {
 
   void on_down(const caf::down_msg& dm) {
     auto id = dm.source.id();
+    auto sub = std::find_if(subscribers.begin(), subscribers.end(),
+                            [&](auto& x) { return x.id == id; });
+    if (sub != subscribers.end())
+      subscribers.erase(sub);
     auto i = std::find_if(pushers.begin(), pushers.end(),
                           [&](auto& x) { return x.id == id; });
     if (i != pushers.end()) {
@@ -685,6 +1048,10 @@ registry_behavior(registry_pointer self, settings cfg,
   st.cfg = cfg;
   st.view = view;
   st.id_prefix = make_id_prefix(self);
+  st.last_event_flush = self->clock().now();
+  if (cfg.buffer_per_user > 0)
+    st.buffer = std::make_unique<offline_buffer>(
+      cfg.buffer_per_user, cfg.buffer_ttl, cfg.buffer_max_bytes);
   self->set_down_handler([=](caf::down_msg& dm) { self->state.on_down(dm); });
   // User actors live only as long as the registry that knows them.
   self->attach_functor([view](const caf::error&) {
@@ -704,6 +1071,69 @@ registry_behavior(registry_pointer self, settings cfg,
       op.user = std::move(user);
       return self->state.request_op<change_result>(std::move(op));
     },
+    [=](mark_online_atom, online_user& user,
+        login_policy& policy) -> caf::result<change_result> {
+      if (auto err = validate_user(user))
+        return err;
+      if (auto err = validate_policy(policy))
+        return err;
+      client_op op;
+      op.kind = op_kind::mark_online;
+      op.user = std::move(user);
+      op.policy = policy;
+      op.has_policy = true;
+      return self->state.request_op<change_result>(std::move(op));
+    },
+    [=](update_metadata_atom, str& login_id, str& token,
+        metadata_map& metadata) -> caf::result<change_result> {
+      if (auto err = validate_session_key(login_id, token))
+        return err;
+      client_op op;
+      op.kind = op_kind::update_metadata;
+      op.user.login_id = std::move(login_id);
+      op.user.token = std::move(token);
+      op.user.metadata = std::move(metadata);
+      return self->state.request_op<change_result>(std::move(op));
+    },
+    [=](stats_atom) -> caf::result<presence_stats> {
+      return self->state.view->stats();
+    },
+    [=](kick_session_atom, str& login_id, str& token,
+        str& reason) -> caf::result<delivery_report> {
+      if (auto err = validate_session_key(login_id, token))
+        return err;
+      client_op op;
+      op.user.login_id = std::move(login_id);
+      op.user.token = std::move(token);
+      op.message = make_kick_out_message(std::move(reason));
+      return self->state.push_request(op_kind::kick_session, std::move(op));
+    },
+    [=](kick_device_atom, str& login_id, str& device,
+        str& reason) -> caf::result<delivery_report> {
+      if (auto err = validate_login_id(login_id))
+        return err;
+      if (device.empty())
+        return make_error(error::empty_device);
+      client_op op;
+      op.user.login_id = std::move(login_id);
+      op.user.device = std::move(device);
+      op.message = make_kick_out_message(std::move(reason));
+      return self->state.push_request(op_kind::kick_device, std::move(op));
+    },
+    [=](subscribe_events_atom,
+        event_subscriber_actor& s) -> caf::result<change_result> {
+      client_op op;
+      op.kind = op_kind::subscribe_events;
+      op.actor = caf::actor_cast<caf::actor>(s);
+      return self->state.request_op<change_result>(std::move(op));
+    },
+    [=](unsubscribe_events_atom,
+        event_subscriber_actor& s) -> caf::result<change_result> {
+      client_op op;
+      op.kind = op_kind::unsubscribe_events;
+      op.actor = caf::actor_cast<caf::actor>(s);
+      return self->state.request_op<change_result>(std::move(op));
+    },
     [=](mark_offline_atom, str& login_id, str& token) {
       return self->state.session_request(op_kind::mark_offline,
                                          std::move(login_id),
@@ -721,7 +1151,7 @@ registry_behavior(registry_pointer self, settings cfg,
     [=](is_online_atom, const str& login_id) -> caf::result<bool> {
       if (auto err = validate_login_id(login_id))
         return err;
-      return self->state.table().find(login_id) != nullptr;
+      return self->state.table().find_online(login_id) != nullptr;
     },
     [=](online_count_atom) -> caf::result<uint64_t> {
       return self->state.table().user_count();
@@ -733,7 +1163,8 @@ registry_behavior(registry_pointer self, settings cfg,
       std::vector<str> result;
       result.reserve(self->state.table().user_count());
       for (auto& e : self->state.table().entries())
-        result.push_back(e.login_id);
+        if (!e.sessions.empty())
+          result.push_back(e.login_id);
       return result;
     },
     [=](user_sessions_atom,
@@ -798,10 +1229,15 @@ registry_behavior(registry_pointer self, settings cfg,
       }
       ++st.clients[idx].out.batches_done;
       st.schedule_flush();
+      st.maybe_flush_events();
     },
-    [=](update_atom, user_update& u) { self->state.on_user_update(u); },
+    [=](update_atom, user_update& u) {
+      self->state.on_user_update(u);
+      self->state.maybe_flush_events();
+    },
     [=](flush_atom) { self->state.flush(); },
     [=](reap_atom) { self->state.on_reap(); },
+    [=](sweep_atom) { self->state.on_sweep(); },
   };
 }
 

@@ -34,28 +34,55 @@ change_result upsert_session(std::vector<Session>& xs, Session session) {
   return {change_status::joined, static_cast<uint32_t>(xs.size()), 0};
 }
 
-/// Removes the session with `token`; order of the others is kept.
-template <class Session>
-change_result remove_session(std::vector<Session>& xs,
-                             const std::string& token) {
-  auto i = find_session(xs, token);
-  if (i == xs.end())
-    return {change_status::unknown_token, static_cast<uint32_t>(xs.size()), 0};
-  xs.erase(i);
-  auto status = xs.empty() ? change_status::user_offline : change_status::left;
-  return {status, static_cast<uint32_t>(xs.size()), 1};
+/// Which sessions a removal selects: one token (mark_offline,
+/// kick_session), one device type (kick_device) or all (mark_offline_all,
+/// kick). The registry and the user actor both remove with this predicate.
+inline auto removal_selects(op_kind kind, const online_user& x) {
+  return [kind, &x](const auto& session) {
+    switch (kind) {
+      case op_kind::mark_offline:
+      case op_kind::kick_session:
+        return session.token == x.token;
+      case op_kind::kick_device:
+        return session.device == x.device;
+      default:
+        return true;
+    }
+  };
 }
 
-template <class Session>
-change_result remove_all_sessions(std::vector<Session>& xs) {
-  auto n = static_cast<uint32_t>(xs.size());
-  xs.clear();
-  return {change_status::user_offline, 0, n};
+/// The outcome of removing `removed` sessions, `remaining` left.
+inline change_result removal_result(uint32_t removed, uint32_t remaining) {
+  if (removed == 0)
+    return {change_status::unknown_token, remaining, 0};
+  auto status = remaining == 0 ? change_status::user_offline
+                               : change_status::left;
+  return {status, remaining, removed};
 }
 
-template <class Session>
+/// Removes the sessions `pred` selects, keeping the order of the others;
+/// calls `on_removed` with each removed session before it goes.
+template <class Session, class Pred, class OnRemoved>
+uint32_t remove_matching(std::vector<Session>& xs, Pred pred,
+                         OnRemoved on_removed) {
+  size_t kept = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (pred(xs[i])) {
+      on_removed(xs[i]);
+    } else {
+      if (kept != i)
+        xs[kept] = std::move(xs[i]);
+      ++kept;
+    }
+  }
+  auto removed = static_cast<uint32_t>(xs.size() - kept);
+  xs.erase(xs.begin() + static_cast<ptrdiff_t>(kept), xs.end());
+  return removed;
+}
+
+template <class Session, class TimePoint>
 change_result touch_session(std::vector<Session>& xs, const std::string& token,
-                            caf::timestamp now) {
+                            TimePoint now) {
   auto i = find_session(xs, token);
   if (i == xs.end())
     return {change_status::unknown_token, static_cast<uint32_t>(xs.size()), 0};
@@ -66,19 +93,24 @@ change_result touch_session(std::vector<Session>& xs, const std::string& token,
 /// Applies one change to a session list: the single place that maps a
 /// command to its semantics, for user actors and the registry's table alike.
 /// `make_session` turns the command's online_user into a list element (for
-/// mark_online); every other kind only reads its token and last activity.
-template <class Session, class MakeSession>
+/// mark_online); `now` is what a refresh stores as last activity (the table
+/// keeps wall-clock time for display, a user actor the actor clock for its
+/// idle timer). Login policies and metadata are handled by the callers: the
+/// user actor decides policies, only the table keeps metadata.
+template <class Session, class MakeSession, class TimePoint>
 change_result apply_change(std::vector<Session>& xs, op_kind kind,
-                           online_user& x, MakeSession make_session) {
+                           online_user& x, MakeSession make_session,
+                           TimePoint now) {
   switch (kind) {
     case op_kind::mark_online:
       return upsert_session(xs, make_session(x));
-    case op_kind::mark_offline:
-      return remove_session(xs, x.token);
     case op_kind::update_activity:
-      return touch_session(xs, x.token, x.last_activity);
-    default: // mark_offline_all, kick
-      return remove_all_sessions(xs);
+      return touch_session(xs, x.token, now);
+    default: { // mark_offline(_all), kick, kick_session, kick_device
+      auto removed = remove_matching(xs, removal_selects(kind, x),
+                                     [](const Session&) {});
+      return removal_result(removed, static_cast<uint32_t>(xs.size()));
+    }
   }
 }
 

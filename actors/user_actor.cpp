@@ -1,67 +1,195 @@
 #include "actors/user_actor.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/session_ops.hpp"
+#include "presence/error.hpp"
 
 namespace presence::detail {
 
 namespace {
 
+using time_point = caf::actor_clock::time_point;
+
 // What the user actor keeps per session. Metadata lives only in the registry's
-// published table: the actor decides, the table shows.
+// published table: the actor decides, the table shows. `last_activity` is on
+// the actor clock: it drives the idle timer (and CAF's test coordinator can
+// advance it).
 struct session_slot {
   std::string token;
   std::string device;
   caf::timestamp connect_time;
-  caf::timestamp last_activity;
-
-  static session_slot of(const online_user& x) {
-    return {x.token, x.device, x.connect_time, x.last_activity};
-  }
+  time_point last_activity;
 };
 
 // No login id: the registry remembers which user a ticket belongs to, and
-// 32 bytes a user add up at a million users.
+// 32 bytes a user add up at a million users. The idle timer's message
+// carries the login id instead (see on_idle_check).
 struct user_state {
   registry_actor registry;
   std::vector<session_slot> sessions;
+  caf::timespan idle_timeout{0};
+  /// An idle check is scheduled.
+  bool timer_armed = false;
   static inline const char* name = "presence.user";
 };
 
 using user_pointer = user_actor::stateful_pointer<user_state>;
 
+session_slot slot_of(const online_user& x, time_point now) {
+  return {x.token, x.device, x.connect_time, now};
+}
+
+void arm_timer(user_pointer self, const std::string& login_id) {
+  auto& st = self->state;
+  if (st.idle_timeout.count() <= 0 || st.timer_armed || st.sessions.empty())
+    return;
+  auto oldest = std::min_element(st.sessions.begin(), st.sessions.end(),
+                                 [](auto& x, auto& y) {
+                                   return x.last_activity < y.last_activity;
+                                 });
+  auto due = oldest->last_activity + st.idle_timeout;
+  auto delay = std::max(due - self->clock().now(),
+                        time_point::duration{0});
+  st.timer_armed = true;
+  self->delayed_send(self, delay, expire_atom::value, login_id);
+}
+
+/// One timer per user, not per session, and refreshes do not touch it: a
+/// refresh only stores a time. When the timer fires it expires what is due
+/// and re-arms for the oldest remaining activity. With sessions refreshed
+/// more often than the timeout, a user costs one timer message per timeout.
+void on_idle_check(user_pointer self, std::string& login_id) {
+  auto& st = self->state;
+  st.timer_armed = false;
+  auto now = self->clock().now();
+  std::vector<std::string> expired;
+  auto removed = remove_matching(
+    st.sessions,
+    [&](const session_slot& x) {
+      return x.last_activity + st.idle_timeout <= now;
+    },
+    [&](session_slot& x) { expired.push_back(std::move(x.token)); });
+  if (removed > 0) {
+    user_update u;
+    u.kind = op_kind::expire;
+    u.result = removal_result(removed,
+                              static_cast<uint32_t>(st.sessions.size()));
+    u.session.login_id = login_id;
+    u.tokens = std::move(expired);
+    self->send(st.registry, update_atom::value, std::move(u));
+  }
+  arm_timer(self, login_id);
+}
+
+/// A new session under a login policy. A known token is the same session
+/// logging in again and replaces its record; policies apply to new tokens.
+/// Victims are kicked oldest first (by connect time).
+void join(user_pointer self, user_command& cmd, user_update& out) {
+  auto& xs = self->state.sessions;
+  auto now = self->clock().now();
+  auto& x = cmd.session;
+  auto i = find_session(xs, x.token);
+  if (i != xs.end()) {
+    *i = slot_of(x, now);
+    out.result = {change_status::replaced, static_cast<uint32_t>(xs.size()),
+                  0};
+    return;
+  }
+  auto& p = cmd.policy;
+  std::vector<bool> victim(xs.size(), false);
+  size_t victims = 0;
+  if (p.one_per_device) {
+    for (size_t k = 0; k < xs.size(); ++k)
+      if (xs[k].device == x.device) {
+        victim[k] = true;
+        ++victims;
+      }
+    if (victims > 0 && p.on_limit == limit_action::reject) {
+      out.err = make_error(error::device_taken,
+                           "device type \"" + x.device + "\" has a session");
+      return;
+    }
+  }
+  if (p.max_sessions > 0) {
+    auto max = static_cast<size_t>(p.max_sessions);
+    while (xs.size() - victims + 1 > max) {
+      if (p.on_limit == limit_action::reject) {
+        out.err = make_error(error::too_many_sessions,
+                             "at most " + std::to_string(max)
+                               + " sessions per user");
+        return;
+      }
+      size_t oldest = xs.size();
+      for (size_t k = 0; k < xs.size(); ++k)
+        if (!victim[k]
+            && (oldest == xs.size()
+                || xs[k].connect_time < xs[oldest].connect_time))
+          oldest = k;
+      victim[oldest] = true;
+      ++victims;
+    }
+  }
+  if (victims > 0) {
+    size_t k = 0;
+    remove_matching(
+      xs, [&](const session_slot&) { return victim[k++]; },
+      [&](session_slot& s) { out.tokens.push_back(std::move(s.token)); });
+  }
+  xs.emplace_back(slot_of(x, now));
+  out.result = {change_status::joined, static_cast<uint32_t>(xs.size()),
+                static_cast<uint32_t>(victims)};
+}
+
 user_actor::behavior_type user_behavior(user_pointer self,
                                         registry_actor registry,
-                                        online_user first) {
-  self->state.registry = std::move(registry);
-  self->state.sessions.reserve(1);
-  self->state.sessions.emplace_back(session_slot::of(first));
+                                        online_user first,
+                                        caf::timespan idle_timeout,
+                                        time_point first_seen) {
+  auto& st = self->state;
+  st.registry = std::move(registry);
+  st.idle_timeout = idle_timeout;
+  // The registry armed the first check when it spawned this actor.
+  st.timer_armed = idle_timeout.count() > 0;
+  st.sessions.reserve(1);
+  st.sessions.emplace_back(slot_of(first, first_seen));
   return {
     [=](apply_atom, user_command& cmd) {
       auto& st = self->state;
-      // Copies the record: the command goes back to the registry whole.
-      auto result = apply_change(st.sessions, cmd.kind, cmd.session,
-                                 session_slot::of);
-      if (cmd.ticket != 0)
-        self->send(st.registry, update_atom::value,
-                   user_update{cmd.ticket, result, cmd.kind,
-                               std::move(cmd.session)});
-      if (st.sessions.empty())
-        self->quit();
+      if (cmd.kind == op_kind::mark_online) {
+        user_update out;
+        out.ticket = cmd.ticket;
+        out.kind = cmd.kind;
+        join(self, cmd, out);
+        arm_timer(self, cmd.session.login_id);
+        out.session = std::move(cmd.session);
+        self->send(st.registry, update_atom::value, std::move(out));
+        return;
+      }
+      // Everything else is a change the registry already applied to its
+      // table (ticket 0) and mirrors here. The actor stays alive when its
+      // last session goes: the registry decides when it exits.
+      apply_change(
+        st.sessions, cmd.kind, cmd.session,
+        [&](online_user& x) { return slot_of(x, self->clock().now()); },
+        self->clock().now());
     },
+    [=](expire_atom, std::string& login_id) { on_idle_check(self, login_id); },
   };
 }
 
 } // namespace
 
 user_actor spawn_user(caf::actor_system& sys, registry_actor registry,
-                      online_user first) {
+                      online_user first, caf::timespan idle_timeout,
+                      caf::actor_clock::time_point first_seen) {
   return sys.spawn<caf::lazy_init>(user_behavior, std::move(registry),
-                                   std::move(first));
+                                   std::move(first), idle_timeout, first_seen);
 }
 
 } // namespace presence::detail

@@ -100,6 +100,8 @@ void user_table::erase(user_entry& entry) {
   auto mask = index_.size() - 1;
   auto pos = static_cast<size_t>(&entry - entries_.data());
   sessions_ -= entry.sessions.size();
+  if (entry.sessions.empty())
+    --empty_entries_;
   // Remove the slot with backward-shift deletion (no tombstones).
   auto hole = find_slot(entry.login_id, entry.hash);
   for (auto next = (hole + 1) & mask; index_[next] != 0;
@@ -123,6 +125,25 @@ void user_table::erase(user_entry& entry) {
     index_[slot] = static_cast<uint32_t>(pos + 1);
   }
   entries_.pop_back();
+}
+
+presence_stats presence_view::stats() const {
+  auto get = [](const std::atomic<uint64_t>& x) {
+    return x.load(std::memory_order_relaxed);
+  };
+  presence_stats r;
+  r.users = table.user_count();
+  r.sessions = table.session_count();
+  r.pushes = get(counters.pushes);
+  r.deliveries = get(counters.deliveries);
+  r.buffered = get(counters.buffered);
+  r.buffer_size = get(counters.buffer_size);
+  r.drops = get(counters.drops);
+  r.expiries = get(counters.expiries);
+  r.kicks = get(counters.kicks);
+  r.replaced = get(counters.replaced);
+  r.events = get(counters.events);
+  return r;
 }
 
 } // namespace presence::detail

@@ -8,6 +8,7 @@
 // Only the registry writes the table. The facade reads it through a
 // `presence_view` under a shared lock, so queries need no message at all.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <shared_mutex>
@@ -17,6 +18,7 @@
 #include "presence/actor_interfaces.hpp"
 #include "presence/detail/protocol.hpp"
 #include "presence/online_user.hpp"
+#include "presence/stats.hpp"
 
 namespace presence::detail {
 
@@ -67,13 +69,29 @@ public:
   /// Removes `entry`; moves the last entry into its place.
   void erase(user_entry& entry);
 
-  size_t user_count() const noexcept { return entries_.size(); }
+  /// Users with at least one session. An entry can be empty for a moment:
+  /// its actor expired the last session while a call on it is still in
+  /// flight (see registry_state::on_expired). Empty entries are offline.
+  size_t user_count() const noexcept {
+    return entries_.size() - empty_entries_;
+  }
 
   size_t session_count() const noexcept { return sessions_; }
 
-  /// Call after changing an entry's session list by `delta` sessions.
-  void sessions_changed(int64_t delta) noexcept {
-    sessions_ = static_cast<size_t>(static_cast<int64_t>(sessions_) + delta);
+  /// The entry if the user is online, else nullptr.
+  const user_entry* find_online(const std::string& login_id) const {
+    auto e = find(login_id);
+    return e != nullptr && !e->sessions.empty() ? e : nullptr;
+  }
+
+  /// Call after changing `entry`'s session list, which had `before` sessions.
+  void sessions_changed(const user_entry& entry, size_t before) noexcept {
+    auto after = entry.sessions.size();
+    sessions_ = sessions_ + after - before;
+    if (before > 0 && after == 0)
+      ++empty_entries_;
+    else if (before == 0 && after > 0)
+      --empty_entries_;
   }
 
   std::vector<user_entry>& entries() noexcept { return entries_; }
@@ -90,6 +108,21 @@ private:
   /// 0 = empty, otherwise entry index + 1. Size is a power of two.
   std::vector<uint32_t> index_;
   size_t sessions_ = 0;
+  size_t empty_entries_ = 0;
+};
+
+/// What the stats report counts. Written by the registry only; facades read
+/// them without a message.
+struct view_counters {
+  std::atomic<uint64_t> pushes{0};
+  std::atomic<uint64_t> deliveries{0};
+  std::atomic<uint64_t> buffered{0};
+  std::atomic<uint64_t> buffer_size{0};
+  std::atomic<uint64_t> drops{0};
+  std::atomic<uint64_t> expiries{0};
+  std::atomic<uint64_t> kicks{0};
+  std::atomic<uint64_t> replaced{0};
+  std::atomic<uint64_t> events{0};
 };
 
 /// The table plus the lock that lets facade threads read it.
@@ -99,6 +132,15 @@ struct presence_view {
   /// User actors whose last session is gone, waiting to be told to exit
   /// (registry thread only; see registry_state::retire_user).
   std::vector<user_actor> retiring;
+  view_counters counters;
+
+  /// Counters plus current users and sessions. Call under `mtx` (shared).
+  presence_stats stats() const;
 };
+
+/// Adds to a counter that has a single writer (no read-modify-write needed).
+inline void bump(std::atomic<uint64_t>& x, uint64_t n = 1) noexcept {
+  x.store(x.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
 
 } // namespace presence::detail

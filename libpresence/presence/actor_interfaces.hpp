@@ -12,9 +12,12 @@
 #include "presence/atoms.hpp"
 #include "presence/delivery_batch.hpp"
 #include "presence/detail/protocol.hpp"
+#include "presence/login_policy.hpp"
 #include "presence/online_user.hpp"
+#include "presence/presence_event.hpp"
 #include "presence/push_message.hpp"
 #include "presence/results.hpp"
+#include "presence/stats.hpp"
 
 namespace presence {
 
@@ -32,9 +35,15 @@ using in_memory_pusher_actor = pusher_actor::extend<
   caf::replies_to<clear_messages_atom, std::string>::with<uint64_t>,
   caf::replies_to<dropped_atom>::with<uint64_t>>;
 
-/// A user actor owns one user's device sessions.
+/// Receives the registry's presence events in batches (see presence_event.hpp).
+/// A subscriber that dies is unsubscribed automatically.
+using event_subscriber_actor
+  = caf::typed_actor<caf::reacts_to<presence_events_atom, presence_events>>;
+
+/// A user actor owns one user's device sessions, and their idle timers.
 using user_actor
-  = caf::typed_actor<caf::reacts_to<detail::apply_atom, detail::user_command>>;
+  = caf::typed_actor<caf::reacts_to<detail::apply_atom, detail::user_command>,
+                     caf::reacts_to<detail::expire_atom, std::string>>;
 
 /// The facade's client actor: receives results for the calls it batched.
 using client_actor = caf::typed_actor<
@@ -45,11 +54,15 @@ using client_actor = caf::typed_actor<
 using registry_actor = caf::typed_actor<
   // -- presence changes -------------------------------------------------------
   caf::replies_to<mark_online_atom, online_user>::with<change_result>,
+  caf::replies_to<mark_online_atom, online_user, login_policy>::with<
+    change_result>,
   caf::replies_to<mark_offline_atom, std::string, std::string>::with<
     change_result>,
   caf::replies_to<mark_offline_all_atom, std::string>::with<change_result>,
   caf::replies_to<update_activity_atom, std::string, std::string>::with<
     change_result>,
+  caf::replies_to<update_metadata_atom, std::string, std::string,
+                  metadata_map>::with<change_result>,
   // -- presence queries -------------------------------------------------------
   caf::replies_to<is_online_atom, std::string>::with<bool>,
   caf::replies_to<online_count_atom>::with<uint64_t>,
@@ -57,19 +70,32 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<online_users_atom>::with<std::vector<std::string>>,
   caf::replies_to<user_sessions_atom, std::string>::with<
     std::vector<online_user>>,
+  caf::replies_to<stats_atom>::with<presence_stats>,
   // -- pushes -----------------------------------------------------------------
   caf::replies_to<push_atom, std::string, push_message>::with<delivery_report>,
   caf::replies_to<push_atom, std::vector<std::string>, push_message>::with<
     delivery_report>,
   caf::replies_to<broadcast_atom, push_message>::with<delivery_report>,
   caf::replies_to<kick_atom, std::string, std::string>::with<delivery_report>,
+  // login id, token, reason
+  caf::replies_to<kick_session_atom, std::string, std::string,
+                  std::string>::with<delivery_report>,
+  // login id, device, reason
+  caf::replies_to<kick_device_atom, std::string, std::string,
+                  std::string>::with<delivery_report>,
   // -- pushers ----------------------------------------------------------------
   caf::replies_to<subscribe_atom, pusher_actor>::with<change_result>,
   caf::replies_to<unsubscribe_atom, pusher_actor>::with<change_result>,
+  // -- presence events --------------------------------------------------------
+  caf::replies_to<subscribe_events_atom, event_subscriber_actor>::with<
+    change_result>,
+  caf::replies_to<unsubscribe_events_atom, event_subscriber_actor>::with<
+    change_result>,
   // -- internal: facade batches, user actor updates, flushing, reaping ------
   caf::reacts_to<detail::batch_atom, detail::client_batch>,
   caf::reacts_to<detail::update_atom, detail::user_update>,
   caf::reacts_to<detail::flush_atom>,
-  caf::reacts_to<detail::reap_atom>>;
+  caf::reacts_to<detail::reap_atom>,
+  caf::reacts_to<detail::sweep_atom>>;
 
 } // namespace presence

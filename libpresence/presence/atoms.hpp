@@ -25,6 +25,13 @@ using deliver_atom = caf::atom_constant<caf::atom("pDeliver")>;
 using get_messages_atom = caf::atom_constant<caf::atom("pGetMsgs")>;
 using clear_messages_atom = caf::atom_constant<caf::atom("pClearMsgs")>;
 using dropped_atom = caf::atom_constant<caf::atom("pDropped")>;
+using kick_session_atom = caf::atom_constant<caf::atom("pKickSess")>;
+using kick_device_atom = caf::atom_constant<caf::atom("pKickDev")>;
+using update_metadata_atom = caf::atom_constant<caf::atom("pMetadata")>;
+using subscribe_events_atom = caf::atom_constant<caf::atom("pSubEv")>;
+using unsubscribe_events_atom = caf::atom_constant<caf::atom("pUnsubEv")>;
+using presence_events_atom = caf::atom_constant<caf::atom("pEvents")>;
+using stats_atom = caf::atom_constant<caf::atom("pStats")>;
 
 namespace detail {
 
@@ -34,6 +41,8 @@ using apply_atom = caf::atom_constant<caf::atom("pApply")>;
 using update_atom = caf::atom_constant<caf::atom("pUpdate")>;
 using flush_atom = caf::atom_constant<caf::atom("pFlush")>;
 using reap_atom = caf::atom_constant<caf::atom("pReap")>;
+using expire_atom = caf::atom_constant<caf::atom("pExpire")>;
+using sweep_atom = caf::atom_constant<caf::atom("pSweep")>;
 
 } // namespace detail
 

@@ -16,6 +16,8 @@
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
+#include "presence/login_policy.hpp"
+
 namespace presence {
 
 /// Registers presence's message types and error category, declares the
@@ -50,6 +52,22 @@ struct settings {
   /// Call batches a facade has in flight to the registry at once
   /// (`presence.batches-in-flight`).
   size_t batches_in_flight = 2;
+  /// A session without activity for this long goes offline
+  /// (`presence.idle-timeout`); zero turns idle expiry off (the default).
+  caf::timespan idle_timeout{0};
+  /// The login policy for `mark_online` calls that bring none
+  /// (`presence.max-sessions`, `presence.one-session-per-device`,
+  /// `presence.on-session-limit`). Default: unlimited.
+  login_policy policy;
+  /// Messages kept per offline user (`presence.offline-buffer-size`); the
+  /// oldest is dropped to make room. Zero turns the buffer off.
+  size_t buffer_per_user = 64;
+  /// How long a buffered message waits for its user
+  /// (`presence.offline-buffer-ttl`).
+  caf::timespan buffer_ttl = std::chrono::minutes(5);
+  /// Bytes the offline buffer holds at most, all users together
+  /// (`presence.offline-buffer-bytes`); the oldest messages go first.
+  size_t buffer_max_bytes = size_t{64} << 20;
 };
 
 /// Reads and validates the `presence.*` settings. Fails with

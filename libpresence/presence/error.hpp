@@ -34,6 +34,17 @@ enum class error : uint8_t {
   invalid_pusher,
   /// A configuration value is out of range.
   invalid_option,
+  /// A login policy has a negative or absurd limit or an unknown action.
+  invalid_policy,
+  /// The login policy (`max_sessions`, action reject) refused a new session.
+  too_many_sessions,
+  /// The login policy (one session per device, action reject) refused a new
+  /// session because the device type already has one.
+  device_taken,
+  /// A device type was empty.
+  empty_device,
+  /// The event subscriber handle is invalid (default-constructed).
+  invalid_subscriber,
 };
 
 /// The atom that names presence's error category.

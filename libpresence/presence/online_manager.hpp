@@ -65,12 +65,25 @@ public:
 
   // -- presence changes -------------------------------------------------------
 
-  /// Upsert: a session with the same (login id, token) is replaced.
+  /// Upsert: a session with the same (login id, token) is replaced. A new
+  /// session is subject to the configured login policy.
   pending<change_result> mark_online(online_user user);
+  /// As above with this call's own login policy. A policy that rejects fails
+  /// the pending with `too_many_sessions` or `device_taken`; one that
+  /// replaces kicks the oldest conflicting session (KickOut, "replaced").
+  /// An invalid policy fails with `invalid_policy` and changes nothing.
+  pending<change_result> mark_online(online_user user, login_policy policy);
   pending<change_result> mark_offline(std::string login_id, std::string token);
   pending<change_result> mark_offline_all(std::string login_id);
+  /// Refreshes a session's last activity, which keeps it from the idle
+  /// timeout (`presence.idle-timeout`).
   pending<change_result> update_activity(std::string login_id,
                                          std::string token);
+  /// Replaces a session's metadata (status `updated`) and emits an `updated`
+  /// event.
+  pending<change_result> update_metadata(std::string login_id,
+                                         std::string token,
+                                         metadata_map metadata);
 
   // -- presence queries -------------------------------------------------------
 
@@ -81,6 +94,8 @@ public:
   caf::expected<std::vector<std::string>> get_online_users();
   caf::expected<std::vector<online_user>>
   get_user_sessions(const std::string& login_id);
+  /// Counters for metrics (see stats.hpp).
+  caf::expected<presence_stats> stats();
 
   // -- pushes -----------------------------------------------------------------
 
@@ -102,11 +117,31 @@ public:
   /// takes the user offline even if a pusher failed.
   pending<delivery_report> kick_out_notify(std::string login_id,
                                            std::string reason);
+  /// KickOut to one session only, which then goes offline.
+  pending<delivery_report> kick_out_session(std::string login_id,
+                                            std::string token,
+                                            std::string reason);
+  /// KickOut to every session of one device type, which then go offline;
+  /// the user's other devices stay online.
+  pending<delivery_report> kick_out_device(std::string login_id,
+                                           std::string device,
+                                           std::string reason);
+
+  // -- presence events --------------------------------------------------------
+
+  /// The subscriber receives presence_events batches (presence_event.hpp)
+  /// from now on; a dead subscriber is dropped automatically.
+  pending<change_result>
+  subscribe_events(const event_subscriber_actor& subscriber);
+  pending<change_result>
+  unsubscribe_events(const event_subscriber_actor& subscriber);
 
   /// Blocks until every call issued so far through this facade is complete.
   void sync();
 
 private:
+  pending<delivery_report> kick(detail::client_op op, std::string reason);
+
   std::shared_ptr<detail::manager_core> core_;
 };
 

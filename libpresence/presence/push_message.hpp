@@ -21,6 +21,10 @@ struct push_message {
   /// Set by the registry when left at the epoch.
   caf::timestamp timestamp{};
   metadata_map metadata;
+  /// If the user is offline, keep the message in the offline buffer and
+  /// deliver it when the user next comes online (see
+  /// `presence.offline-buffer-*`). A routing request: pushers see it as sent.
+  bool keep_if_offline = false;
 };
 
 push_message make_text_message(std::string content);
@@ -34,7 +38,7 @@ bool operator==(const push_message& x, const push_message& y);
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, push_message& x) {
   return f(caf::meta::type_name("presence::push_message"), x.message_id,
-           x.type, x.content, x.timestamp, x.metadata);
+           x.type, x.content, x.timestamp, x.metadata, x.keep_if_offline);
 }
 
 } // namespace presence

@@ -36,6 +36,10 @@ enum class change_status : uint8_t {
   unsubscribed,
   /// The pusher was not subscribed: nothing changed.
   unknown_pusher,
+  /// A session's metadata was replaced.
+  updated,
+  /// The event subscriber was not subscribed: nothing changed.
+  unknown_subscriber,
 };
 
 std::string to_string(change_status x);
@@ -80,13 +84,19 @@ struct delivery_report {
   std::vector<std::string> not_online;
   /// Pushers that failed at least one batch of this push.
   std::vector<pusher_failure> failed_pushers;
+  /// Offline users for whom the message was kept in the offline buffer
+  /// (`keep_if_offline`).
+  uint64_t buffered = 0;
+  /// Older buffered messages this push evicted (per-user or byte limit), or
+  /// offline users for whom it could not be kept (offline buffer disabled).
+  uint64_t dropped = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, delivery_report& x) {
   return f(caf::meta::type_name("presence::delivery_report"), x.message_id,
            x.users_reached, x.sessions_reached, x.users_targeted, x.not_online,
-           x.failed_pushers);
+           x.failed_pushers, x.buffered, x.dropped);
 }
 
 } // namespace presence

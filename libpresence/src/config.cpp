@@ -38,7 +38,23 @@ void add_options(caf::config_option_set& opts) {
     .add<size_t>("batch-size", "deliveries per batch sent to pushers (4096)")
     .add<size_t>("window", "calls a facade keeps in flight (65536)")
     .add<size_t>("batches-in-flight",
-                 "call batches a facade has in flight to the registry (2)");
+                 "call batches a facade has in flight to the registry (2)")
+    .add<caf::timespan>("idle-timeout",
+                        "sessions without activity this long go offline "
+                        "(0 = never, the default)")
+    .add<int64_t>("max-sessions",
+                  "most sessions per user, 0 = unlimited (the default)")
+    .add<bool>("one-session-per-device",
+               "at most one session per device type per user (false)")
+    .add<std::string>("on-session-limit",
+                      "what a policy does with an extra session: replace "
+                      "(kick the oldest) or reject (the default: replace)")
+    .add<size_t>("offline-buffer-size",
+                 "messages kept per offline user, 0 = off (64)")
+    .add<caf::timespan>("offline-buffer-ttl",
+                        "how long a buffered message waits (5min)")
+    .add<size_t>("offline-buffer-bytes",
+                 "bytes the offline buffer holds in all (64 MiB)");
 }
 
 void configure(caf::actor_system_config& cfg) {
@@ -94,6 +110,39 @@ caf::expected<settings> read_settings(const caf::actor_system& sys) {
   if (result.max_content_size > (size_t{1} << 30))
     return make_error(error::invalid_option,
                       "presence.max-content-size must be at most 1 GiB");
+  result.idle_timeout = caf::get_or(cfg, "presence.idle-timeout",
+                                    result.idle_timeout);
+  if (result.idle_timeout.count() < 0)
+    return make_error(error::invalid_option,
+                      "presence.idle-timeout must not be negative");
+  auto max_sessions = caf::get_or(cfg, "presence.max-sessions", int64_t{0});
+  if (max_sessions < 0 || max_sessions > max_sessions_limit)
+    return make_error(error::invalid_policy,
+                      "presence.max-sessions must be in [0, "
+                        + std::to_string(max_sessions_limit) + "]");
+  result.policy.max_sessions = static_cast<int32_t>(max_sessions);
+  result.policy.one_per_device = caf::get_or(
+    cfg, "presence.one-session-per-device", false);
+  auto action = parse_limit_action(
+    caf::get_or(cfg, "presence.on-session-limit", std::string{"replace"}));
+  if (!action)
+    return std::move(action.error());
+  result.policy.on_limit = *action;
+  result.buffer_per_user = caf::get_or(cfg, "presence.offline-buffer-size",
+                                       result.buffer_per_user);
+  result.buffer_ttl = caf::get_or(cfg, "presence.offline-buffer-ttl",
+                                  result.buffer_ttl);
+  result.buffer_max_bytes = caf::get_or(cfg, "presence.offline-buffer-bytes",
+                                        result.buffer_max_bytes);
+  if (result.buffer_per_user > 65536)
+    return make_error(error::invalid_option,
+                      "presence.offline-buffer-size must be at most 65536");
+  if (result.buffer_ttl.count() <= 0)
+    return make_error(error::invalid_option,
+                      "presence.offline-buffer-ttl must be positive");
+  if (result.buffer_max_bytes > (size_t{1} << 40))
+    return make_error(error::invalid_option,
+                      "presence.offline-buffer-bytes must be at most 1 TiB");
   return result;
 }
 

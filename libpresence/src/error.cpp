@@ -29,6 +29,19 @@ std::string to_string(error x) {
       return "invalid_pusher: the pusher handle is invalid";
     case error::invalid_option:
       return "invalid_option: a presence.* option is out of range";
+    case error::invalid_policy:
+      return "invalid_policy: a login policy has a negative or absurd limit "
+             "or an unknown action";
+    case error::too_many_sessions:
+      return "too_many_sessions: the user has the most sessions the login "
+             "policy allows";
+    case error::device_taken:
+      return "device_taken: the login policy allows one session per device "
+             "type and this one has it";
+    case error::empty_device:
+      return "empty_device: the device type must not be empty";
+    case error::invalid_subscriber:
+      return "invalid_subscriber: the event subscriber handle is invalid";
   }
   return "unknown presence error";
 }

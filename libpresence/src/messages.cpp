@@ -73,7 +73,7 @@ push_message make_custom_message(std::string type_name, std::string content) {
 bool operator==(const push_message& x, const push_message& y) {
   return x.message_id == y.message_id && x.type == y.type
          && x.content == y.content && x.timestamp == y.timestamp
-         && x.metadata == y.metadata;
+         && x.metadata == y.metadata && x.keep_if_offline == y.keep_if_offline;
 }
 
 std::string to_string(change_status x) {
@@ -98,6 +98,10 @@ std::string to_string(change_status x) {
       return "unsubscribed";
     case change_status::unknown_pusher:
       return "unknown_pusher";
+    case change_status::updated:
+      return "updated";
+    case change_status::unknown_subscriber:
+      return "unknown_subscriber";
   }
   return "unknown";
 }

@@ -178,6 +178,13 @@ public:
     return f(view_->table);
   }
 
+  caf::expected<presence_stats> read_stats() {
+    if (auto err = await_writes())
+      return err;
+    std::shared_lock<std::shared_mutex> guard{view_->mtx};
+    return view_->stats();
+  }
+
 private:
   // Calls per batch: large enough to amortise a message, small enough that a
   // batch's memory is recycled by malloc rather than mapped and faulted in.
@@ -414,6 +421,53 @@ pending<change_result> online_manager::mark_online(online_user user) {
   return core_->issue<change_result>(std::move(op), true);
 }
 
+pending<change_result> online_manager::mark_online(online_user user,
+                                                   login_policy policy) {
+  if (auto err = validate_user(user))
+    return core_->failed<change_result>(std::move(err));
+  if (auto err = validate_policy(policy))
+    return core_->failed<change_result>(std::move(err));
+  client_op op;
+  op.kind = op_kind::mark_online;
+  op.user = std::move(user);
+  op.policy = policy;
+  op.has_policy = true;
+  return core_->issue<change_result>(std::move(op), true);
+}
+
+pending<change_result>
+online_manager::update_metadata(std::string login_id, std::string token,
+                                metadata_map metadata) {
+  if (auto err = validate_session_key(login_id, token))
+    return core_->failed<change_result>(std::move(err));
+  auto op = make_op(op_kind::update_metadata, std::move(login_id),
+                    std::move(token));
+  op.user.metadata = std::move(metadata);
+  return core_->issue<change_result>(std::move(op), true);
+}
+
+pending<change_result>
+online_manager::subscribe_events(const event_subscriber_actor& subscriber) {
+  if (!subscriber)
+    return core_->failed<change_result>(make_error(error::invalid_subscriber));
+  auto op = make_op(op_kind::subscribe_events);
+  op.actor = caf::actor_cast<caf::actor>(subscriber);
+  return core_->issue<change_result>(std::move(op), false);
+}
+
+pending<change_result>
+online_manager::unsubscribe_events(const event_subscriber_actor& subscriber) {
+  if (!subscriber)
+    return core_->failed<change_result>(make_error(error::invalid_subscriber));
+  auto op = make_op(op_kind::unsubscribe_events);
+  op.actor = caf::actor_cast<caf::actor>(subscriber);
+  return core_->issue<change_result>(std::move(op), false);
+}
+
+caf::expected<presence_stats> online_manager::stats() {
+  return core_->read_stats();
+}
+
 pending<change_result> online_manager::mark_offline(std::string login_id,
                                                     std::string token) {
   if (auto err = validate_session_key(login_id, token))
@@ -443,7 +497,7 @@ caf::expected<bool> online_manager::is_online(const std::string& login_id) {
   if (auto err = validate_login_id(login_id))
     return err;
   return core_->read([&](detail::user_table& t) {
-    return t.find(login_id) != nullptr;
+    return t.find_online(login_id) != nullptr;
   });
 }
 
@@ -460,7 +514,8 @@ caf::expected<std::vector<std::string>> online_manager::get_online_users() {
     std::vector<std::string> result;
     result.reserve(t.user_count());
     for (auto& e : t.entries())
-      result.push_back(e.login_id);
+      if (!e.sessions.empty())
+        result.push_back(e.login_id);
     return result;
   });
 }
@@ -545,6 +600,39 @@ pending<delivery_report> online_manager::kick_out_notify(std::string login_id,
   auto op = make_op(op_kind::kick, std::move(login_id));
   op.message = std::move(message);
   // A kick changes presence: later queries must see the user offline.
+  return core_->issue<delivery_report>(std::move(op), true);
+}
+
+pending<delivery_report>
+online_manager::kick_out_session(std::string login_id, std::string token,
+                                 std::string reason) {
+  if (auto err = validate_session_key(login_id, token))
+    return core_->failed<delivery_report>(std::move(err));
+  return kick(make_op(op_kind::kick_session, std::move(login_id),
+                      std::move(token)),
+              std::move(reason));
+}
+
+pending<delivery_report>
+online_manager::kick_out_device(std::string login_id, std::string device,
+                                std::string reason) {
+  if (auto err = validate_login_id(login_id))
+    return core_->failed<delivery_report>(std::move(err));
+  if (device.empty())
+    return core_->failed<delivery_report>(make_error(error::empty_device));
+  auto op = make_op(op_kind::kick_device, std::move(login_id));
+  op.user.device = std::move(device);
+  return kick(std::move(op), std::move(reason));
+}
+
+pending<delivery_report> online_manager::kick(detail::client_op op,
+                                              std::string reason) {
+  if (core_->status())
+    return core_->failed<delivery_report>(core_->status());
+  op.message = make_kick_out_message(std::move(reason));
+  if (auto err = validate_message(op.message, core_->cfg().max_content_size))
+    return core_->failed<delivery_report>(std::move(err));
+  // A kick changes presence: later queries must see it.
   return core_->issue<delivery_report>(std::move(op), true);
 }
 

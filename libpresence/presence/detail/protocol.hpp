@@ -13,6 +13,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/timestamp.hpp>
 
+#include "presence/login_policy.hpp"
 #include "presence/online_user.hpp"
 #include "presence/push_message.hpp"
 #include "presence/results.hpp"
@@ -30,6 +31,13 @@ enum class op_kind : uint8_t {
   kick,
   subscribe,
   unsubscribe,
+  kick_session,
+  kick_device,
+  update_metadata,
+  subscribe_events,
+  unsubscribe_events,
+  /// From a user actor: sessions it took offline after the idle timeout.
+  expire,
 };
 
 /// One facade call. `user` carries the session for mark_online and the
@@ -41,14 +49,18 @@ struct client_op {
   online_user user;
   std::vector<std::string> login_ids;
   push_message message;
-  /// The pusher for subscribe/unsubscribe.
+  /// The pusher or event subscriber for (un)subscribe.
   caf::actor actor;
+  /// The login policy for this mark_online; the configured one if unset.
+  login_policy policy;
+  bool has_policy = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_op& x) {
   return f(caf::meta::type_name("presence::detail::client_op"), x.ticket,
-           x.kind, x.user, x.login_ids, x.message, x.actor);
+           x.kind, x.user, x.login_ids, x.message, x.actor, x.policy,
+           x.has_policy);
 }
 
 struct client_batch {
@@ -96,27 +108,34 @@ struct user_command {
   uint64_t ticket = 0;
   op_kind kind = op_kind::mark_online;
   online_user session;
+  /// For mark_online: the policy the user actor enforces.
+  login_policy policy;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_command& x) {
   return f(caf::meta::type_name("presence::detail::user_command"), x.ticket,
-           x.kind, x.session);
+           x.kind, x.session, x.policy);
 }
 
 /// A user actor's answer: the outcome of the command it applied, and the
-/// command itself, which the registry then applies to its table.
+/// command itself, which the registry then applies to its table. With ticket
+/// 0 and kind `expire` it is the actor's own decision: `tokens` timed out.
 struct user_update {
   uint64_t ticket = 0;
   change_result result;
   op_kind kind = op_kind::mark_online;
   online_user session;
+  /// mark_online: sessions a login policy replaced. expire: expired sessions.
+  std::vector<std::string> tokens;
+  /// A login policy refused the session; nothing changed.
+  caf::error err;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_update& x) {
   return f(caf::meta::type_name("presence::detail::user_update"), x.ticket,
-           x.result, x.kind, x.session);
+           x.result, x.kind, x.session, x.tokens, x.err);
 }
 
 } // namespace presence::detail

@@ -1,0 +1,45 @@
+#pragma once
+
+// Counters for metrics exporters. Counts since the registry started, except
+// users and sessions, which are current.
+
+#include <cstdint>
+
+#include <caf/meta/type_name.hpp>
+
+namespace presence {
+
+struct presence_stats {
+  /// Users online now.
+  uint64_t users = 0;
+  /// Sessions online now.
+  uint64_t sessions = 0;
+  /// Push operations routed (push, broadcast, kicks, buffered replays).
+  uint64_t pushes = 0;
+  /// Session deliveries that at least one pusher accepted.
+  uint64_t deliveries = 0;
+  /// Messages put into the offline buffer.
+  uint64_t buffered = 0;
+  /// Messages held in the offline buffer now.
+  uint64_t buffer_size = 0;
+  /// Offline-buffer messages lost: evicted by the per-user limit or the byte
+  /// limit, or expired before their user came back.
+  uint64_t drops = 0;
+  /// Sessions taken offline by the idle timeout.
+  uint64_t expiries = 0;
+  /// Sessions kicked by a caller.
+  uint64_t kicks = 0;
+  /// Sessions kicked by a login policy to make room.
+  uint64_t replaced = 0;
+  /// Presence events emitted.
+  uint64_t events = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, presence_stats& x) {
+  return f(caf::meta::type_name("presence::presence_stats"), x.users,
+           x.sessions, x.pushes, x.deliveries, x.buffered, x.buffer_size,
+           x.drops, x.expiries, x.kicks, x.replaced, x.events);
+}
+
+} // namespace presence
