@@ -43,6 +43,15 @@ public:
     return !users_.empty() && users_.count(login_id) > 0;
   }
 
+  /// The login ids with messages.
+  std::vector<std::string> users() const {
+    std::vector<std::string> result;
+    result.reserve(users_.size());
+    for (auto& kvp : users_)
+      result.push_back(kvp.first);
+    return result;
+  }
+
   /// Drops every expired message.
   void sweep(time_point now);
 

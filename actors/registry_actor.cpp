@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -76,6 +77,14 @@ struct subscriber_entry {
 
 using clock_time = caf::actor_clock::time_point;
 
+/// One user's next idle check. The actor id tells a stale entry (the user
+/// went offline and came back with a new actor, which has its own entry)
+/// from a live one without holding a reference to the actor.
+struct idle_check {
+  std::string login_id;
+  caf::actor_id actor;
+};
+
 /// Presence events are flushed at least this often under load.
 constexpr auto event_flush_interval = std::chrono::milliseconds(10);
 
@@ -119,6 +128,12 @@ struct registry_state {
   clock_time last_event_flush;
   std::unique_ptr<offline_buffer> buffer;
   bool sweep_scheduled = false;
+  /// The idle wheel: checks by due slot (slot = time / granularity, rounded
+  /// up). One delayed message per slot instead of one per user: in CAF 0.17
+  /// every delayed message wakes the clock thread, which cost ~15 us a check
+  /// at a million users (docs/design.md).
+  std::map<int64_t, std::vector<idle_check>> wheel;
+  caf::timespan wheel_granularity{0};
 
   user_table& table() {
     return view->table;
@@ -286,10 +301,13 @@ struct registry_state {
       case op_kind::unsubscribe_events:
         return unsubscribe_events(std::move(op), std::move(rt));
       case op_kind::expire:
-        // Only user actors send expiries, as updates.
-        return fail(rt, make_error(error::invalid_option,
-                                   "expire is not a client operation"));
+        break;
     }
+    // Only user actors send expiries (as updates); anything else is not an
+    // operation (a malformed batch from another node, say). Answer anyway.
+    fail(rt, make_error(error::invalid_option,
+                        "not a client operation: "
+                          + std::to_string(static_cast<int>(op.kind))));
   }
 
   /// Parks `op` if the user's actor is still applying an earlier change, so
@@ -331,7 +349,12 @@ struct registry_state {
       ++e->pending;
       user_command cmd{ticket, op_kind::mark_online, std::move(user),
                        op.has_policy ? op.policy : cfg.policy};
-      self->send(e->actor, apply_atom::value, std::move(cmd));
+      auto me = self;
+      self->request(e->actor, caf::infinite, join_atom::value, std::move(cmd))
+        .then([me](user_update& u) { me->state.on_join_answer(u); },
+              [me, ticket](caf::error& err) {
+                me->state.on_join_failed(ticket, std::move(err));
+              });
       return;
     }
     // A new user: the actor starts with this session, so the outcome is
@@ -339,9 +362,6 @@ struct registry_state {
     auto started = now();
     auto actor = spawn_user(self->system(), handle, user, cfg.idle_timeout,
                             started);
-    if (cfg.idle_timeout.count() > 0)
-      self->delayed_send(actor, cfg.idle_timeout, expire_atom::value,
-                         user.login_id);
     user_entry* inserted;
     {
       write_lock guard{view->mtx};
@@ -350,6 +370,7 @@ struct registry_state {
                                  session_record::from(std::move(user)));
     }
     peak_users = std::max(peak_users, table().user_count());
+    arm_idle_check(*inserted, started + cfg.idle_timeout);
     complete(rt, change_result{change_status::joined, 1, 0});
     if (events_on()) {
       emit_online(inserted->login_id, inserted->sessions.front());
@@ -501,73 +522,115 @@ struct registry_state {
     table().erase(e);
   }
 
-  /// A user actor answered a forwarded mark_online, or expired sessions.
+  /// A user actor reports sessions it expired (its only unsolicited update).
   void on_user_update(user_update& u) {
-    if (u.ticket == 0) {
-      if (u.kind == op_kind::expire)
-        on_expired(u);
-      return;
-    }
-    auto ptr = forwarded.find(u.ticket);
+    if (u.ticket == 0 && u.kind == op_kind::expire)
+      on_expired(u);
+  }
+
+  /// Takes the forwarded command for `ticket`, if still known.
+  bool take_forwarded(uint64_t ticket, forwarded_command& out) {
+    auto ptr = forwarded.find(ticket);
     if (ptr == nullptr)
+      return false;
+    out = std::move(*ptr);
+    forwarded.erase(ticket);
+    return true;
+  }
+
+  /// A user actor answered a forwarded mark_online.
+  void on_join_answer(user_update& u) {
+    forwarded_command fc;
+    if (!take_forwarded(u.ticket, fc))
       return;
-    auto rt = std::move(ptr->target);
-    auto login_id = std::move(ptr->login_id);
-    forwarded.erase(u.ticket);
-    auto e = table().find(login_id);
+    auto e = table().find(fc.login_id);
     if (e == nullptr
         || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(
              e->actor)) {
       // Cannot happen while the command is pending (the entry stays until
       // its actor has answered), but the answer is the truth either way.
       if (u.err)
-        fail(rt, std::move(u.err));
+        fail(fc.target, std::move(u.err));
       else
-        complete(rt, u.result);
+        complete(fc.target, u.result);
       return;
     }
+    bool came_online = false;
     if (u.err)
-      fail(rt, std::move(u.err));
+      fail(fc.target, std::move(u.err));
     else
-      apply_join(*e, u, rt);
+      came_online = apply_join(*e, u, fc.target);
     if (--e->pending == 0) {
       auto parked = std::move(e->parked);
       if (e->sessions.empty())
         retire_user(*e);
+      // Calls parked behind this login were made before anything the
+      // buffer holds could be delivered: they go first.
       replay_parked(std::move(parked));
     }
+    if (came_online && buffer && !buffer->empty())
+      if (auto again = table().find(fc.login_id); again && !again->sessions.empty())
+        deliver_buffered(*again);
+  }
+
+  /// The user actor is gone (it can only die by a bug or an outside kill):
+  /// its sessions are lost. The user goes offline, with events, and the
+  /// calls parked on it replay against that state.
+  void on_join_failed(uint64_t ticket, caf::error err) {
+    forwarded_command fc;
+    if (!take_forwarded(ticket, fc))
+      return;
+    fail(fc.target, std::move(err));
+    auto e = table().find(fc.login_id);
+    if (e == nullptr)
+      return;
+    auto parked = std::move(e->parked);
+    e->pending = 0;
+    remove_sessions(*e, [](const session_record&) { return true; },
+                    event_kind::left, "actor_down", nullptr);
+    erase_user(*e);
+    replay_parked(std::move(parked));
   }
 
   /// Applies the user actor's decision on a new session: the sessions a
   /// policy replaced leave (with a KickOut, reason "replaced"), the new one
-  /// joins.
-  void apply_join(user_entry& e, user_update& u, reply_target& rt) {
+  /// joins, under one write lock so that no reader sees the user without a
+  /// session in between. Returns whether the user came online.
+  bool apply_join(user_entry& e, user_update& u, reply_target& rt) {
     auto was_empty = e.sessions.empty();
     std::vector<session_target> replaced;
-    if (!u.tokens.empty()) {
-      auto n = remove_sessions(
-        e,
-        [&](const session_record& s) {
-          return std::find(u.tokens.begin(), u.tokens.end(), s.token)
-                 != u.tokens.end();
-        },
-        event_kind::replaced, "replaced", &replaced, false);
-      bump(counters().replaced, n);
-    }
     auto token = u.session.token;
     change_result result;
     {
       write_lock guard{view->mtx};
       auto before = e.sessions.size();
+      if (was_empty && events_on()) {
+        // "online" comes first; the session is the one joining.
+        emit(event_kind::online, u.session, "login");
+      }
+      if (!u.tokens.empty()) {
+        auto n = remove_matching(
+          e.sessions,
+          [&](const session_record& s) {
+            return std::find(u.tokens.begin(), u.tokens.end(), s.token)
+                   != u.tokens.end();
+          },
+          [&](const session_record& s) {
+            replaced.push_back(session_target{s.token, s.device});
+            emit(event_kind::replaced, e.login_id, s, "replaced");
+          });
+        bump(counters().replaced, n);
+      }
       result = upsert_session(e.sessions,
                               session_record::from(std::move(u.session)));
       table().sessions_changed(e, before);
     }
+    peak_users = std::max(peak_users, table().user_count());
+    if (was_empty) // the actor's checks stopped when it had no session
+      arm_idle_check(e, now() + cfg.idle_timeout);
     complete(rt, u.result);
-    auto& joined = *find_session(e.sessions, token);
     if (events_on()) {
-      if (was_empty)
-        emit_online(e.login_id, joined);
+      auto& joined = *find_session(e.sessions, token);
       if (result.status == change_status::joined)
         emit(event_kind::joined, e.login_id, joined, "login");
       else
@@ -579,8 +642,7 @@ struct registry_state {
                    replaced.size(), true);
       finish_routing(id);
     }
-    if (was_empty && buffer && !buffer->empty())
-      deliver_buffered(e);
+    return was_empty;
   }
 
   /// A user actor took sessions offline after the idle timeout. The actor
@@ -592,18 +654,57 @@ struct registry_state {
         || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(
              e->actor))
       return; // The user went offline meanwhile; the expiry changed nothing.
-    auto n = remove_sessions(
-      *e,
-      [&](const session_record& s) {
-        return std::find(u.tokens.begin(), u.tokens.end(), s.token)
-               != u.tokens.end();
-      },
-      event_kind::expired, "idle", nullptr);
-    bump(counters().expiries, n);
+    if (!u.tokens.empty()) {
+      auto n = remove_sessions(
+        *e,
+        [&](const session_record& s) {
+          return std::find(u.tokens.begin(), u.tokens.end(), s.token)
+                 != u.tokens.end();
+        },
+        event_kind::expired, "idle", nullptr);
+      bump(counters().expiries, n);
+    }
+    if (u.next_check.count() > 0)
+      arm_idle_check(*e, clock_time{u.next_check});
     // While a forwarded call is in flight the (empty) entry stays: the
-    // actor's answer will refill it or on_user_update retires it.
+    // actor's answer will refill it or on_join_answer retires it.
     if (e->sessions.empty() && e->pending == 0)
       retire_user(*e);
+  }
+
+  // -- idle wheel -------------------------------------------------------------
+
+  int64_t slot_of(clock_time t) const {
+    auto g = wheel_granularity.count();
+    return (t.time_since_epoch().count() + g - 1) / g;
+  }
+
+  /// Files the user's next idle check at `due` (rounded up to the wheel's
+  /// granularity: a session expires at most one slot after its deadline).
+  void arm_idle_check(const user_entry& e, clock_time due) {
+    if (cfg.idle_timeout.count() <= 0)
+      return;
+    auto slot = slot_of(due);
+    auto [i, added] = wheel.try_emplace(slot);
+    i->second.push_back(idle_check{e.login_id, e.actor.id()});
+    if (added) {
+      auto at = clock_time{caf::timespan{slot * wheel_granularity.count()}};
+      auto delay = std::max<caf::timespan>(at - now(), caf::timespan{0});
+      self->delayed_send(handle, delay, tick_atom::value);
+    }
+  }
+
+  /// Asks every user whose slot has come to check its sessions.
+  void on_tick() {
+    auto current = now().time_since_epoch().count()
+                   / wheel_granularity.count();
+    while (!wheel.empty() && wheel.begin()->first <= current) {
+      auto due = std::move(wheel.begin()->second);
+      wheel.erase(wheel.begin());
+      for (auto& c : due)
+        if (auto e = table().find(c.login_id); e && e->actor.id() == c.actor)
+          self->send(e->actor, expire_atom::value, std::move(c.login_id));
+    }
   }
 
   // -- pushes -----------------------------------------------------------------
@@ -918,6 +1019,12 @@ struct registry_state {
       pushers.push_back(pusher_entry{p, p.id()});
     }
     complete(rt, change_result{change_status::subscribed, 0, 0});
+    if (!known && pushers.size() == 1 && buffer && !buffer->empty()) {
+      // Messages for users who came online while no pusher could take them.
+      for (auto& login_id : buffer->users())
+        if (auto e = table().find(login_id); e && !e->sessions.empty())
+          deliver_buffered(*e);
+    }
   }
 
   void unsubscribe(client_op&& op, reply_target&& rt) {
@@ -1049,6 +1156,9 @@ registry_behavior(registry_pointer self, settings cfg,
   st.view = view;
   st.id_prefix = make_id_prefix(self);
   st.last_event_flush = self->clock().now();
+  // Expiry is at most 1/64 of the timeout late (and at most 1 s).
+  st.wheel_granularity = std::clamp<caf::timespan>(
+    cfg.idle_timeout / 64, std::chrono::milliseconds(1), std::chrono::seconds(1));
   if (cfg.buffer_per_user > 0)
     st.buffer = std::make_unique<offline_buffer>(
       cfg.buffer_per_user, cfg.buffer_ttl, cfg.buffer_max_bytes);
@@ -1238,6 +1348,7 @@ registry_behavior(registry_pointer self, settings cfg,
     [=](flush_atom) { self->state.flush(); },
     [=](reap_atom) { self->state.on_reap(); },
     [=](sweep_atom) { self->state.on_sweep(); },
+    [=](tick_atom) { self->state.on_tick(); },
   };
 }
 

@@ -45,8 +45,11 @@ inline auto removal_selects(op_kind kind, const online_user& x) {
         return session.token == x.token;
       case op_kind::kick_device:
         return session.device == x.device;
-      default:
+      case op_kind::mark_offline_all:
+      case op_kind::kick:
         return true;
+      default:
+        return false;
     }
   };
 }
@@ -106,11 +109,18 @@ change_result apply_change(std::vector<Session>& xs, op_kind kind,
       return upsert_session(xs, make_session(x));
     case op_kind::update_activity:
       return touch_session(xs, x.token, now);
-    default: { // mark_offline(_all), kick, kick_session, kick_device
+    case op_kind::mark_offline:
+    case op_kind::mark_offline_all:
+    case op_kind::kick:
+    case op_kind::kick_session:
+    case op_kind::kick_device: {
       auto removed = remove_matching(xs, removal_selects(kind, x),
                                      [](const Session&) {});
       return removal_result(removed, static_cast<uint32_t>(xs.size()));
     }
+    default: // not a session change: nothing happens
+      return {change_status::unknown_token, static_cast<uint32_t>(xs.size()),
+              0};
   }
 }
 

@@ -28,14 +28,12 @@ struct session_slot {
 };
 
 // No login id: the registry remembers which user a ticket belongs to, and
-// 32 bytes a user add up at a million users. The idle timer's message
-// carries the login id instead (see on_idle_check).
+// 32 bytes a user add up at a million users. The idle check carries the
+// login id instead (see on_idle_check).
 struct user_state {
   registry_actor registry;
   std::vector<session_slot> sessions;
   caf::timespan idle_timeout{0};
-  /// An idle check is scheduled.
-  bool timer_armed = false;
   static inline const char* name = "presence.user";
 };
 
@@ -45,46 +43,36 @@ session_slot slot_of(const online_user& x, time_point now) {
   return {x.token, x.device, x.connect_time, now};
 }
 
-void arm_timer(user_pointer self, const std::string& login_id) {
-  auto& st = self->state;
-  if (st.idle_timeout.count() <= 0 || st.timer_armed || st.sessions.empty())
-    return;
-  auto oldest = std::min_element(st.sessions.begin(), st.sessions.end(),
-                                 [](auto& x, auto& y) {
-                                   return x.last_activity < y.last_activity;
-                                 });
-  auto due = oldest->last_activity + st.idle_timeout;
-  auto delay = std::max(due - self->clock().now(),
-                        time_point::duration{0});
-  st.timer_armed = true;
-  self->delayed_send(self, delay, expire_atom::value, login_id);
-}
-
-/// One timer per user, not per session, and refreshes do not touch it: a
-/// refresh only stores a time. When the timer fires it expires what is due
-/// and re-arms for the oldest remaining activity. With sessions refreshed
-/// more often than the timeout, a user costs one timer message per timeout.
+/// The registry's idle wheel asks; the actor decides. It expires what is
+/// due and answers with what it expired and when it wants to be asked again
+/// (the oldest remaining activity plus the timeout), which the registry files
+/// in its wheel. Refreshes only store a time; they never touch the wheel. A
+/// user refreshed more often than the timeout costs one check per timeout.
 void on_idle_check(user_pointer self, std::string& login_id) {
   auto& st = self->state;
-  st.timer_armed = false;
+  if (st.idle_timeout.count() <= 0)
+    return;
   auto now = self->clock().now();
-  std::vector<std::string> expired;
+  user_update u;
+  u.kind = op_kind::expire;
   auto removed = remove_matching(
     st.sessions,
     [&](const session_slot& x) {
       return x.last_activity + st.idle_timeout <= now;
     },
-    [&](session_slot& x) { expired.push_back(std::move(x.token)); });
-  if (removed > 0) {
-    user_update u;
-    u.kind = op_kind::expire;
-    u.result = removal_result(removed,
-                              static_cast<uint32_t>(st.sessions.size()));
-    u.session.login_id = login_id;
-    u.tokens = std::move(expired);
-    self->send(st.registry, update_atom::value, std::move(u));
+    [&](session_slot& x) { u.tokens.push_back(std::move(x.token)); });
+  u.result = removal_result(removed,
+                            static_cast<uint32_t>(st.sessions.size()));
+  u.session.login_id = std::move(login_id);
+  if (!st.sessions.empty()) {
+    auto oldest = std::min_element(st.sessions.begin(), st.sessions.end(),
+                                   [](auto& x, auto& y) {
+                                     return x.last_activity < y.last_activity;
+                                   });
+    u.next_check = (oldest->last_activity + st.idle_timeout)
+                     .time_since_epoch();
   }
-  arm_timer(self, login_id);
+  self->send(st.registry, update_atom::value, std::move(u));
 }
 
 /// A new session under a login policy. A known token is the same session
@@ -154,26 +142,22 @@ user_actor::behavior_type user_behavior(user_pointer self,
   auto& st = self->state;
   st.registry = std::move(registry);
   st.idle_timeout = idle_timeout;
-  // The registry armed the first check when it spawned this actor.
-  st.timer_armed = idle_timeout.count() > 0;
   st.sessions.reserve(1);
   st.sessions.emplace_back(slot_of(first, first_seen));
   return {
+    [=](join_atom, user_command& cmd) {
+      user_update out;
+      out.ticket = cmd.ticket;
+      out.kind = op_kind::mark_online;
+      join(self, cmd, out);
+      out.session = std::move(cmd.session);
+      return out;
+    },
     [=](apply_atom, user_command& cmd) {
       auto& st = self->state;
-      if (cmd.kind == op_kind::mark_online) {
-        user_update out;
-        out.ticket = cmd.ticket;
-        out.kind = cmd.kind;
-        join(self, cmd, out);
-        arm_timer(self, cmd.session.login_id);
-        out.session = std::move(cmd.session);
-        self->send(st.registry, update_atom::value, std::move(out));
-        return;
-      }
-      // Everything else is a change the registry already applied to its
-      // table (ticket 0) and mirrors here. The actor stays alive when its
-      // last session goes: the registry decides when it exits.
+      // A change the registry already applied to its table and mirrors
+      // here. The actor stays alive when its last session goes: the registry
+      // decides when it exits.
       apply_change(
         st.sessions, cmd.kind, cmd.session,
         [&](online_user& x) { return slot_of(x, self->clock().now()); },

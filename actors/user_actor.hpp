@@ -1,8 +1,8 @@
 #pragma once
 
 // The user actor: owns one user's device sessions, from the first session to
-// the last, decides login policies for new sessions and runs the idle timer
-// that expires silent ones. The registry tells it to exit once the user is
+// the last, decides login policies for new sessions and expires silent ones
+// when the registry's idle wheel asks. The registry tells it to exit once the user is
 // offline.
 
 #include <string>
@@ -18,9 +18,9 @@ namespace presence::detail {
 
 /// Spawns the actor for `first.login_id` with its first session already in
 /// place, lazily: it costs no scheduling until its first message. With a
-/// positive `idle_timeout` the caller must arm the first idle check (send
-/// `expire_atom` with the login id after `idle_timeout`); `first_seen` is the
-/// first session's activity on the actor clock.
+/// positive `idle_timeout` the registry asks it to check for idle sessions
+/// (`expire_atom` with the login id) when its oldest activity is due;
+/// `first_seen` is the first session's activity on the actor clock.
 user_actor spawn_user(caf::actor_system& sys, registry_actor registry,
                       online_user first, caf::timespan idle_timeout,
                       caf::actor_clock::time_point first_seen);

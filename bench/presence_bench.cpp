@@ -9,6 +9,7 @@
 //   --bench-latency-rate=R  offered pushes per second (default 100000)
 //   --bench-timeout-s=S     extra seconds to wait for a completion (default 60)
 //   --bench-expiry=0|1      also run the idle-expiry rows X1-X3 (default 1)
+//   --bench-main=0|1        run W1-W6 and latency (default 1)
 //   --bench-help            this text
 // Every other `--` argument goes to CAF's parser (presence::config), e.g.
 // --scheduler.policy=stealing or --presence.batch-size=1024.
@@ -61,6 +62,8 @@ struct options {
   bool sleep_pacing = false;
   /// Run the idle-expiry rows.
   bool expiry = true;
+  /// Run W1-W6 and the latency rows.
+  bool main_rows = true;
 };
 
 [[noreturn]] void usage(const char* argv0, int rc) {
@@ -116,6 +119,8 @@ options parse_options(int argc, char** argv) {
     } else if (starts_with(arg, "--bench-timeout-s")) {
       opts.timeout_s = static_cast<int>(
         parse_int(value_of("--bench-timeout-s"), argv[0]));
+    } else if (starts_with(arg, "--bench-main")) {
+      opts.main_rows = parse_int(value_of("--bench-main"), argv[0]) != 0;
     } else if (starts_with(arg, "--bench-expiry")) {
       opts.expiry = parse_int(value_of("--bench-expiry"), argv[0]) != 0;
     } else if (starts_with(arg, "--bench-")) {
@@ -425,7 +430,7 @@ void progress(const char* format, ...) {
 // -- one N -----------------------------------------------------------------------
 
 void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
-             bool print_system_info) {
+             bool print_system_info, bool workloads = true) {
   // A fresh config and actor system per N, so memory figures start clean.
   presence::config cfg;
   {
@@ -478,6 +483,8 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
                 opts.latency_rate, opts.latency_ms);
     print_header();
   }
+  if (!workloads)
+    return;
   auto c = std::make_shared<counters>();
   auto pusher = sys.spawn(counting_pusher, c);
   uint64_t expected_deliveries = 0;
@@ -994,7 +1001,8 @@ int main(int argc, char** argv) {
   for (auto n : opts.ns) {
     current_n = n;
     auto t0 = clk::now();
-    run_one(n, opts, notes, first);
+    if (opts.main_rows || first)
+      run_one(n, opts, notes, first, opts.main_rows);
     if (opts.expiry)
       run_expiry(n, opts);
     notes.push_back("N=" + fmt_count(n) + ": whole run incl. setup and "

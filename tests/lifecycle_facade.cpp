@@ -175,3 +175,25 @@ TEST_CASE("lifecycle options are read and bad ones rejected", "[config]") {
     CHECK_PRESENCE_ERROR(err_of(read_settings(e.sys)), invalid_option);
   }
 }
+
+TEST_CASE("facade: a reader never sees a user offline while a one-device "
+          "policy replaces sessions", "[lifecycle]") {
+  env e;
+  online_manager m{e.sys};
+  login_policy one{1, false, limit_action::replace};
+  ok(m.mark_online(user("solo", "s0"), one));
+  std::atomic<bool> done{false};
+  std::atomic<int> offline_seen{0};
+  std::thread reader{[&] {
+    while (!done.load())
+      if (auto x = m.is_online("solo"); x && !*x)
+        ++offline_seen;
+  }};
+  for (int i = 1; i <= 300; ++i)
+    m.mark_online(user("solo", "s" + std::to_string(i)), one);
+  m.sync();
+  done = true;
+  reader.join();
+  CHECK(offline_seen.load() == 0);
+  CHECK(tokens_of(ok(m.get_user_sessions("solo"))) == lines{"s300"});
+}

@@ -40,9 +40,15 @@ using in_memory_pusher_actor = pusher_actor::extend<
 using event_subscriber_actor
   = caf::typed_actor<caf::reacts_to<presence_events_atom, presence_events>>;
 
-/// A user actor owns one user's device sessions, and their idle timers.
+/// A user actor owns one user's device sessions, and their idle timers. The
+/// registry mirrors changes it already applied (apply) and asks it to decide
+/// on new sessions (join, a request: if the actor is gone the registry learns
+/// it from the error instead of waiting forever).
 using user_actor
   = caf::typed_actor<caf::reacts_to<detail::apply_atom, detail::user_command>,
+                     caf::replies_to<detail::join_atom,
+                                     detail::user_command>::with<
+                       detail::user_update>,
                      caf::reacts_to<detail::expire_atom, std::string>>;
 
 /// The facade's client actor: receives results for the calls it batched.
@@ -96,6 +102,7 @@ using registry_actor = caf::typed_actor<
   caf::reacts_to<detail::update_atom, detail::user_update>,
   caf::reacts_to<detail::flush_atom>,
   caf::reacts_to<detail::reap_atom>,
-  caf::reacts_to<detail::sweep_atom>>;
+  caf::reacts_to<detail::sweep_atom>,
+  caf::reacts_to<detail::tick_atom>>;
 
 } // namespace presence

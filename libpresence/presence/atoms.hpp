@@ -38,11 +38,13 @@ namespace detail {
 using batch_atom = caf::atom_constant<caf::atom("pBatch")>;
 using results_atom = caf::atom_constant<caf::atom("pResults")>;
 using apply_atom = caf::atom_constant<caf::atom("pApply")>;
+using join_atom = caf::atom_constant<caf::atom("pJoin")>;
 using update_atom = caf::atom_constant<caf::atom("pUpdate")>;
 using flush_atom = caf::atom_constant<caf::atom("pFlush")>;
 using reap_atom = caf::atom_constant<caf::atom("pReap")>;
 using expire_atom = caf::atom_constant<caf::atom("pExpire")>;
 using sweep_atom = caf::atom_constant<caf::atom("pSweep")>;
+using tick_atom = caf::atom_constant<caf::atom("pTick")>;
 
 } // namespace detail
 

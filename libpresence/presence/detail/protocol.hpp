@@ -11,6 +11,7 @@
 #include <caf/actor.hpp>
 #include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/timespan.hpp>
 #include <caf/timestamp.hpp>
 
 #include "presence/login_policy.hpp"
@@ -120,7 +121,8 @@ typename Inspector::result_type inspect(Inspector& f, user_command& x) {
 
 /// A user actor's answer: the outcome of the command it applied, and the
 /// command itself, which the registry then applies to its table. With ticket
-/// 0 and kind `expire` it is the actor's own decision: `tokens` timed out.
+/// 0 and kind `expire` it answers an idle check: `tokens` timed out, and
+/// `next_check` says when to ask again.
 struct user_update {
   uint64_t ticket = 0;
   change_result result;
@@ -130,12 +132,15 @@ struct user_update {
   std::vector<std::string> tokens;
   /// A login policy refused the session; nothing changed.
   caf::error err;
+  /// expire: when the actor wants its next idle check (actor clock, since its
+  /// epoch); zero when it has no session left.
+  caf::timespan next_check{0};
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_update& x) {
   return f(caf::meta::type_name("presence::detail::user_update"), x.ticket,
-           x.result, x.kind, x.session, x.tokens, x.err);
+           x.result, x.kind, x.session, x.tokens, x.err, x.next_check);
 }
 
 } // namespace presence::detail
