@@ -70,6 +70,7 @@ struct options {
   std::fprintf(rc == 0 ? stdout : stderr,
                "usage: %s [N...] [--bench-latency-ms=MS] "
                "[--bench-latency-rate=R] [--bench-timeout-s=S] "
+               "[--bench-main=0|1] [--bench-expiry=0|1] "
                "[--<caf or presence option>=VALUE...]\n"
                "  default N list: 10000 100000 1000000\n",
                argv0);
@@ -88,6 +89,14 @@ long long parse_int(const std::string& s, const char* argv0) {
     usage(argv0, 2);
   }
   return v;
+}
+
+bool parse_flag(const std::string& s, const char* argv0) {
+  if (s != "0" && s != "1") {
+    std::fprintf(stderr, "expected 0 or 1, got: %s\n", s.c_str());
+    usage(argv0, 2);
+  }
+  return s == "1";
 }
 
 options parse_options(int argc, char** argv) {
@@ -120,9 +129,9 @@ options parse_options(int argc, char** argv) {
       opts.timeout_s = static_cast<int>(
         parse_int(value_of("--bench-timeout-s"), argv[0]));
     } else if (starts_with(arg, "--bench-main")) {
-      opts.main_rows = parse_int(value_of("--bench-main"), argv[0]) != 0;
+      opts.main_rows = parse_flag(value_of("--bench-main"), argv[0]);
     } else if (starts_with(arg, "--bench-expiry")) {
-      opts.expiry = parse_int(value_of("--bench-expiry"), argv[0]) != 0;
+      opts.expiry = parse_flag(value_of("--bench-expiry"), argv[0]);
     } else if (starts_with(arg, "--bench-")) {
       std::fprintf(stderr, "unknown option: %s\n", arg.c_str());
       usage(argv[0], 2);

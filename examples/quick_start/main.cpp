@@ -1,16 +1,25 @@
 // Quick Start: the online_manager facade from plain (non-actor) code.
 //
 // Marks a user online, pushes to them, broadcasts, checks presence, adds a
-// second device, reads what the in-memory pusher received and finally kicks
-// the user out. Every step prints what happened.
+// second device, reads what the in-memory pusher received and kicks the user
+// out. Then the session lifecycle: login policies, a per-device kick,
+// metadata, the offline buffer, stats and the presence events a subscriber
+// saw. Every step prints what happened.
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "presence/presence.hpp"
 
@@ -66,6 +75,108 @@ void print(const char* what, const presence::delivery_report& r) {
   if (!r.failed_pushers.empty())
     std::cout << "; " << r.failed_pushers.size() << " pusher(s) failed";
   std::cout << '\n';
+}
+
+// Collects presence events as an event subscriber actor receives them.
+struct event_log {
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::vector<std::string> lines;
+
+  void add(const presence::presence_events& batch) {
+    std::lock_guard<std::mutex> guard{mtx};
+    for (auto& e : batch.events)
+      lines.push_back(presence::to_string(e.kind) + " " + e.session.login_id
+                      + "/" + e.session.token + " (" + e.reason + ")");
+    cv.notify_all();
+  }
+
+  /// Waits until an event line equal to `line` arrived (or 5 s passed).
+  std::vector<std::string> until(const std::string& line) {
+    std::unique_lock<std::mutex> guard{mtx};
+    cv.wait_for(guard, std::chrono::seconds(5), [&] {
+      return std::find(lines.begin(), lines.end(), line) != lines.end();
+    });
+    return lines;
+  }
+};
+
+presence::event_subscriber_actor::behavior_type
+event_printer(std::shared_ptr<event_log> log) {
+  return {
+    [log](presence::presence_events_atom, presence::presence_events& batch) {
+      log->add(batch);
+    },
+  };
+}
+
+void lifecycle_demo(caf::actor_system& sys, presence::online_manager& manager,
+                    presence::in_memory_pusher& pusher) {
+  std::cout << "\n-- session lifecycle --\n";
+  auto log = std::make_shared<event_log>();
+  auto subscriber = sys.spawn(event_printer, log);
+  print("subscribe_events",
+        must(sys, manager.subscribe_events(subscriber), "subscribe_events"));
+
+  // One session per device type: a second iPhone login replaces the first.
+  presence::login_policy one_per_device{0, true,
+                                        presence::limit_action::replace};
+  manager.mark_online(presence::make_online_user("ann", "phone1", "ios"),
+                      one_per_device);
+  manager.mark_online(presence::make_online_user("ann", "laptop", "web"),
+                      one_per_device);
+  print("mark_online ann/phone2 (ios, one per device)",
+        must(sys,
+             manager.mark_online(
+               presence::make_online_user("ann", "phone2", "ios"),
+               one_per_device),
+             "mark_online"));
+  // At most two sessions, and reject rather than replace.
+  presence::login_policy two_max{2, false, presence::limit_action::reject};
+  auto refused = manager
+                   .mark_online(presence::make_online_user("ann", "tablet",
+                                                           "android"),
+                                two_max)
+                   .get();
+  if (!refused)
+    std::cout << "mark_online ann/tablet (at most 2, reject): error "
+              << sys.render(refused.error()) << '\n';
+  // Kick one device type; the phone stays online.
+  print("kick_out_device ann web",
+        must(sys, manager.kick_out_device("ann", "web", "Signed out on web"),
+             "kick_out_device"));
+  print("update_metadata ann/phone2",
+        must(sys,
+             manager.update_metadata("ann", "phone2", {{"status", "away"}}),
+             "update_metadata"));
+  for (auto& m : must(sys, pusher.get_messages("ann"), "get_messages"))
+    std::cout << "  ann received [" << presence::to_string(m.type) << "] "
+              << m.content << '\n';
+
+  // A message for someone offline, kept until they come online.
+  auto note = presence::make_text_message("You missed the meeting");
+  note.keep_if_offline = true;
+  auto kept = must(sys, manager.push_message_to_user("bob", note),
+                   "push_message_to_user");
+  std::cout << "push to offline bob with keep_if_offline: buffered "
+            << kept.buffered << '\n';
+  manager.mark_online(presence::make_online_user("bob", "bob-web", "web"));
+  manager.mark_offline_all("bob");
+  manager.sync();
+  for (auto& m : must(sys, pusher.get_messages("bob"), "get_messages"))
+    std::cout << "  bob received on login: " << m.content << '\n';
+
+  auto st = must(sys, manager.stats(), "stats");
+  std::cout << "stats: " << st.users << " user(s), " << st.sessions
+            << " session(s), " << st.pushes << " push(es), "
+            << st.deliveries << " deliveries, " << st.kicks << " kick(s), "
+            << st.replaced << " replaced, " << st.buffered << " buffered, "
+            << st.drops << " dropped\n";
+
+  std::cout << "presence events seen by the subscriber:\n";
+  for (auto& line : log->until("offline bob/bob-web (logout)"))
+    std::cout << "  " << line << '\n';
+  caf::anon_send_exit(subscriber, caf::exit_reason::user_shutdown);
 }
 
 } // namespace
@@ -205,6 +316,8 @@ int main(int argc, char** argv) {
     std::cout << "get_online_count: "
               << must(sys, manager.get_online_count(), "get_online_count")
               << '\n';
+
+    lifecycle_demo(sys, manager, pusher);
   }
   std::cout << "done\n";
   return EXIT_SUCCESS;
