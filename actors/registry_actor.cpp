@@ -1337,7 +1337,12 @@ registry_behavior(registry_pointer self, settings cfg,
         auto ticket = op.ticket;
         st.handle_op(std::move(op), reply_target{idx, ticket, {}});
       }
-      ++st.clients[idx].out.batches_done;
+      auto& out = st.clients[idx].out;
+      ++out.batches_done;
+      if (out.spares.size() < 8) {
+        batch.ops.clear();
+        out.spares.push_back(std::move(batch.ops));
+      }
       st.schedule_flush();
       st.maybe_flush_events();
     },

@@ -91,7 +91,7 @@ public:
   }
 
   template <class T>
-  pending<T> issue(detail::client_op op, bool is_write) {
+  pending<T> issue(detail::client_op&& op, bool is_write) {
     if (status_)
       return failed<T>(status_);
     auto st = std::make_shared<op_state>();
@@ -190,6 +190,10 @@ private:
   // batch's memory is recycled by malloc rather than mapped and faulted in.
   static constexpr size_t max_buffer = 1024;
   static constexpr size_t initial_buffer = 64;
+  // Emptied batch vectors the registry handed back (client_results::spare):
+  // refilling one costs no reallocation and no copy of the calls (measured:
+  // growing a fresh vector call by call was a quarter of the caller's work).
+  static constexpr size_t max_spares = 8;
 
   // -- completion (runs in the client actor) ------------------------------------
 
@@ -210,6 +214,9 @@ private:
       }
       batches_in_flight_ -= std::min<size_t>(rs.batches_done,
                                              batches_in_flight_);
+      for (auto& spare : rs.spares)
+        if (spares_.size() < max_spares)
+          spares_.push_back(std::move(spare));
       if (!buffer_.empty() && batches_in_flight_ < cfg_.batches_in_flight)
         send_buffer();
       if (waiters_ > 0)
@@ -240,7 +247,12 @@ private:
   void send_buffer() {
     ++batches_in_flight_;
     std::vector<client_op> ops;
-    ops.reserve(initial_buffer);
+    if (!spares_.empty()) {
+      ops = std::move(spares_.back());
+      spares_.pop_back();
+    } else {
+      ops.reserve(initial_buffer);
+    }
     ops.swap(buffer_);
     caf::anon_send(registry_, batch_atom::value,
                    client_batch{caf::actor_cast<caf::actor>(client_),
@@ -294,6 +306,7 @@ private:
   size_t waiters_ = 0;
   caf::error down_;
   std::vector<client_op> buffer_;
+  std::vector<std::vector<client_op>> spares_;
   size_t batches_in_flight_ = 0;
   size_t in_flight_ = 0;
   /// Calls in flight by ticket; the ticket's generation guarantees that a

@@ -94,6 +94,10 @@ struct client_results {
   /// lets the facade keep a bounded number of batches in flight.
   uint32_t batches_done = 0;
   std::vector<op_result> results;
+  /// Processed batches' vectors, emptied, handed back so the facade can fill
+  /// them again without growing fresh ones call by call. Not serialised: a
+  /// remote facade grows its own.
+  std::vector<std::vector<client_op>> spares;
 };
 
 template <class Inspector>
