@@ -6,10 +6,20 @@
 // the facade.
 
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace presence::detail {
+
+/// Values with a `reset()` member are reset in place on erase (a value that
+/// is large or keeps buffers worth reusing); others are assigned `T{}`.
+template <class T, class = void>
+struct has_reset : std::false_type {};
+
+template <class T>
+struct has_reset<T, std::void_t<decltype(std::declval<T&>().reset())>>
+  : std::true_type {};
 
 template <class T>
 class slab {
@@ -55,7 +65,10 @@ public:
   void erase(uint64_t key) {
     auto idx = static_cast<uint32_t>(key & 0xFFFFFFFFu);
     auto& c = cells_[idx];
-    c.value = T{};
+    if constexpr (has_reset<T>::value)
+      c.value.reset();
+    else
+      c.value = T{};
     c.used = false;
     ++c.generation;
     free_.push_back(idx);
