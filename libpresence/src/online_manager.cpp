@@ -259,9 +259,9 @@ private:
     if (!spares_.empty()) {
       ops = std::move(spares_.back());
       spares_.pop_back();
-    } else {
-      ops.reserve(initial_buffer);
     }
+    // The next batch is likely the size of this one.
+    ops.reserve(std::max(initial_buffer, buffer_.size()));
     ops.swap(buffer_);
     caf::anon_send(registry_, batch_atom::value,
                    client_batch{caf::actor_cast<caf::actor>(client_),
