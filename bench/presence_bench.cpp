@@ -1014,6 +1014,14 @@ int main(int argc, char** argv) {
   std::printf("# presence benchmark\n\n");
   std::printf("- machine: %zu CPUs (nproc), %s\n", cpus_available(),
               cpu_model().c_str());
+  {
+    // The allocator settings change the results (docs/performance.md): say
+    // which ones this run had.
+    auto tunables = std::getenv("GLIBC_TUNABLES");
+    std::printf("- GLIBC_TUNABLES: %s\n",
+                tunables != nullptr && *tunables != '\0' ? tunables
+                                                          : "(not set)");
+  }
   std::printf("- CAF %d.%d.%d, presence %s\n", CAF_VERSION / 10000,
               CAF_VERSION / 100 % 100, CAF_VERSION % 100, "0.1.0");
   std::vector<std::string> notes;
