@@ -524,3 +524,51 @@ TEST_CASE("an operation kind that is not one is answered with an error") {
     caf::after(std::chrono::seconds(0)) >> [] {});
   CHECK(answered);
 }
+
+TEST_CASE("events wait for the registry to be idle for at most 10 ms") {
+  // One message per resume, so the test can run the registry message by
+  // message and look at the subscriber in between.
+  deterministic t{[](caf::actor_system_config& cfg) {
+    cfg.set("scheduler.max-throughput", 1);
+  }};
+  t.subscribe_events();
+  auto login = [&](const std::string& id) {
+    detail::client_batch batch;
+    batch.reply_to = caf::actor_cast<caf::actor>(t.self);
+    detail::client_op op;
+    op.kind = detail::op_kind::mark_online;
+    op.user = user(id, "t");
+    batch.ops.push_back(op);
+    t.self->send(t.registry, detail::batch_atom::value, std::move(batch));
+  };
+  // Two logins queued back to back: the first one's events wait behind the
+  // second login (the flush message is queued after it) ...
+  login("a");
+  login("b");
+  t.sched.run_once(); // the registry handles a's login
+  t.sched.run_once(); // ... and b's: still within 10 ms, no batch yet
+  while (t.sched.try_run_once()) {
+    if (t.rec->event_batches.size() == 1) {
+      // ... and go out together once the registry has run dry.
+      CHECK(t.rec->events().size() == 4);
+      break;
+    }
+  }
+  CHECK(t.rec->event_batches.size() == 1);
+  // With 11 ms between two queued logins, the first batch goes out while
+  // work is still queued: before the registry handles its flush message.
+  login("c");
+  login("d");
+  t.sched.run_once(); // c
+  t.sched.advance_time(std::chrono::milliseconds(11));
+  t.sched.run_once(); // d: 11 ms since the last batch, flush now
+  CHECK(t.rec->event_batches.size() == 1); // the subscriber has not run yet
+  // Run the subscriber now, while the registry's flush message is still
+  // queued: the batch is already there.
+  REQUIRE(t.sched.prioritize(t.subscriber));
+  t.sched.run_once();
+  CHECK(t.rec->event_batches.size() == 2);
+  CHECK(t.rec->event_batches.back().events.size() == 4);
+  t.sched.run();
+  CHECK(t.rec->events().size() == 8);
+}
