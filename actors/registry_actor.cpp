@@ -5,6 +5,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <random>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -541,12 +542,6 @@ struct registry_state {
     table().erase(e);
   }
 
-  /// A user actor reports sessions it expired (its only unsolicited update).
-  void on_user_update(user_update& u) {
-    if (u.ticket == 0 && u.kind == op_kind::expire)
-      on_expired(u);
-  }
-
   /// Takes the forwarded command for `ticket`, if still known.
   bool take_forwarded(uint64_t ticket, forwarded_command& out) {
     auto ptr = forwarded.find(ticket);
@@ -645,7 +640,7 @@ struct registry_state {
       table().sessions_changed(e, before);
     }
     peak_users = std::max(peak_users, table().user_count());
-    if (was_empty) // the actor's checks stopped when it had no session
+    if (!e.check_armed) // the actor's checks stopped when it had no session
       arm_idle_check(e, now() + cfg.idle_timeout);
     complete(rt, u.result);
     if (events_on()) {
@@ -673,6 +668,9 @@ struct registry_state {
         || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(
              e->actor))
       return; // The user went offline meanwhile; the expiry changed nothing.
+    // This answer ends the chain's current check; it continues below if the
+    // actor still has sessions.
+    e->check_armed = false;
     if (!u.tokens.empty()) {
       auto n = remove_sessions(
         *e,
@@ -691,6 +689,18 @@ struct registry_state {
       retire_user(*e);
   }
 
+  /// An idle check found the user's actor gone (it can only die by a bug or
+  /// an outside kill): the user's sessions are lost and the user goes
+  /// offline, with events. With a login in flight, on_join_failed cleans up.
+  void on_check_failed(const std::string& login_id, caf::actor_id actor) {
+    auto e = table().find(login_id);
+    if (e == nullptr || e->actor.id() != actor || e->pending > 0)
+      return;
+    remove_sessions(*e, [](const session_record&) { return true; },
+                    event_kind::left, "actor_down", nullptr);
+    erase_user(*e);
+  }
+
   // -- idle wheel -------------------------------------------------------------
 
   int64_t slot_of(clock_time t) const {
@@ -700,9 +710,10 @@ struct registry_state {
 
   /// Files the user's next idle check at `due` (rounded up to the wheel's
   /// granularity: a session expires at most one slot after its deadline).
-  void arm_idle_check(const user_entry& e, clock_time due) {
+  void arm_idle_check(user_entry& e, clock_time due) {
     if (cfg.idle_timeout.count() <= 0)
       return;
+    e.check_armed = true;
     auto slot = slot_of(due);
     auto [i, added] = wheel.try_emplace(slot);
     i->second.push_back(idle_check{e.login_id, e.actor.id()});
@@ -720,9 +731,22 @@ struct registry_state {
     while (!wheel.empty() && wheel.begin()->first <= current) {
       auto due = std::move(wheel.begin()->second);
       wheel.erase(wheel.begin());
-      for (auto& c : due)
-        if (auto e = table().find(c.login_id); e && e->actor.id() == c.actor)
-          self->send(e->actor, expire_atom::value, std::move(c.login_id));
+      for (auto& c : due) {
+        auto e = table().find(c.login_id);
+        if (e == nullptr || e->actor.id() != c.actor)
+          continue;
+        auto me = self;
+        self->request(e->actor, caf::infinite, expire_atom::value, c.login_id)
+          .then(
+            [me](user_update& u) {
+              me->state.on_expired(u);
+              me->state.maybe_flush_events();
+            },
+            [me, login_id = std::move(c.login_id),
+             actor = c.actor](caf::error&) {
+              me->state.on_check_failed(login_id, actor);
+            });
+      }
     }
   }
 
@@ -1167,11 +1191,17 @@ struct registry_state {
 };
 
 std::string make_id_prefix(registry_pointer self) {
-  // 48 bits mixed from the node id (host and process) and the registry's
-  // actor id, as 8 base64url characters. Two registries collide with
+  // 48 bits mixed from the node id (host and process), the registry's actor
+  // id, a random value and the time, as 8 base64url characters. Two registries collide with
   // probability 2^-48 per pair (about 2e-9 for a thousand registries).
+  // A random value and the start time as well: a restarted process often
+  // gets the same node id (same host, same PID in a container).
+  std::random_device rd;
   auto x = std::hash<std::string>{}(to_string(self->node()))
-           ^ (static_cast<uint64_t>(self->id()) * 0x9E3779B97F4A7C15ull);
+           ^ (static_cast<uint64_t>(self->id()) * 0x9E3779B97F4A7C15ull)
+           ^ ((uint64_t{rd()} << 32) | rd())
+           ^ static_cast<uint64_t>(
+             std::chrono::system_clock::now().time_since_epoch().count());
   // splitmix64's finaliser spreads every input bit over the output.
   x ^= x >> 30;
   x *= 0xBF58476D1CE4E5B9ull;
@@ -1387,10 +1417,6 @@ registry_behavior(registry_pointer self, settings cfg,
       }
       st.schedule_flush();
       st.maybe_flush_events();
-    },
-    [=](update_atom, user_update& u) {
-      self->state.on_user_update(u);
-      self->state.maybe_flush_events();
     },
     [=](flush_atom) { self->state.flush(); },
     [=](reap_atom) { self->state.on_reap(); },

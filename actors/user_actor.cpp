@@ -43,18 +43,20 @@ session_slot slot_of(const online_user& x, time_point now) {
   return {x.token, x.device, x.connect_time, now};
 }
 
-/// The registry's idle wheel asks; the actor decides. It expires what is
-/// due and answers with what it expired and when it wants to be asked again
+/// The registry's idle wheel asks (a request: if the actor is gone the
+/// registry learns it); the actor decides. It expires what is due and
+/// answers with what it expired and when it wants to be asked again
 /// (the oldest remaining activity plus the timeout), which the registry files
 /// in its wheel. Refreshes only store a time; they never touch the wheel. A
 /// user refreshed more often than the timeout costs one check per timeout.
-void on_idle_check(user_pointer self, std::string& login_id) {
+user_update on_idle_check(user_pointer self, std::string& login_id) {
   auto& st = self->state;
-  if (st.idle_timeout.count() <= 0)
-    return;
-  auto now = self->clock().now();
   user_update u;
   u.kind = op_kind::expire;
+  u.session.login_id = std::move(login_id);
+  if (st.idle_timeout.count() <= 0)
+    return u;
+  auto now = self->clock().now();
   auto removed = remove_matching(
     st.sessions,
     [&](const session_slot& x) {
@@ -63,7 +65,6 @@ void on_idle_check(user_pointer self, std::string& login_id) {
     [&](session_slot& x) { u.tokens.push_back(std::move(x.token)); });
   u.result = removal_result(removed,
                             static_cast<uint32_t>(st.sessions.size()));
-  u.session.login_id = std::move(login_id);
   if (!st.sessions.empty()) {
     auto oldest = std::min_element(st.sessions.begin(), st.sessions.end(),
                                    [](auto& x, auto& y) {
@@ -72,7 +73,7 @@ void on_idle_check(user_pointer self, std::string& login_id) {
     u.next_check = (oldest->last_activity + st.idle_timeout)
                      .time_since_epoch();
   }
-  self->send(st.registry, update_atom::value, std::move(u));
+  return u;
 }
 
 /// A new session under a login policy. A known token is the same session
@@ -163,7 +164,9 @@ user_actor::behavior_type user_behavior(user_pointer self,
         [&](online_user& x) { return slot_of(x, self->clock().now()); },
         self->clock().now());
     },
-    [=](expire_atom, std::string& login_id) { on_idle_check(self, login_id); },
+    [=](expire_atom, std::string& login_id) {
+      return on_idle_check(self, login_id);
+    },
   };
 }
 

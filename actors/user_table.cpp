@@ -89,7 +89,8 @@ user_entry& user_table::insert(std::string login_id, user_actor actor,
     slot = (slot + 1) & mask;
   sessions_ += 1;
   entries_.push_back(
-    user_entry{std::move(login_id), hash, std::move(actor), {}, 0, nullptr});
+    user_entry{std::move(login_id), hash, std::move(actor), {}, 0, false,
+               nullptr});
   entries_.back().sessions.reserve(1);
   entries_.back().sessions.emplace_back(std::move(first));
   index_[slot] = static_cast<uint32_t>(entries_.size());

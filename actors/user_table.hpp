@@ -51,6 +51,9 @@ struct user_entry {
   std::vector<online_user> online_users() const;
   /// Commands sent to the actor that it has not answered yet.
   uint32_t pending = 0;
+  /// An idle check for this user is in the registry's wheel or with its
+  /// actor: at most one chain of checks per user.
+  bool check_armed = false;
   std::unique_ptr<std::vector<parked_op>> parked;
 };
 

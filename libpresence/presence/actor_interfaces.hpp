@@ -49,7 +49,8 @@ using user_actor
                      caf::replies_to<detail::join_atom,
                                      detail::user_command>::with<
                        detail::user_update>,
-                     caf::reacts_to<detail::expire_atom, std::string>>;
+                     caf::replies_to<detail::expire_atom, std::string>::with<
+                       detail::user_update>>;
 
 /// The facade's client actor: receives results for the calls it batched.
 using client_actor = caf::typed_actor<
@@ -99,7 +100,6 @@ using registry_actor = caf::typed_actor<
     change_result>,
   // -- internal: facade batches, user actor updates, flushing, reaping ------
   caf::reacts_to<detail::batch_atom, detail::client_batch>,
-  caf::reacts_to<detail::update_atom, detail::user_update>,
   caf::reacts_to<detail::flush_atom>,
   caf::reacts_to<detail::reap_atom>,
   caf::reacts_to<detail::sweep_atom>,

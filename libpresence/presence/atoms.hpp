@@ -39,7 +39,6 @@ using batch_atom = caf::atom_constant<caf::atom("pBatch")>;
 using results_atom = caf::atom_constant<caf::atom("pResults")>;
 using apply_atom = caf::atom_constant<caf::atom("pApply")>;
 using join_atom = caf::atom_constant<caf::atom("pJoin")>;
-using update_atom = caf::atom_constant<caf::atom("pUpdate")>;
 using flush_atom = caf::atom_constant<caf::atom("pFlush")>;
 using reap_atom = caf::atom_constant<caf::atom("pReap")>;
 using expire_atom = caf::atom_constant<caf::atom("pExpire")>;

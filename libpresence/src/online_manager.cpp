@@ -199,6 +199,7 @@ private:
   // batch's memory is recycled by malloc rather than mapped and faulted in.
   static constexpr size_t max_buffer = 1024;
   static constexpr size_t initial_buffer = 64;
+  static constexpr size_t reserve_cap = 256;
   // Emptied batch vectors the registry handed back (client_results::spare):
   // refilling one costs no reallocation and no copy of the calls (measured:
   // growing a fresh vector call by call was a quarter of the caller's work).
@@ -260,8 +261,9 @@ private:
       ops = std::move(spares_.back());
       spares_.pop_back();
     }
-    // The next batch is likely the size of this one.
-    ops.reserve(std::max(initial_buffer, buffer_.size()));
+    // The next batch is likely the size of this one; capped so that a fresh
+    // buffer stays below malloc's mmap threshold (256 calls ~ 100 KB).
+    ops.reserve(std::clamp(buffer_.size(), initial_buffer, reserve_cap));
     ops.swap(buffer_);
     caf::anon_send(registry_, batch_atom::value,
                    client_batch{caf::actor_cast<caf::actor>(client_),
