@@ -80,20 +80,21 @@ struct forwarded_command {
   std::string login_id;
 };
 
-struct pusher_entry {
-  pusher_actor handle;
+/// A subscribed pusher or event subscriber.
+template <class Handle>
+struct member {
+  Handle handle;
   caf::actor_id id;
 };
+
+using pusher_entry = member<pusher_actor>;
 
 struct client_entry {
   client_actor handle;
   client_results out;
 };
 
-struct subscriber_entry {
-  event_subscriber_actor handle;
-  caf::actor_id id;
-};
+using subscriber_entry = member<event_subscriber_actor>;
 
 using clock_time = caf::actor_clock::time_point;
 
@@ -214,41 +215,61 @@ struct registry_state {
       flush_events();
   }
 
+  /// Monitors and adds `h` unless it is a member already.
+  template <class Handle>
+  bool add_member(std::vector<member<Handle>>& xs, const Handle& h) {
+    if (std::any_of(xs.begin(), xs.end(),
+                    [&](auto& x) { return x.id == h.id(); }))
+      return false;
+    self->monitor(h);
+    xs.push_back(member<Handle>{h, h.id()});
+    return true;
+  }
+
+  /// Demonitors and removes `h`; false if it was not a member.
+  template <class Handle>
+  bool remove_member(std::vector<member<Handle>>& xs, const Handle& h) {
+    auto i = std::find_if(xs.begin(), xs.end(),
+                          [&](auto& x) { return x.id == h.id(); });
+    if (i == xs.end())
+      return false;
+    self->demonitor(h.address());
+    xs.erase(i);
+    return true;
+  }
+
+  /// The handle in a (un)subscribe call, or an error for an invalid one.
+  template <class Handle>
+  Handle member_of(client_op& op, reply_target& rt, error invalid) {
+    auto h = caf::actor_cast<Handle>(op.actor);
+    if (!h)
+      fail(rt, make_error(invalid));
+    return h;
+  }
+
   void subscribe_events(client_op&& op, reply_target&& rt) {
-    auto s = caf::actor_cast<event_subscriber_actor>(op.actor);
-    if (!s) {
-      fail(rt, make_error(error::invalid_subscriber));
+    auto s = member_of<event_subscriber_actor>(op, rt,
+                                               error::invalid_subscriber);
+    if (!s)
       return;
-    }
-    auto known = std::any_of(subscribers.begin(), subscribers.end(),
-                             [&](auto& x) { return x.id == s.id(); });
-    if (!known) {
-      // Events before the subscription are not replayed: start the new
-      // subscriber on a clean batch.
-      flush_events();
-      self->monitor(s);
-      subscribers.push_back(subscriber_entry{s, s.id()});
-    }
+    // Events before the subscription are not replayed: start the new
+    // subscriber on a clean batch.
+    flush_events();
+    add_member(subscribers, s);
     complete(rt, change_result{change_status::subscribed, 0, 0});
   }
 
   void unsubscribe_events(client_op&& op, reply_target&& rt) {
-    auto s = caf::actor_cast<event_subscriber_actor>(op.actor);
-    if (!s) {
-      fail(rt, make_error(error::invalid_subscriber));
+    auto s = member_of<event_subscriber_actor>(op, rt,
+                                               error::invalid_subscriber);
+    if (!s)
       return;
-    }
-    auto i = std::find_if(subscribers.begin(), subscribers.end(),
-                          [&](auto& x) { return x.id == s.id(); });
-    if (i == subscribers.end()) {
-      complete(rt, change_result{change_status::unknown_subscriber, 0, 0});
-      return;
-    }
     // What happened while it was subscribed still reaches it.
     flush_events();
-    self->demonitor(s.address());
-    subscribers.erase(i);
-    complete(rt, change_result{change_status::unsubscribed, 0, 0});
+    auto status = remove_member(subscribers, s)
+                    ? change_status::unsubscribed
+                    : change_status::unknown_subscriber;
+    complete(rt, change_result{status, 0, 0});
   }
 
   // -- replies ----------------------------------------------------------------
@@ -1062,19 +1083,12 @@ struct registry_state {
   // -- pushers ----------------------------------------------------------------
 
   void subscribe(client_op&& op, reply_target&& rt) {
-    auto p = caf::actor_cast<pusher_actor>(op.actor);
-    if (!p) {
-      fail(rt, make_error(error::invalid_pusher));
+    auto p = member_of<pusher_actor>(op, rt, error::invalid_pusher);
+    if (!p)
       return;
-    }
-    auto known = std::any_of(pushers.begin(), pushers.end(),
-                             [&](auto& x) { return x.id == p.id(); });
-    if (!known) {
-      self->monitor(p);
-      pushers.push_back(pusher_entry{p, p.id()});
-    }
+    auto added = add_member(pushers, p);
     complete(rt, change_result{change_status::subscribed, 0, 0});
-    if (!known && pushers.size() == 1 && buffer && !buffer->empty()) {
+    if (added && pushers.size() == 1 && buffer && !buffer->empty()) {
       // Messages for users who came online while no pusher could take them.
       for (auto& login_id : buffer->users())
         if (auto e = table().find(login_id); e && !e->sessions.empty())
@@ -1083,20 +1097,12 @@ struct registry_state {
   }
 
   void unsubscribe(client_op&& op, reply_target&& rt) {
-    auto p = caf::actor_cast<pusher_actor>(op.actor);
-    if (!p) {
-      fail(rt, make_error(error::invalid_pusher));
+    auto p = member_of<pusher_actor>(op, rt, error::invalid_pusher);
+    if (!p)
       return;
-    }
-    auto i = std::find_if(pushers.begin(), pushers.end(),
-                          [&](auto& x) { return x.id == p.id(); });
-    if (i == pushers.end()) {
-      complete(rt, change_result{change_status::unknown_pusher, 0, 0});
-      return;
-    }
-    self->demonitor(p.address());
-    pushers.erase(i);
-    complete(rt, change_result{change_status::unsubscribed, 0, 0});
+    auto status = remove_member(pushers, p) ? change_status::unsubscribed
+                                            : change_status::unknown_pusher;
+    complete(rt, change_result{status, 0, 0});
   }
 
   // -- facade clients ---------------------------------------------------------

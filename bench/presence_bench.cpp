@@ -447,27 +447,9 @@ void progress(const char* format, ...) {
 
 // -- one N -----------------------------------------------------------------------
 
-void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
-             bool print_system_info, bool workloads = true) {
-  // A fresh config and actor system per N, so memory figures start clean.
-  presence::config cfg;
-  {
-    std::vector<char*> args;
-    for (auto& a : opts.caf_args)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    if (auto err = cfg.parse(static_cast<int>(args.size() - 1), args.data())) {
-      std::fprintf(stderr, "invalid options: %s\n",
-                   caf::actor_system_config::render(err).c_str());
-      std::exit(2);
-    }
-    if (cfg.cli_helptext_printed)
-      std::exit(0);
-  }
-  auto wait_timeout = std::chrono::seconds(opts.timeout_s)
-                      + std::chrono::seconds(n / 10000); // 100 us per op
-  // Login ids and tokens are built before the memory baseline; both fit in
-  // std::string's small buffer, so each costs sizeof(std::string).
+/// Login ids `user{i}` and tokens `tok{i}-web`, as the workloads define them.
+std::pair<std::vector<std::string>, std::vector<std::string>>
+make_ids(size_t n) {
   std::vector<std::string> ids;
   std::vector<std::string> tokens;
   ids.reserve(n);
@@ -476,6 +458,34 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
     ids.emplace_back("user" + std::to_string(i));
     tokens.emplace_back("tok" + std::to_string(i) + "-web");
   }
+  return {std::move(ids), std::move(tokens)};
+}
+
+/// Applies the `--caf.*` / `--presence.*` arguments to a fresh config.
+void parse_caf_options(const options& opts, presence::config& cfg) {
+  std::vector<char*> args;
+  for (auto& a : opts.caf_args)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  if (auto err = cfg.parse(static_cast<int>(args.size() - 1), args.data())) {
+    std::fprintf(stderr, "invalid options: %s\n",
+                 caf::actor_system_config::render(err).c_str());
+    std::exit(2);
+  }
+  if (cfg.cli_helptext_printed)
+    std::exit(0);
+}
+
+void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
+             bool print_system_info, bool workloads = true) {
+  // A fresh config and actor system per N, so memory figures start clean.
+  presence::config cfg;
+  parse_caf_options(opts, cfg);
+  auto wait_timeout = std::chrono::seconds(opts.timeout_s)
+                      + std::chrono::seconds(n / 10000); // 100 us per op
+  // Login ids and tokens are built before the memory baseline; both fit in
+  // std::string's small buffer, so each costs sizeof(std::string).
+  auto [ids, tokens] = make_ids(n);
   auto rss_start = rss_bytes();
   auto sys_ptr = std::make_unique<caf::actor_system>(cfg);
   auto& sys = *sys_ptr;
@@ -875,14 +885,7 @@ expiry_figures run_expiry_once(size_t n, const options& opts,
                                const std::vector<std::string>& ids,
                                const std::vector<std::string>& tokens) {
   presence::config cfg;
-  {
-    std::vector<char*> args;
-    for (auto& a : opts.caf_args)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    if (auto err = cfg.parse(static_cast<int>(args.size() - 1), args.data()))
-      fail("invalid options: " + caf::actor_system_config::render(err));
-  }
+  parse_caf_options(opts, cfg);
   cfg.set("presence.idle-timeout", timeout);
   expiry_figures fig;
   auto sys_ptr = std::make_unique<caf::actor_system>(cfg);
@@ -946,14 +949,7 @@ expiry_figures run_expiry_once(size_t n, const options& opts,
 }
 
 void run_expiry(size_t n, const options& opts) {
-  std::vector<std::string> ids;
-  std::vector<std::string> tokens;
-  ids.reserve(n);
-  tokens.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    ids.emplace_back("user" + std::to_string(i));
-    tokens.emplace_back("tok" + std::to_string(i) + "-web");
-  }
+  auto [ids, tokens] = make_ids(n);
   // Long enough that W1 plus the refresh ends before the first checks fire.
   auto t_scale = std::chrono::duration_cast<caf::timespan>(
     std::chrono::seconds(1) + std::chrono::microseconds(35) * n);

@@ -417,21 +417,28 @@ client_op make_op(op_kind kind, std::string login_id = {},
 
 } // namespace
 
+/// (Un)subscribing a pusher or an event subscriber: `invalid` for an invalid
+/// handle, otherwise one call carrying the actor.
+template <class Handle>
+pending<change_result> membership_call(detail::manager_core& core,
+                                       const Handle& handle, op_kind kind,
+                                       error invalid) {
+  if (!handle)
+    return core.failed<change_result>(make_error(invalid));
+  return core.issue_with<change_result>(false, [&](client_op& op) {
+    op.kind = kind;
+    op.actor = caf::actor_cast<caf::actor>(handle);
+  });
+}
+
 pending<change_result> online_manager::register_pusher(const pusher_actor& p) {
-  if (!p)
-    return core_->failed<change_result>(make_error(error::invalid_pusher));
-  auto op = make_op(op_kind::subscribe);
-  op.actor = caf::actor_cast<caf::actor>(p);
-  return core_->issue<change_result>(std::move(op), false);
+  return membership_call(*core_, p, op_kind::subscribe, error::invalid_pusher);
 }
 
 pending<change_result>
 online_manager::unregister_pusher(const pusher_actor& p) {
-  if (!p)
-    return core_->failed<change_result>(make_error(error::invalid_pusher));
-  auto op = make_op(op_kind::unsubscribe);
-  op.actor = caf::actor_cast<caf::actor>(p);
-  return core_->issue<change_result>(std::move(op), false);
+  return membership_call(*core_, p, op_kind::unsubscribe,
+                         error::invalid_pusher);
 }
 
 pending<change_result> online_manager::mark_online(online_user user) {
@@ -472,20 +479,14 @@ online_manager::update_metadata(std::string login_id, std::string token,
 
 pending<change_result>
 online_manager::subscribe_events(const event_subscriber_actor& subscriber) {
-  if (!subscriber)
-    return core_->failed<change_result>(make_error(error::invalid_subscriber));
-  auto op = make_op(op_kind::subscribe_events);
-  op.actor = caf::actor_cast<caf::actor>(subscriber);
-  return core_->issue<change_result>(std::move(op), false);
+  return membership_call(*core_, subscriber, op_kind::subscribe_events,
+                         error::invalid_subscriber);
 }
 
 pending<change_result>
 online_manager::unsubscribe_events(const event_subscriber_actor& subscriber) {
-  if (!subscriber)
-    return core_->failed<change_result>(make_error(error::invalid_subscriber));
-  auto op = make_op(op_kind::unsubscribe_events);
-  op.actor = caf::actor_cast<caf::actor>(subscriber);
-  return core_->issue<change_result>(std::move(op), false);
+  return membership_call(*core_, subscriber, op_kind::unsubscribe_events,
+                         error::invalid_subscriber);
 }
 
 caf::expected<presence_stats> online_manager::stats() {
