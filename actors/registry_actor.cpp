@@ -775,6 +775,14 @@ struct registry_state {
   // -- pushes -----------------------------------------------------------------
 
   uint64_t start_push(push_message&& msg, reply_target&& rt) {
+    auto id = start_push_keeping(msg, std::move(rt));
+    pushes.at(id).message = std::move(msg);
+    return id;
+  }
+
+  /// Starts a push whose message stays with the caller (a push to one user
+  /// hands it straight to the batch: one move of ~170 bytes less).
+  uint64_t start_push_keeping(push_message& msg, reply_target&& rt) {
     if (msg.message_id.empty())
       msg.message_id = next_message_id();
     if (msg.timestamp.time_since_epoch().count() == 0)
@@ -784,7 +792,6 @@ struct registry_state {
     bump(counters().pushes);
     ps.target = std::move(rt);
     ps.report.message_id = msg.message_id;
-    ps.message = std::move(msg);
     return id;
   }
 
@@ -808,16 +815,20 @@ struct registry_state {
   }
 
   /// Adds one user's sessions to the open batch. `only` says this is the
-  /// push's only delivery, so its message can move.
+  /// push's only delivery, so its message can move; `direct` is that
+  /// message when the push state does not hold it (start_push_keeping).
   template <class Session>
   void add_delivery(uint64_t push_id, push_state& ps,
                     const std::string& login_id, const Session* sessions,
-                    size_t count, bool only = false) {
+                    size_t count, bool only = false,
+                    push_message* direct = nullptr) {
     ++ps.report.users_targeted;
     if (pushers.empty())
       return;
     if (open_parts.empty() || open_parts.back().push != push_id) {
-      if (only)
+      if (direct != nullptr)
+        open.messages.push_back(std::move(*direct));
+      else if (only)
         open.messages.push_back(std::move(ps.message));
       else
         open.messages.push_back(ps.message);
@@ -848,14 +859,15 @@ struct registry_state {
   // -- offline buffer ---------------------------------------------------------
 
   /// An offline user was named by a push that asked to be kept.
-  void keep_for_offline(push_state& ps, const std::string& login_id) {
+  void keep_for_offline(push_state& ps, const std::string& login_id,
+                        const push_message& msg) {
     if (!buffer) {
       ++ps.report.dropped;
       bump(counters().drops);
       return;
     }
     auto before = buffer->drops();
-    auto res = buffer->put(login_id, ps.message, now());
+    auto res = buffer->put(login_id, msg, now());
     if (res.kept) {
       ++ps.report.buffered;
       bump(counters().buffered);
@@ -1004,13 +1016,14 @@ struct registry_state {
     auto e = table().find(op.user.login_id);
     if (park_if_busy(e, op, rt))
       return;
-    auto id = start_push(std::move(op.message), std::move(rt));
+    auto id = start_push_keeping(op.message, std::move(rt));
     auto& ps = *pushes.find(id);
     if (e != nullptr && !e->sessions.empty()) {
-      add_delivery(id, ps, *e, true);
+      add_delivery(id, ps, e->login_id, e->sessions.data(), e->sessions.size(),
+                   true, &op.message);
     } else {
-      if (ps.message.keep_if_offline)
-        keep_for_offline(ps, op.user.login_id);
+      if (op.message.keep_if_offline)
+        keep_for_offline(ps, op.user.login_id, op.message);
       ps.report.not_online.push_back(std::move(op.user.login_id));
     }
     finish_routing(id);
@@ -1031,7 +1044,7 @@ struct registry_state {
         add_delivery(id, ps, *e);
       } else {
         if (ps.message.keep_if_offline)
-          keep_for_offline(ps, login_id);
+          keep_for_offline(ps, login_id, ps.message);
         ps.report.not_online.push_back(login_id);
       }
     }
