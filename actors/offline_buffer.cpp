@@ -86,29 +86,27 @@ void offline_buffer::drop_front_of(std::deque<entry>& q,
     users_.erase(login_id);
 }
 
+bool offline_buffer::pop_order_front() {
+  auto r = std::move(order_.front());
+  order_.pop_front();
+  auto i = users_.find(r.login_id);
+  if (i == users_.end() || i->second.empty()
+      || i->second.front().seq != r.seq)
+    return false; // delivered or evicted already
+  drop_front_of(i->second, r.login_id);
+  return true;
+}
+
 bool offline_buffer::drop_oldest() {
-  while (!order_.empty()) {
-    auto r = std::move(order_.front());
-    order_.pop_front();
-    auto i = users_.find(r.login_id);
-    if (i != users_.end() && !i->second.empty()
-        && i->second.front().seq == r.seq) {
-      drop_front_of(i->second, r.login_id);
+  while (!order_.empty())
+    if (pop_order_front())
       return true;
-    }
-  }
   return false;
 }
 
 void offline_buffer::sweep(time_point now) {
-  while (!order_.empty() && order_.front().expires <= now) {
-    auto r = std::move(order_.front());
-    order_.pop_front();
-    auto i = users_.find(r.login_id);
-    if (i != users_.end() && !i->second.empty()
-        && i->second.front().seq == r.seq)
-      drop_front_of(i->second, r.login_id);
-  }
+  while (!order_.empty() && order_.front().expires <= now)
+    pop_order_front();
 }
 
 void offline_buffer::compact() {

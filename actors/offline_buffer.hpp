@@ -83,6 +83,9 @@ private:
 
   /// Drops the globally oldest live message, if any. False if none is left.
   bool drop_oldest();
+  /// Pops the front of the global order and drops its message if it is still
+  /// buffered; false for a stale reference.
+  bool pop_order_front();
   void drop_front_of(std::deque<entry>& q, const std::string& login_id);
   void compact();
 

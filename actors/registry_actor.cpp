@@ -106,6 +106,18 @@ struct idle_check {
   caf::actor_id actor;
 };
 
+/// Digits of message ids and their registry prefix (base64url).
+constexpr char base64url_digits[]
+  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Selects the sessions whose token is in `tokens` (a policy's victims, a
+/// user actor's expiries).
+inline auto token_in(const std::vector<std::string>& tokens) {
+  return [&tokens](const session_record& s) {
+    return std::find(tokens.begin(), tokens.end(), s.token) != tokens.end();
+  };
+}
+
 /// Presence events are flushed at least this often under load.
 constexpr auto event_flush_interval = std::chrono::milliseconds(10);
 
@@ -461,13 +473,12 @@ struct registry_state {
   /// the same user.
   void update_metadata(client_op&& op, reply_target&& rt) {
     auto e = table().find(op.user.login_id);
-    if (e == nullptr || e->sessions.empty()) {
-      if (!park_if_busy(e, op, rt))
-        complete(rt, change_result{change_status::unknown_user, 0, 0});
-      return;
-    }
     if (park_if_busy(e, op, rt))
       return;
+    if (e == nullptr || e->sessions.empty()) {
+      complete(rt, change_result{change_status::unknown_user, 0, 0});
+      return;
+    }
     auto i = find_session(e->sessions, op.user.token);
     auto n = static_cast<uint32_t>(e->sessions.size());
     if (i == e->sessions.end()) {
@@ -486,28 +497,36 @@ struct registry_state {
     complete(rt, change_result{change_status::updated, n, 0});
   }
 
+  /// The part of a removal done under the write lock (the caller adjusts the
+  /// table's counts): removes the sessions of `e` that `pred` selects, with a
+  /// `kind` event for each, and appends where they were (for a KickOut) to
+  /// `targets` if given.
+  template <class Pred>
+  uint32_t take_sessions(user_entry& e, Pred pred, event_kind kind,
+                         const std::string& reason,
+                         std::vector<session_target>* targets) {
+    return remove_matching(e.sessions, pred, [&](const session_record& s) {
+      if (targets != nullptr)
+        targets->push_back(session_target{s.token, s.device});
+      emit(kind, e.login_id, s, reason);
+    });
+  }
+
   /// Removes the sessions of `e` that `pred` selects, with a `kind` event for
-  /// each and, if that empties the user and `user_left` holds, an "offline"
-  /// event. Appends where they were (for a KickOut) to `targets` if given.
+  /// each and, if that empties the user, an "offline" event. Appends where
+  /// they were to `targets` if given.
   template <class Pred>
   uint32_t remove_sessions(user_entry& e, Pred pred, event_kind kind,
                            const std::string& reason,
-                           std::vector<session_target>* targets,
-                           bool user_left = true) {
+                           std::vector<session_target>* targets) {
     uint32_t removed;
     {
       write_lock guard{view->mtx};
       auto before = e.sessions.size();
-      removed = remove_matching(e.sessions, pred,
-                                [&](const session_record& s) {
-                                  if (targets != nullptr)
-                                    targets->push_back(
-                                      session_target{s.token, s.device});
-                                  emit(kind, e.login_id, s, reason);
-                                });
+      removed = take_sessions(e, pred, kind, reason, targets);
       table().sessions_changed(e, before);
     }
-    if (removed > 0 && user_left && e.sessions.empty() && events_on()) {
+    if (removed > 0 && e.sessions.empty() && events_on()) {
       auto last = events.back().session;
       emit(event_kind::offline, std::move(last), reason);
     }
@@ -563,6 +582,17 @@ struct registry_state {
     table().erase(e);
   }
 
+  /// The user's entry if the current message comes from its actor (not from
+  /// an actor the user had before going offline and coming back).
+  user_entry* entry_of_sender(const std::string& login_id) {
+    auto e = table().find(login_id);
+    if (e == nullptr
+        || self->current_sender()
+             != caf::actor_cast<caf::strong_actor_ptr>(e->actor))
+      return nullptr;
+    return e;
+  }
+
   /// Takes the forwarded command for `ticket`, if still known.
   bool take_forwarded(uint64_t ticket, forwarded_command& out) {
     auto ptr = forwarded.find(ticket);
@@ -578,10 +608,8 @@ struct registry_state {
     forwarded_command fc;
     if (!take_forwarded(u.ticket, fc))
       return;
-    auto e = table().find(fc.login_id);
-    if (e == nullptr
-        || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(
-             e->actor)) {
+    auto e = entry_of_sender(fc.login_id);
+    if (e == nullptr) {
       // Cannot happen while the command is pending (the entry stays until
       // its actor has answered), but the answer is the truth either way.
       if (u.err)
@@ -620,10 +648,7 @@ struct registry_state {
     if (e == nullptr)
       return;
     auto parked = std::move(e->parked);
-    e->pending = 0;
-    remove_sessions(*e, [](const session_record&) { return true; },
-                    event_kind::left, "actor_down", nullptr);
-    erase_user(*e);
+    drop_lost_user(*e);
     replay_parked(std::move(parked));
   }
 
@@ -643,19 +668,10 @@ struct registry_state {
         // "online" comes first; the session is the one joining.
         emit(event_kind::online, u.session, "login");
       }
-      if (!u.tokens.empty()) {
-        auto n = remove_matching(
-          e.sessions,
-          [&](const session_record& s) {
-            return std::find(u.tokens.begin(), u.tokens.end(), s.token)
-                   != u.tokens.end();
-          },
-          [&](const session_record& s) {
-            replaced.push_back(session_target{s.token, s.device});
-            emit(event_kind::replaced, e.login_id, s, "replaced");
-          });
-        bump(counters().replaced, n);
-      }
+      if (!u.tokens.empty())
+        bump(counters().replaced,
+             take_sessions(e, token_in(u.tokens), event_kind::replaced,
+                           "replaced", &replaced));
       result = upsert_session(e.sessions,
                               session_record::from(std::move(u.session)));
       table().sessions_changed(e, before);
@@ -684,24 +700,16 @@ struct registry_state {
   /// owns its sessions, so its decision stands; the table follows in the
   /// actor's order (updates from one actor arrive in order).
   void on_expired(user_update& u) {
-    auto e = table().find(u.session.login_id);
-    if (e == nullptr
-        || self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(
-             e->actor))
+    auto e = entry_of_sender(u.session.login_id);
+    if (e == nullptr)
       return; // The user went offline meanwhile; the expiry changed nothing.
     // This answer ends the chain's current check; it continues below if the
     // actor still has sessions.
     e->check_armed = false;
-    if (!u.tokens.empty()) {
-      auto n = remove_sessions(
-        *e,
-        [&](const session_record& s) {
-          return std::find(u.tokens.begin(), u.tokens.end(), s.token)
-                 != u.tokens.end();
-        },
-        event_kind::expired, "idle", nullptr);
-      bump(counters().expiries, n);
-    }
+    if (!u.tokens.empty())
+      bump(counters().expiries, remove_sessions(*e, token_in(u.tokens),
+                                                event_kind::expired, "idle",
+                                                nullptr));
     if (u.next_check.count() > 0)
       arm_idle_check(*e, clock_time{u.next_check});
     // While a forwarded call is in flight the (empty) entry stays: the
@@ -717,9 +725,15 @@ struct registry_state {
     auto e = table().find(login_id);
     if (e == nullptr || e->actor.id() != actor || e->pending > 0)
       return;
-    remove_sessions(*e, [](const session_record&) { return true; },
+    drop_lost_user(*e);
+  }
+
+  /// The user's actor is dead: its sessions leave (reason "actor_down") and
+  /// the entry goes; there is no actor left to retire.
+  void drop_lost_user(user_entry& e) {
+    remove_sessions(e, [](const session_record&) { return true; },
                     event_kind::left, "actor_down", nullptr);
-    erase_user(*e);
+    erase_user(e);
   }
 
   // -- idle wheel -------------------------------------------------------------
@@ -800,15 +814,13 @@ struct registry_state {
   /// messages, so an id lives in std::string's inline buffer and costs no
   /// allocation (nor do its copies into the report and the batch).
   std::string next_message_id() {
-    static constexpr char digits[]
-      = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     char buf[24];
     auto n = id_prefix.size();
     memcpy(buf, id_prefix.data(), n);
     char tmp[12];
     size_t len = 0;
     for (auto x = next_message++; x != 0 || len == 0; x >>= 6)
-      tmp[len++] = digits[x & 63];
+      tmp[len++] = base64url_digits[x & 63];
     while (len > 0)
       buf[n++] = tmp[--len];
     return std::string(buf, n);
@@ -858,6 +870,13 @@ struct registry_state {
 
   // -- offline buffer ---------------------------------------------------------
 
+  /// Publishes what a buffer operation changed: drops since `drops_before`
+  /// and the buffer's size.
+  void note_buffer(uint64_t drops_before) {
+    bump(counters().drops, buffer->drops() - drops_before);
+    counters().buffer_size.store(buffer->size(), std::memory_order_relaxed);
+  }
+
   /// An offline user was named by a push that asked to be kept.
   void keep_for_offline(push_state& ps, const std::string& login_id,
                         const push_message& msg) {
@@ -873,8 +892,7 @@ struct registry_state {
       bump(counters().buffered);
     }
     ps.report.dropped += res.dropped;
-    bump(counters().drops, buffer->drops() - before);
-    counters().buffer_size.store(buffer->size(), std::memory_order_relaxed);
+    note_buffer(before);
     schedule_sweep();
   }
 
@@ -886,8 +904,7 @@ struct registry_state {
       return;
     auto before = buffer->drops();
     auto msgs = buffer->take(e.login_id, now());
-    bump(counters().drops, buffer->drops() - before);
-    counters().buffer_size.store(buffer->size(), std::memory_order_relaxed);
+    note_buffer(before);
     for (auto& msg : msgs) {
       auto id = start_push(std::move(msg), reply_target{});
       add_delivery(id, *pushes.find(id), e, true);
@@ -908,8 +925,7 @@ struct registry_state {
     sweep_scheduled = false;
     auto before = buffer->drops();
     buffer->sweep(now());
-    bump(counters().drops, buffer->drops() - before);
-    counters().buffer_size.store(buffer->size(), std::memory_order_relaxed);
+    note_buffer(before);
     schedule_sweep();
   }
 
@@ -1202,6 +1218,15 @@ struct registry_state {
     return request_op<change_result>(std::move(op));
   }
 
+  /// (Un)subscribing a pusher or an event subscriber from actor code.
+  template <class Handle>
+  caf::result<change_result> member_request(op_kind kind, const Handle& h) {
+    client_op op;
+    op.kind = kind;
+    op.actor = caf::actor_cast<caf::actor>(h);
+    return request_op<change_result>(std::move(op));
+  }
+
   caf::result<delivery_report> push_request(op_kind kind, client_op&& op) {
     if (auto err = validate_message(op.message, cfg.max_content_size))
       return err;
@@ -1212,10 +1237,10 @@ struct registry_state {
 
 std::string make_id_prefix(registry_pointer self) {
   // 48 bits mixed from the node id (host and process), the registry's actor
-  // id, a random value and the time, as 8 base64url characters. Two registries collide with
-  // probability 2^-48 per pair (about 2e-9 for a thousand registries).
-  // A random value and the start time as well: a restarted process often
-  // gets the same node id (same host, same PID in a container).
+  // id, a random value and the time (a restarted process often gets the same
+  // node id: same host, same PID in a container), as 8 base64url characters.
+  // Two registries collide with probability 2^-48 per pair (about 2e-9 for a
+  // thousand registries).
   std::random_device rd;
   auto x = std::hash<std::string>{}(to_string(self->node()))
            ^ (static_cast<uint64_t>(self->id()) * 0x9E3779B97F4A7C15ull)
@@ -1228,11 +1253,9 @@ std::string make_id_prefix(registry_pointer self) {
   x ^= x >> 27;
   x *= 0x94D049BB133111EBull;
   x ^= x >> 31;
-  static constexpr char digits[]
-    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string result(8, ' ');
   for (auto& c : result) {
-    c = digits[x & 63];
+    c = base64url_digits[x & 63];
     x >>= 6;
   }
   return result;
@@ -1322,19 +1345,11 @@ registry_behavior(registry_pointer self, settings cfg,
       op.message = make_kick_out_message(std::move(reason));
       return self->state.push_request(op_kind::kick_device, std::move(op));
     },
-    [=](subscribe_events_atom,
-        event_subscriber_actor& s) -> caf::result<change_result> {
-      client_op op;
-      op.kind = op_kind::subscribe_events;
-      op.actor = caf::actor_cast<caf::actor>(s);
-      return self->state.request_op<change_result>(std::move(op));
+    [=](subscribe_events_atom, event_subscriber_actor& s) {
+      return self->state.member_request(op_kind::subscribe_events, s);
     },
-    [=](unsubscribe_events_atom,
-        event_subscriber_actor& s) -> caf::result<change_result> {
-      client_op op;
-      op.kind = op_kind::unsubscribe_events;
-      op.actor = caf::actor_cast<caf::actor>(s);
-      return self->state.request_op<change_result>(std::move(op));
+    [=](unsubscribe_events_atom, event_subscriber_actor& s) {
+      return self->state.member_request(op_kind::unsubscribe_events, s);
     },
     [=](mark_offline_atom, str& login_id, str& token) {
       return self->state.session_request(op_kind::mark_offline,
@@ -1409,17 +1424,11 @@ registry_behavior(registry_pointer self, settings cfg,
       op.message = make_kick_out_message(std::move(reason));
       return self->state.push_request(op_kind::kick, std::move(op));
     },
-    [=](subscribe_atom, pusher_actor& p) -> caf::result<change_result> {
-      client_op op;
-      op.kind = op_kind::subscribe;
-      op.actor = caf::actor_cast<caf::actor>(p);
-      return self->state.request_op<change_result>(std::move(op));
+    [=](subscribe_atom, pusher_actor& p) {
+      return self->state.member_request(op_kind::subscribe, p);
     },
-    [=](unsubscribe_atom, pusher_actor& p) -> caf::result<change_result> {
-      client_op op;
-      op.kind = op_kind::unsubscribe;
-      op.actor = caf::actor_cast<caf::actor>(p);
-      return self->state.request_op<change_result>(std::move(op));
+    [=](unsubscribe_atom, pusher_actor& p) {
+      return self->state.member_request(op_kind::unsubscribe, p);
     },
     [=](batch_atom, client_batch& batch) {
       auto& st = self->state;
@@ -1431,7 +1440,7 @@ registry_behavior(registry_pointer self, settings cfg,
       }
       auto& out = st.clients[idx].out;
       ++out.batches_done;
-      if (out.spares.size() < 8) {
+      if (out.spares.size() < max_spare_batches) {
         batch.ops.clear();
         out.spares.push_back(std::move(batch.ops));
       }

@@ -93,20 +93,17 @@ change_result touch_session(std::vector<Session>& xs, const std::string& token,
   return {change_status::refreshed, static_cast<uint32_t>(xs.size()), 0};
 }
 
-/// Applies one change to a session list: the single place that maps a
-/// command to its semantics, for user actors and the registry's table alike.
-/// `make_session` turns the command's online_user into a list element (for
-/// mark_online); `now` is what a refresh stores as last activity (the table
-/// keeps wall-clock time for display, a user actor the actor clock for its
-/// idle timer). Login policies and metadata are handled by the callers: the
-/// user actor decides policies, only the table keeps metadata.
-template <class Session, class MakeSession, class TimePoint>
-change_result apply_change(std::vector<Session>& xs, op_kind kind,
-                           online_user& x, MakeSession make_session,
-                           TimePoint now) {
+/// Mirrors a change the registry already applied to its table: a refresh or
+/// a removal, with the same functions the registry used (`touch_session`,
+/// `removal_selects`). `now` is what a refresh stores as last activity (the
+/// table keeps wall-clock time for display, a user actor the actor clock for
+/// its idle checks). New sessions never come this way: the user actor decides
+/// them itself (`join`, with the login policy), and the registry applies its
+/// answer.
+template <class Session, class TimePoint>
+change_result mirror_change(std::vector<Session>& xs, op_kind kind,
+                            const online_user& x, TimePoint now) {
   switch (kind) {
-    case op_kind::mark_online:
-      return upsert_session(xs, make_session(x));
     case op_kind::update_activity:
       return touch_session(xs, x.token, now);
     case op_kind::mark_offline:
@@ -118,7 +115,7 @@ change_result apply_change(std::vector<Session>& xs, op_kind kind,
                                      [](const Session&) {});
       return removal_result(removed, static_cast<uint32_t>(xs.size()));
     }
-    default: // not a session change: nothing happens
+    default: // not a mirrored change: nothing happens
       return {change_status::unknown_token, static_cast<uint32_t>(xs.size()),
               0};
   }

@@ -159,10 +159,7 @@ user_actor::behavior_type user_behavior(user_pointer self,
       // A change the registry already applied to its table and mirrors
       // here. The actor stays alive when its last session goes: the registry
       // decides when it exits.
-      apply_change(
-        st.sessions, cmd.kind, cmd.session,
-        [&](online_user& x) { return slot_of(x, self->clock().now()); },
-        self->clock().now());
+      mirror_change(st.sessions, cmd.kind, cmd.session, self->clock().now());
     },
     [=](expire_atom, std::string& login_id) {
       return on_idle_check(self, login_id);

@@ -279,22 +279,14 @@ TEST_CASE("events under churn arrive batched and in order per user") {
   t.subscribe_events();
   // One client batch of 300 calls: the registry runs them back to back, so
   // the subscriber gets their events in far fewer messages than changes.
-  detail::client_batch batch;
-  batch.reply_to = caf::actor_cast<caf::actor>(t.self);
+  std::vector<detail::client_op> ops;
   for (int i = 0; i < 100; ++i) {
     auto id = "u" + std::to_string(i);
-    for (auto kind : {detail::op_kind::mark_online, detail::op_kind::mark_offline}) {
-      detail::client_op op;
-      op.kind = kind;
-      op.user = user(id, "t");
-      batch.ops.push_back(op);
-    }
-    detail::client_op op;
-    op.kind = detail::op_kind::mark_online;
-    op.user = user(id, "t2");
-    batch.ops.push_back(op);
+    ops.push_back(t.call_of(detail::op_kind::mark_online, id, "t"));
+    ops.push_back(t.call_of(detail::op_kind::mark_offline, id, "t"));
+    ops.push_back(t.call_of(detail::op_kind::mark_online, id, "t2"));
   }
-  t.self->send(t.registry, detail::batch_atom::value, std::move(batch));
+  t.send_batch(std::move(ops));
   t.sched.run();
   auto ev = t.rec->events();
   REQUIRE(ev.size() == 100 * 6);
@@ -505,13 +497,10 @@ TEST_CASE("buffered messages wait for the first pusher when none is "
 
 TEST_CASE("an operation kind that is not one is answered with an error") {
   deterministic t;
-  detail::client_batch batch;
-  batch.reply_to = caf::actor_cast<caf::actor>(t.self);
   detail::client_op op;
   op.ticket = 7;
   op.kind = static_cast<detail::op_kind>(200);
-  batch.ops.push_back(op);
-  t.self->send(t.registry, detail::batch_atom::value, std::move(batch));
+  t.send_batch({op});
   t.sched.run();
   bool answered = false;
   t.self->receive(
@@ -533,13 +522,7 @@ TEST_CASE("events wait for the registry to be idle for at most 10 ms") {
   }};
   t.subscribe_events();
   auto login = [&](const std::string& id) {
-    detail::client_batch batch;
-    batch.reply_to = caf::actor_cast<caf::actor>(t.self);
-    detail::client_op op;
-    op.kind = detail::op_kind::mark_online;
-    op.user = user(id, "t");
-    batch.ops.push_back(op);
-    t.self->send(t.registry, detail::batch_atom::value, std::move(batch));
+    t.send_batch({t.call_of(detail::op_kind::mark_online, id, "t")});
   };
   // Two logins queued back to back: the first one's events wait behind the
   // second login (the flush message is queued after it) ...

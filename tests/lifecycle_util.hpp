@@ -125,6 +125,26 @@ struct deterministic {
     return ok(ask<T>(std::forward<Ts>(xs)...));
   }
 
+  /// Queues one facade-style call batch at the registry, answered to `self`
+  /// (nothing runs yet).
+  void send_batch(std::vector<presence::detail::client_op> ops) {
+    presence::detail::client_batch batch;
+    batch.reply_to = caf::actor_cast<caf::actor>(self);
+    batch.ops = std::move(ops);
+    self->send(registry, presence::detail::batch_atom::value,
+               std::move(batch));
+  }
+
+  /// A call of `kind` on session (`login_id`, `token`).
+  static presence::detail::client_op call_of(presence::detail::op_kind kind,
+                                             const std::string& login_id,
+                                             const std::string& token) {
+    presence::detail::client_op op;
+    op.kind = kind;
+    op.user = user(login_id, token);
+    return op;
+  }
+
   /// Moves simulated time forward and runs whatever that triggers.
   void advance(caf::timespan d) {
     sched.advance_time(d);

@@ -199,10 +199,6 @@ private:
   // batch's memory is recycled by malloc rather than mapped and faulted in.
   static constexpr size_t max_buffer = 1024;
   static constexpr size_t initial_buffer = 64;
-  // Emptied batch vectors the registry handed back (client_results::spare):
-  // refilling one costs no reallocation and no copy of the calls (measured:
-  // growing a fresh vector call by call was a quarter of the caller's work).
-  static constexpr size_t max_spares = 8;
 
   // -- completion (runs in the client actor) ------------------------------------
 
@@ -224,7 +220,7 @@ private:
       batches_in_flight_ -= std::min<size_t>(rs.batches_done,
                                              batches_in_flight_);
       for (auto& spare : rs.spares)
-        if (spares_.size() < max_spares)
+        if (spares_.size() < max_spare_batches)
           spares_.push_back(std::move(spare));
       if (!buffer_.empty() && batches_in_flight_ < cfg_.batches_in_flight)
         send_buffer();
@@ -318,6 +314,9 @@ private:
   size_t waiters_ = 0;
   caf::error down_;
   std::vector<client_op> buffer_;
+  /// Emptied batch vectors the registry handed back (client_results::spares):
+  /// refilling one costs no reallocation and no copy of the calls (measured:
+  /// growing a fresh vector call by call was a quarter of the caller's work).
   std::vector<std::vector<client_op>> spares_;
   size_t batches_in_flight_ = 0;
   size_t in_flight_ = 0;
@@ -459,12 +458,12 @@ pending<change_result> online_manager::mark_online(online_user user,
     return core_->failed<change_result>(std::move(err));
   if (auto err = validate_policy(policy))
     return core_->failed<change_result>(std::move(err));
-  client_op op;
-  op.kind = op_kind::mark_online;
-  op.user = std::move(user);
-  op.policy = policy;
-  op.has_policy = true;
-  return core_->issue<change_result>(std::move(op), true);
+  return core_->issue_with<change_result>(true, [&](client_op& op) {
+    op.kind = op_kind::mark_online;
+    op.user = std::move(user);
+    op.policy = policy;
+    op.has_policy = true;
+  });
 }
 
 pending<change_result>

@@ -4,6 +4,7 @@
 // registry, the registry and the user actors. Not part of the public API, but
 // serialisable like everything else that crosses an actor boundary.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -88,6 +89,9 @@ typename Inspector::result_type inspect(Inspector& f, op_result& x) {
   return f(caf::meta::type_name("presence::detail::op_result"), x.ticket,
            x.err, x.change, x.report);
 }
+
+/// Emptied batch vectors kept for reuse, per facade (client_results::spares).
+constexpr size_t max_spare_batches = 8;
 
 struct client_results {
   /// Client batches the registry has fully processed since the last message;
