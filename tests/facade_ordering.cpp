@@ -214,15 +214,24 @@ TEST_CASE("several threads share one manager with an exact end state",
   CHECK(rep.sessions_reached == users * 2 - users / 2);
 }
 
+namespace {
+
+/// A facade window of `n` calls, and a pusher timeout long enough that a
+/// held batch never times out during a test.
+config_tweak window_of(size_t n) {
+  return [n](caf::actor_system_config& cfg) {
+    cfg.set("presence.window", static_cast<int64_t>(n));
+    cfg.set("presence.pusher-timeout", caf::timespan{std::chrono::seconds(30)});
+  };
+}
+
+} // namespace
+
 TEST_CASE("a full window blocks callers until pushes are confirmed",
           "[ordering][window]") {
   constexpr size_t window = 4;
   constexpr int total = 12;
-  env e{[](caf::actor_system_config& cfg) {
-    cfg.set("presence.window", static_cast<int64_t>(window));
-    cfg.set("presence.pusher-timeout",
-            caf::timespan{std::chrono::seconds(30)});
-  }};
+  env e{window_of(window)};
   online_manager m{e.sys};
   test_pusher gate{e.sys, pusher_mode::hold};
   ok(m.register_pusher(gate));
@@ -261,11 +270,7 @@ TEST_CASE("a full window blocks callers until pushes are confirmed",
 TEST_CASE("a full window blocks writers on other threads too",
           "[ordering][window]") {
   constexpr size_t window = 4;
-  env e{[](caf::actor_system_config& cfg) {
-    cfg.set("presence.window", static_cast<int64_t>(window));
-    cfg.set("presence.pusher-timeout",
-            caf::timespan{std::chrono::seconds(30)});
-  }};
+  env e{window_of(window)};
   online_manager m{e.sys};
   test_pusher gate{e.sys, pusher_mode::hold};
   ok(m.register_pusher(gate));
