@@ -126,6 +126,10 @@ TEST_CASE("facade: bad lifecycle input fails at once", "[lifecycle][bad]") {
   CHECK_FAILS_AT_ONCE(m.update_metadata("ed", "", {}), empty_token);
   CHECK_FAILS_AT_ONCE(m.subscribe_events(event_subscriber_actor{}),
                       invalid_subscriber);
+  CHECK_FAILS_AT_ONCE(m.unsubscribe_events(event_subscriber_actor{}),
+                      invalid_subscriber);
+  CHECK_FAILS_AT_ONCE(m.update_metadata("", "t", {}), empty_login_id);
+  CHECK_FAILS_AT_ONCE(m.kick_out_device("", "ios", "x"), empty_login_id);
   // Nothing changed.
   CHECK(tokens_of(ok(m.get_user_sessions("ed"))) == lines{"t"});
 }
