@@ -32,10 +32,23 @@ namespace {
 using write_lock = std::unique_lock<std::shared_mutex>;
 
 // One push's share of a delivery batch.
+//
+// A facade push to one online user (the hot path) has no push_state: all of
+// its deliveries are in this one batch, so the part itself carries the reply
+// (client and ticket) and the message id for the report. That saves a slab
+// entry of ~400 bytes set up, looked up and reset per push (measured: ~25%
+// of the registry's instructions per push, docs/performance.md).
 struct contribution {
-  uint64_t push;
-  uint32_t users;
-  uint32_t sessions;
+  /// Key in `pushes`; `direct` for a part that carries its own reply.
+  uint64_t push = 0;
+  uint32_t users = 0;
+  uint32_t sessions = 0;
+  /// Direct parts: where the report goes, and its message id.
+  uint32_t client = 0;
+  uint64_t ticket = 0;
+  std::string message_id;
+
+  static constexpr uint64_t direct = 0; // slab keys are never 0
 };
 
 // A batch sent to every pusher, waiting for their answers.
@@ -43,6 +56,8 @@ struct batch_state {
   std::vector<contribution> parts;
   /// Pushers that have not answered yet.
   std::vector<caf::actor_id> waiting;
+  /// Pushers that failed this batch; every push in it reports them.
+  std::vector<pusher_failure> failures;
   bool any_ok = false;
 };
 
@@ -293,34 +308,67 @@ struct registry_state {
     }
   }
 
-  op_result& client_result(reply_target& rt) {
-    auto& out = clients[rt.client].out;
-    out.results.emplace_back();
-    auto& r = out.results.back();
-    r.ticket = rt.ticket;
+  op_result& client_result(uint32_t client, uint64_t ticket) {
+    auto& out = clients[client].out;
+    auto& r = out.results.emplace_back();
+    r.ticket = ticket;
     schedule_flush();
     return r;
   }
 
+  op_result& client_result(reply_target& rt) {
+    return client_result(rt.client, rt.ticket);
+  }
+
+  /// Results go to a client in chunks of at most this many as they are
+  /// produced, not only when the registry runs dry: a facade with a large
+  /// window otherwise waited for one huge message (65k results, ~13 MB) and
+  /// the pipeline ran in bursts (docs/performance.md).
+  static constexpr size_t results_chunk = 1024;
+
+  /// Call after writing a client's result.
+  void result_written(uint32_t client) {
+    if (clients[client].out.results.size() >= results_chunk)
+      send_results(clients[client]);
+  }
+
+  void send_results(client_entry& c) {
+    if (!c.handle) {
+      // The client is gone: nobody waits for these.
+      c.out = client_results{};
+      return;
+    }
+    auto n = c.out.results.size();
+    self->send(c.handle, results_atom::value, std::move(c.out));
+    c.out = client_results{};
+    c.out.results.reserve(std::max<size_t>(n, 16));
+  }
+
   void complete(reply_target& rt, const change_result& x) {
-    if (rt.client != reply_target::no_client)
+    if (rt.client != reply_target::no_client) {
       client_result(rt).change = x;
-    else if (rt.promise.pending())
+      result_written(rt.client);
+    } else if (rt.promise.pending()) {
       rt.promise.deliver(x);
+    }
   }
 
   void complete(reply_target& rt, delivery_report&& x) {
-    if (rt.client != reply_target::no_client)
+    if (rt.client != reply_target::no_client) {
       client_result(rt).report = std::move(x);
-    else if (rt.promise.pending())
+      result_written(rt.client);
+    } else if (rt.promise.pending()) {
       rt.promise.deliver(std::move(x));
+    }
   }
 
   void fail(reply_target& rt, caf::error err) {
-    if (rt.client != reply_target::no_client)
+    if (rt.client != reply_target::no_client) {
       client_result(rt).err = std::move(err);
-    else if (rt.promise.pending())
+      result_written(rt.client);
+    } else if (rt.promise.pending()) {
       rt.promise.deliver(std::move(err));
+    }
   }
 
   // -- dispatch ---------------------------------------------------------------
@@ -361,6 +409,50 @@ struct registry_state {
     fail(rt, make_error(error::invalid_option,
                         "not a client operation: "
                           + std::to_string(static_cast<int>(op.kind))));
+  }
+
+  // -- prefetching a batch's users ---------------------------------------------
+
+  /// A call's user is prefetched in three stages, each this many calls
+  /// after the last: index slot, entry, first session.
+  static constexpr size_t prefetch_distance = 6;
+  /// Hashes of the batch's login ids, by call index (scratch; 0 for a call
+  /// without one).
+  std::vector<size_t> batch_hashes;
+
+  void prefetch_stage(std::vector<client_op>& ops, size_t i, int stage) {
+    if (stage == 0) {
+      auto& id = ops[i].user.login_id;
+      batch_hashes[i] = id.empty() ? 0 : user_table::hash(id);
+      if (!id.empty())
+        table().prefetch_slot(batch_hashes[i]);
+    } else if (!ops[i].user.login_id.empty()) {
+      if (stage == 1)
+        table().prefetch_entry(batch_hashes[i]);
+      else
+        table().prefetch_sessions(batch_hashes[i]);
+    }
+  }
+
+  /// Before handling call `i`: stage 2 for i + d, 1 for i + 2d, 0 for i + 3d
+  /// (`i` = 0 also starts the calls before those).
+  void prefetch_ahead(std::vector<client_op>& ops, size_t i) {
+    constexpr auto d = prefetch_distance;
+    if (i == 0) {
+      batch_hashes.resize(ops.size());
+      for (size_t j = 0; j < std::min(ops.size(), 3 * d); ++j)
+        prefetch_stage(ops, j, 0);
+      for (size_t j = 0; j < std::min(ops.size(), 2 * d); ++j)
+        prefetch_stage(ops, j, 1);
+      for (size_t j = 0; j < std::min(ops.size(), d); ++j)
+        prefetch_stage(ops, j, 2);
+    }
+    if (i + 3 * d < ops.size())
+      prefetch_stage(ops, i + 3 * d, 0);
+    if (i + 2 * d < ops.size())
+      prefetch_stage(ops, i + 2 * d, 1);
+    if (i + d < ops.size())
+      prefetch_stage(ops, i + d, 2);
   }
 
   /// Parks `op` if the user's actor is still applying an earlier change, so
@@ -797,16 +889,21 @@ struct registry_state {
   /// Starts a push whose message stays with the caller (a push to one user
   /// hands it straight to the batch: one move of ~170 bytes less).
   uint64_t start_push_keeping(push_message& msg, reply_target&& rt) {
-    if (msg.message_id.empty())
-      msg.message_id = next_message_id();
-    if (msg.timestamp.time_since_epoch().count() == 0)
-      msg.timestamp = caf::make_timestamp();
+    stamp(msg);
     auto id = pushes.emplace();
     auto& ps = pushes.at(id);
     bump(counters().pushes);
     ps.target = std::move(rt);
     ps.report.message_id = msg.message_id;
     return id;
+  }
+
+  /// Gives a message its id and timestamp unless the caller set them.
+  void stamp(push_message& msg) {
+    if (msg.message_id.empty())
+      msg.message_id = next_message_id();
+    if (msg.timestamp.time_since_epoch().count() == 0)
+      msg.timestamp = caf::make_timestamp();
   }
 
   /// The registry's 8-character prefix, then the counter in base64url, most
@@ -827,37 +924,44 @@ struct registry_state {
   }
 
   /// Adds one user's sessions to the open batch. `only` says this is the
-  /// push's only delivery, so its message can move; `direct` is that
+  /// push's only delivery, so its message can move; `held` is that
   /// message when the push state does not hold it (start_push_keeping).
   template <class Session>
   void add_delivery(uint64_t push_id, push_state& ps,
                     const std::string& login_id, const Session* sessions,
                     size_t count, bool only = false,
-                    push_message* direct = nullptr) {
+                    push_message* held = nullptr) {
     ++ps.report.users_targeted;
     if (pushers.empty())
       return;
     if (open_parts.empty() || open_parts.back().push != push_id) {
-      if (direct != nullptr)
-        open.messages.push_back(std::move(*direct));
+      if (held != nullptr)
+        open.messages.push_back(std::move(*held));
       else if (only)
         open.messages.push_back(std::move(ps.message));
       else
         open.messages.push_back(ps.message);
-      open_parts.push_back(contribution{push_id, 0, 0});
+      open_parts.emplace_back().push = push_id;
       ++ps.open_batches;
     }
     auto& part = open_parts.back();
+    ++part.users;
+    part.sessions += static_cast<uint32_t>(count);
+    append_sessions(login_id, sessions, count);
+  }
+
+  /// Appends one user's delivery of the open batch's last message; sends the
+  /// batch when it is full.
+  template <class Session>
+  void append_sessions(const std::string& login_id, const Session* sessions,
+                       size_t count) {
     auto first = static_cast<uint32_t>(open.sessions.size());
     for (size_t i = 0; i < count; ++i)
       open.sessions.push_back(
         session_target{sessions[i].token, sessions[i].device});
-    auto n = static_cast<uint32_t>(count);
     open.deliveries.push_back(
       delivery{login_id, static_cast<uint32_t>(open.messages.size() - 1),
-               first, n});
-    ++part.users;
-    part.sessions += n;
+               first, static_cast<uint32_t>(count)});
     if (open.deliveries.size() >= cfg.batch_size)
       send_open_batch();
   }
@@ -994,44 +1098,63 @@ struct registry_state {
     if (w == bs.waiting.end())
       return;
     bs.waiting.erase(w);
-    if (!err) {
+    if (!err)
       bs.any_ok = true;
-    } else {
-      for (auto& part : bs.parts) {
-        auto& failed = pushes.find(part.push)->report.failed_pushers;
-        auto known = std::any_of(failed.begin(), failed.end(),
-                                 [&](auto& f) { return f.pusher == pusher; });
-        if (!known)
-          failed.push_back(pusher_failure{pusher, err});
-      }
-    }
+    else
+      bs.failures.push_back(pusher_failure{pusher, err});
     if (!bs.waiting.empty())
       return;
     auto parts = std::move(bs.parts);
+    auto failures = std::move(bs.failures);
     auto ok = bs.any_ok;
     batches.erase(batch_id);
-    settle(parts, ok);
+    settle(parts, ok, failures);
   }
 
   /// Every pusher has answered a batch: credit its pushes, finish those that
   /// have no other batch open.
-  void settle(std::vector<contribution>& parts, bool ok) {
+  void settle(std::vector<contribution>& parts, bool ok,
+              const std::vector<pusher_failure>& failures = {}) {
+    uint64_t delivered = 0;
     for (auto& part : parts) {
+      if (ok)
+        delivered += part.sessions;
+      if (part.push == contribution::direct) {
+        auto& rep = client_result(part.client, part.ticket).report;
+        rep.message_id = std::move(part.message_id);
+        rep.users_targeted = part.users;
+        if (ok) {
+          rep.users_reached = part.users;
+          rep.sessions_reached = part.sessions;
+        }
+        rep.failed_pushers = failures;
+        result_written(part.client);
+        continue;
+      }
       auto& ps = *pushes.find(part.push);
       if (ok) {
         ps.report.users_reached += part.users;
         ps.report.sessions_reached += part.sessions;
-        bump(counters().deliveries, part.sessions);
       }
+      // A push spread over several batches names each failed pusher once.
+      auto& failed = ps.report.failed_pushers;
+      for (auto& f : failures)
+        if (std::none_of(failed.begin(), failed.end(),
+                         [&](auto& x) { return x.pusher == f.pusher; }))
+          failed.push_back(f);
       if (--ps.open_batches == 0 && ps.routed)
         finalize(part.push, ps);
     }
+    bump(counters().deliveries, delivered);
   }
 
   void push_user(client_op&& op, reply_target&& rt) {
     auto e = table().find(op.user.login_id);
     if (park_if_busy(e, op, rt))
       return;
+    if (e != nullptr && !e->sessions.empty() && !pushers.empty()
+        && rt.client != reply_target::no_client)
+      return push_direct(op.message, rt, *e);
     auto id = start_push_keeping(op.message, std::move(rt));
     auto& ps = *pushes.find(id);
     if (e != nullptr && !e->sessions.empty()) {
@@ -1043,6 +1166,23 @@ struct registry_state {
       ps.report.not_online.push_back(std::move(op.user.login_id));
     }
     finish_routing(id);
+  }
+
+  /// The hot path: a facade push to one online user, with pushers to take
+  /// it. No push_state; the batch part carries the reply (see contribution).
+  void push_direct(push_message& msg, reply_target& rt, const user_entry& e) {
+    stamp(msg);
+    bump(counters().pushes);
+    auto& part = open_parts.emplace_back();
+    part.push = contribution::direct;
+    part.users = 1;
+    part.sessions = static_cast<uint32_t>(e.sessions.size());
+    part.client = rt.client;
+    part.ticket = rt.ticket;
+    part.message_id = msg.message_id;
+    open.messages.push_back(std::move(msg));
+    append_sessions(e.login_id, e.sessions.data(), e.sessions.size());
+    schedule_flush();
   }
 
   // Multi-user pushes use each user's sessions as the table has them when the
@@ -1152,14 +1292,9 @@ struct registry_state {
     flush_scheduled = false;
     send_open_batch();
     flush_events();
-    for (auto& c : clients) {
-      if (c.handle && (c.out.batches_done > 0 || !c.out.results.empty())) {
-        auto n = c.out.results.size();
-        self->send(c.handle, results_atom::value, std::move(c.out));
-        c.out = client_results{};
-        c.out.results.reserve(std::max<size_t>(n, 16));
-      }
-    }
+    for (auto& c : clients)
+      if (c.out.batches_done > 0 || !c.out.results.empty())
+        send_results(c);
   }
 
   void on_down(const caf::down_msg& dm) {
@@ -1434,7 +1569,9 @@ registry_behavior(registry_pointer self, settings cfg,
       auto& st = self->state;
       ++st.work_epoch;
       auto idx = st.client_of(batch.reply_to);
-      for (auto& op : batch.ops) {
+      for (size_t i = 0; i < batch.ops.size(); ++i) {
+        st.prefetch_ahead(batch.ops, i);
+        auto& op = batch.ops[i];
         auto ticket = op.ticket;
         st.handle_op(std::move(op), reply_target{idx, ticket, {}});
       }

@@ -43,6 +43,10 @@ user_table::user_table() : index_(1024, 0) {
 
 user_table::~user_table() = default;
 
+size_t user_table::hash(const std::string& login_id) noexcept {
+  return hash_of(login_id);
+}
+
 size_t user_table::find_slot(const std::string& login_id, size_t hash) const {
   auto mask = index_.size() - 1;
   for (auto slot = slot_of_hash(hash);; slot = (slot + 1) & mask) {

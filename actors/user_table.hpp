@@ -97,6 +97,38 @@ public:
       --empty_entries_;
   }
 
+  /// The hash find() uses for `login_id`.
+  static size_t hash(const std::string& login_id) noexcept;
+
+  /// Starts loading the index slot a lookup of `hash` reads first.
+  void prefetch_slot(size_t hash) const noexcept {
+    __builtin_prefetch(&index_[slot_of_hash(hash)]);
+  }
+
+  /// Starts loading the entry in `hash`'s home slot (call some lookups
+  /// after prefetch_slot, when the slot is in cache).
+  ///
+  /// A batch of lookups on a large table is bound by memory latency: one
+  /// miss for the slot, one for the entry, one for its sessions, each
+  /// depending on the last. Prefetching each stage a few operations ahead
+  /// overlaps them (docs/performance.md).
+  void prefetch_entry(size_t hash) const noexcept {
+    if (auto e = home_entry(hash)) {
+      __builtin_prefetch(e);
+      __builtin_prefetch(reinterpret_cast<const char*>(e) + 64);
+    }
+  }
+
+  /// Starts loading the first session of the entry in `hash`'s home slot
+  /// (call some lookups after prefetch_entry).
+  void prefetch_sessions(size_t hash) const noexcept {
+    if (auto e = home_entry(hash); e != nullptr && !e->sessions.empty()) {
+      auto s = e->sessions.data();
+      __builtin_prefetch(s);
+      __builtin_prefetch(reinterpret_cast<const char*>(s) + 64);
+    }
+  }
+
   std::vector<user_entry>& entries() noexcept { return entries_; }
   const std::vector<user_entry>& entries() const noexcept { return entries_; }
 
@@ -105,6 +137,11 @@ private:
     return hash & (index_.size() - 1);
   }
   size_t find_slot(const std::string& login_id, size_t hash) const;
+
+  const user_entry* home_entry(size_t hash) const noexcept {
+    auto v = index_[slot_of_hash(hash)];
+    return v != 0 ? &entries_[v - 1] : nullptr;
+  }
   void grow();
 
   std::vector<user_entry> entries_;

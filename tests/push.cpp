@@ -323,6 +323,60 @@ TEST_CASE("message ids are generated and unique", "[push][ids]") {
     CHECK(ids.count(msg.message_id) == 1);
 }
 
+TEST_CASE("many calls in flight each get their own outcome",
+          "[push][report]") {
+  // Thousands of calls: results come back in chunks, and the facade reuses
+  // the states of calls whose pendings were dropped. Every kept pending must
+  // still report its own push, never a reused state's.
+  env e;
+  online_manager m{e.sys};
+  in_memory_pusher imp{e.sys, 10000};
+  ok(m.register_pusher(imp));
+  ok(m.mark_online(user("alice", "t1")));
+  ok(m.mark_online(user("alice", "t2")));
+  struct kept {
+    pending<delivery_report> p;
+    bool online;
+    std::string login_id;
+  };
+  std::vector<kept> ks;
+  constexpr int calls = 6000;
+  for (int i = 0; i < calls; ++i) {
+    auto online = i % 2 == 0;
+    auto login_id = online ? std::string{"alice"}
+                           : "offline" + std::to_string(i);
+    auto p = m.push_to_user(login_id, "m" + std::to_string(i));
+    if (i % 3 != 0) // dropped: its state is recycled
+      continue;
+    // A reused state must not look done with an earlier call's outcome.
+    if (!online && p.ready()) {
+      auto rep = ok(p);
+      REQUIRE(rep.not_online.size() == 1);
+      CHECK(rep.not_online[0] == login_id);
+    }
+    ks.push_back(kept{std::move(p), online, login_id});
+  }
+  std::set<std::string> ids;
+  for (auto& k : ks) {
+    auto rep = ok(k.p);
+    ids.insert(rep.message_id);
+    if (k.online) {
+      CHECK(rep.users_reached == 1);
+      CHECK(rep.sessions_reached == 2);
+      CHECK(rep.not_online.empty());
+    } else {
+      CHECK(rep.users_reached == 0);
+      REQUIRE(rep.not_online.size() == 1);
+      CHECK(rep.not_online[0] == k.login_id);
+    }
+  }
+  CHECK(ids.size() == ks.size());
+  auto msgs = ok(imp.get_messages("alice"));
+  REQUIRE(msgs.size() == calls / 2);
+  for (int i = 0; i < calls / 2; ++i)
+    CHECK(msgs[i].content == "m" + std::to_string(2 * i));
+}
+
 TEST_CASE("in_memory_pusher caps messages per user and counts drops",
           "[push][in-memory]") {
   env e;

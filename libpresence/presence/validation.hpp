@@ -24,4 +24,7 @@ caf::error validate_user(const online_user& user);
 caf::error validate_message(const push_message& message,
                             size_t max_content_size);
 
+/// validate_message for a Text message with this content.
+caf::error validate_text(const std::string& content, size_t max_content_size);
+
 } // namespace presence

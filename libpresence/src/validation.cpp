@@ -72,16 +72,33 @@ caf::error validate_user(const online_user& user) {
   return validate_session_key(user.login_id, user.token);
 }
 
+namespace {
+
+caf::error validate_size(const std::string& content, size_t max_content_size) {
+  if (content.size() > max_content_size)
+    return make_error(error::content_too_large,
+                      std::to_string(content.size()) + " bytes > "
+                        + std::to_string(max_content_size));
+  return caf::none;
+}
+
+} // namespace
+
 caf::error validate_message(const push_message& message,
                             size_t max_content_size) {
-  if (message.content.size() > max_content_size)
-    return make_error(error::content_too_large,
-                      std::to_string(message.content.size()) + " bytes > "
-                        + std::to_string(max_content_size));
+  if (message.type.get_kind() == message_type::kind::text)
+    return validate_text(message.content, max_content_size);
+  if (auto err = validate_size(message.content, max_content_size))
+    return err;
   if (message.type.is_custom() && message.type.custom_name().empty())
     return make_error(error::empty_custom_type);
-  if (message.type.get_kind() == message_type::kind::text
-      && !is_valid_utf8(message.content))
+  return caf::none;
+}
+
+caf::error validate_text(const std::string& content, size_t max_content_size) {
+  if (auto err = validate_size(content, max_content_size))
+    return err;
+  if (!is_valid_utf8(content))
     return make_error(error::invalid_utf8);
   return caf::none;
 }
