@@ -111,22 +111,6 @@ TEST_CASE("an out-of-range option is reported as invalid_option",
   CHECK_PRESENCE_ERROR(err_of(read_settings(e.sys)), invalid_option);
 }
 
-TEST_CASE("configure picks the sharing scheduler unless the app chose",
-          "[config]") {
-  {
-    config cfg;
-    CHECK(caf::get_or(cfg, "scheduler.policy", caf::atom(""))
-          == caf::atom("sharing"));
-  }
-  {
-    caf::actor_system_config cfg;
-    cfg.set("scheduler.policy", caf::atom("stealing"));
-    configure(cfg);
-    CHECK(caf::get_or(cfg, "scheduler.policy", caf::atom(""))
-          == caf::atom("stealing"));
-  }
-}
-
 TEST_CASE("destroying the manager stops its registry and user actors",
           "[config][lifecycle]") {
   env e;

@@ -1,5 +1,6 @@
 #include "presence/config.hpp"
 
+#include <algorithm>
 #include <typeindex>
 
 #include <caf/actor_system.hpp>
@@ -10,6 +11,7 @@
 
 #include "presence/error.hpp"
 #include "presence/type_ids.hpp"
+#include "spinning_sharing.hpp"
 
 namespace presence {
 
@@ -54,7 +56,10 @@ void add_options(caf::config_option_set& opts) {
     .add<caf::timespan>("offline-buffer-ttl",
                         "how long a buffered message waits (5min)")
     .add<size_t>("offline-buffer-bytes",
-                 "bytes the offline buffer holds in all (64 MiB)");
+                 "bytes the offline buffer holds in all (64 MiB)")
+    .add<caf::timespan>("scheduler-spin",
+                        "with scheduler.policy=spinning: how long one idle "
+                        "worker polls for work before sleeping (100us)");
 }
 
 void configure(caf::actor_system_config& cfg) {
@@ -69,12 +74,22 @@ void configure(caf::actor_system_config& cfg) {
                            return str;
                          });
   add_options(cfg.*options_access::member);
-  // Measured (docs/design.md): the work-sharing scheduler is what lets one
-  // registry reach a million distinct user actors in about a second; the
-  // default work-stealing policy took over a minute. An explicit choice by the
-  // application, in code or later on the command line, wins.
+  // Measured (docs/design.md, "Scheduler"): work sharing is what lets one
+  // registry reach a million distinct user actors in about a second (CAF's
+  // default work stealing took over a minute); polling by one idle worker
+  // is what keeps a push's hand-offs off futex wake-ups. The scheduler
+  // module reads scheduler.policy when the system starts, so an explicit
+  // choice by the application, in code or on the command line, wins.
   if (caf::get_if(&cfg.content, "scheduler.policy") == nullptr)
-    cfg.set("scheduler.policy", caf::atom("sharing"));
+    cfg.set("scheduler.policy", caf::atom("spinning"));
+  using factory = caf::actor_system::module* (*)(caf::actor_system&);
+  auto ours = [](const auto& f) {
+    auto fn = f.template target<factory>();
+    return fn != nullptr && *fn == &detail::make_scheduler;
+  };
+  auto& fs = cfg.module_factories;
+  if (std::none_of(fs.begin(), fs.end(), ours))
+    fs.insert(fs.begin(), &detail::make_scheduler);
 }
 
 config::config() {

@@ -1,0 +1,206 @@
+#pragma once
+
+// presence's default CAF scheduler policy: CAF's work sharing (one central
+// job queue) plus brief polling by one idle worker before it sleeps.
+//
+// Why (docs/design.md, "Scheduler"): with CAF's work sharing every hand-off
+// to an idle worker is a futex wake-up, 30-100 us on a virtual machine, and a
+// push crosses two hand-offs (caller -> registry -> pusher). Work stealing
+// polls, but collapses when one actor fans out to a million actors. Here one
+// idle worker at a time polls the queue for `spin` before it sleeps, so under
+// steady load a job is picked up in about a microsecond, and at rest no
+// thread burns CPU for longer than `spin` after the last job.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/policy/unprofiled.hpp>
+#include <caf/resumable.hpp>
+#include <caf/scheduler/abstract_coordinator.hpp>
+#include <caf/timespan.hpp>
+
+namespace presence::detail {
+
+/// How long an idle worker polls before sleeping, unless configured
+/// (`presence.scheduler-spin`).
+constexpr auto default_scheduler_spin = std::chrono::microseconds(100);
+
+/// Reads `presence.scheduler-spin` from the system's config.
+caf::timespan scheduler_spin_of(caf::scheduler::abstract_coordinator* self);
+
+class spinning_sharing : public caf::policy::unprofiled {
+public:
+  using queue_type = std::list<caf::resumable*>;
+
+  struct coordinator_data {
+    explicit coordinator_data(caf::scheduler::abstract_coordinator* self)
+      : spin(scheduler_spin_of(self)) {
+    }
+
+    std::mutex lock;
+    std::condition_variable cv;
+    queue_type queue;
+    /// Jobs in `queue`; written under `lock`, polled without it.
+    std::atomic<size_t> size{0};
+    /// Idle workers polling (at most one).
+    std::atomic<int> spinners{0};
+    /// Workers waiting on `cv` (under `lock`).
+    int sleepers = 0;
+    const caf::timespan spin;
+  };
+
+  struct worker_data {
+    explicit worker_data(caf::scheduler::abstract_coordinator*) {
+    }
+  };
+
+  template <class Coordinator>
+  void enqueue(Coordinator* self, caf::resumable* job) {
+    auto& cd = d(self);
+    queue_type node; // allocated outside the lock
+    node.push_back(job);
+    bool wake;
+    {
+      std::unique_lock<std::mutex> guard{cd.lock};
+      cd.queue.splice(cd.queue.end(), node);
+      cd.size.store(cd.queue.size(), std::memory_order_release);
+      // A polling worker takes the job; otherwise wake a sleeper. Read under
+      // the lock: a worker that stops polling takes the lock and checks the
+      // queue before it sleeps, so no job is left unseen.
+      wake = cd.sleepers > 0
+             && cd.spinners.load(std::memory_order_acquire) == 0;
+    }
+    if (wake)
+      cd.cv.notify_one();
+  }
+
+  template <class Coordinator>
+  void central_enqueue(Coordinator* self, caf::resumable* job) {
+    enqueue(self, job);
+  }
+
+  template <class Worker>
+  void external_enqueue(Worker* self, caf::resumable* job) {
+    enqueue(self->parent(), job);
+  }
+
+  template <class Worker>
+  void internal_enqueue(Worker* self, caf::resumable* job) {
+    enqueue(self->parent(), job);
+  }
+
+  template <class Worker>
+  void resume_job_later(Worker* self, caf::resumable* job) {
+    enqueue(self->parent(), job);
+  }
+
+  template <class Worker>
+  caf::resumable* dequeue(Worker* self) {
+    auto& cd = d(self->parent());
+    if (auto job = try_pop(cd))
+      return job;
+    // Poll if no other worker does.
+    if (cd.spinners.fetch_add(1, std::memory_order_acq_rel) == 0) {
+      auto job = poll(cd);
+      cd.spinners.fetch_sub(1, std::memory_order_acq_rel);
+      if (job != nullptr) {
+        wake_if_more(cd);
+        return job;
+      }
+    } else {
+      cd.spinners.fetch_sub(1, std::memory_order_acq_rel);
+    }
+    std::unique_lock<std::mutex> guard{cd.lock};
+    ++cd.sleepers;
+    cd.cv.wait(guard, [&] { return !cd.queue.empty(); });
+    --cd.sleepers;
+    auto job = pop(cd);
+    // Several jobs arrived while one worker polled: pass the wake-up on.
+    if (!cd.queue.empty() && cd.sleepers > 0
+        && cd.spinners.load(std::memory_order_acquire) == 0)
+      cd.cv.notify_one();
+    return job;
+  }
+
+  template <class Worker, class UnaryFunction>
+  void foreach_resumable(Worker*, UnaryFunction) {
+    // nop: workers have no queues of their own
+  }
+
+  template <class Coordinator, class UnaryFunction>
+  void foreach_central_resumable(Coordinator* self, UnaryFunction f) {
+    auto& cd = d(self);
+    std::unique_lock<std::mutex> guard{cd.lock};
+    while (!cd.queue.empty())
+      f(pop(cd));
+  }
+
+private:
+  /// Precondition: `lock` held, queue not empty.
+  static caf::resumable* pop(coordinator_data& cd) {
+    auto job = cd.queue.front();
+    cd.queue.pop_front();
+    cd.size.store(cd.queue.size(), std::memory_order_release);
+    return job;
+  }
+
+  static caf::resumable* try_pop(coordinator_data& cd) {
+    if (cd.size.load(std::memory_order_acquire) == 0)
+      return nullptr;
+    std::unique_lock<std::mutex> guard{cd.lock};
+    return cd.queue.empty() ? nullptr : pop(cd);
+  }
+
+  /// Polls the queue for up to `spin`. Yields now and then, so that a worker
+  /// sharing its core with runnable threads does not starve them.
+  static caf::resumable* poll(coordinator_data& cd) {
+    if (cd.spin.count() <= 0)
+      return nullptr;
+    auto deadline = std::chrono::steady_clock::now() + cd.spin;
+    for (unsigned i = 1;; ++i) {
+      if (auto job = try_pop(cd))
+        return job;
+      if (i % 64 == 0) {
+        if (std::chrono::steady_clock::now() >= deadline)
+          return nullptr;
+        std::this_thread::yield();
+      } else {
+        relax();
+      }
+    }
+  }
+
+  /// The poller took a job while more wait (enqueue did not wake anyone
+  /// because it was polling): hand them to a sleeper.
+  static void wake_if_more(coordinator_data& cd) {
+    if (cd.size.load(std::memory_order_acquire) == 0)
+      return;
+    bool wake;
+    {
+      std::unique_lock<std::mutex> guard{cd.lock};
+      wake = cd.sleepers > 0 && !cd.queue.empty();
+    }
+    if (wake)
+      cd.cv.notify_one();
+  }
+
+  static void relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+  }
+};
+
+/// Creates the scheduler `scheduler.policy` names: `spinning` (presence's
+/// default, set by presence::configure), or CAF's `sharing`, `stealing` or
+/// `testing`.
+caf::actor_system::module* make_scheduler(caf::actor_system& sys);
+
+} // namespace presence::detail

@@ -1,0 +1,132 @@
+// presence's default scheduler policy (spinning work sharing): chosen by
+// configure unless the application picked one, and it never loses a job,
+// whether idle workers poll or sleep.
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/policy/work_sharing.hpp>
+#include <caf/policy/work_stealing.hpp>
+#include <caf/scheduler/coordinator.hpp>
+#include <caf/send.hpp>
+
+#include "libpresence/src/spinning_sharing.hpp"
+#include "presence/config.hpp"
+
+using namespace presence;
+
+namespace {
+
+template <class Policy>
+bool runs_policy(caf::actor_system& sys) {
+  using coordinator = caf::scheduler::coordinator<Policy>;
+  return dynamic_cast<coordinator*>(&sys.scheduler()) != nullptr;
+}
+
+/// Counts to a target and wakes the waiting test thread.
+struct latch {
+  std::mutex mtx;
+  std::condition_variable cv;
+  size_t count = 0;
+
+  void add() {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (++count % 1000 == 0)
+      cv.notify_all();
+  }
+
+  void add_final() {
+    std::lock_guard<std::mutex> guard{mtx};
+    ++count;
+    cv.notify_all();
+  }
+
+  bool wait_for(size_t n) {
+    std::unique_lock<std::mutex> guard{mtx};
+    return cv.wait_for(guard, std::chrono::seconds(30),
+                       [&] { return count >= n; });
+  }
+};
+
+/// Actors passing a token in a ring, started from several outside threads at
+/// once: every hop is a job handed to the scheduler, many of them to idle
+/// workers. Returns whether every hop happened.
+bool ring_completes(caf::actor_system& sys) {
+  constexpr size_t ring_size = 64;
+  constexpr size_t tokens = 8;
+  constexpr int hops = 2000;
+  latch done;
+  std::vector<caf::actor> ring(ring_size);
+  auto next = std::make_shared<std::vector<caf::actor>>();
+  for (auto& a : ring)
+    a = sys.spawn([next, &done](caf::event_based_actor* self) -> caf::behavior {
+      return {[=, &done](int left, size_t pos) {
+        if (left == 0) {
+          done.add_final();
+          return;
+        }
+        auto to = (pos + 1) % next->size();
+        self->send((*next)[to], left - 1, to);
+      }};
+    });
+  *next = ring;
+  std::vector<std::thread> starters;
+  for (size_t t = 0; t < tokens; ++t)
+    starters.emplace_back(
+      [&, t] { caf::anon_send(ring[t * 5], hops, t * 5); });
+  for (auto& t : starters)
+    t.join();
+  auto ok = done.wait_for(tokens);
+  for (auto& a : ring)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  next->clear();
+  return ok;
+}
+
+} // namespace
+
+TEST_CASE("configure picks the spinning scheduler unless the app chose",
+          "[config][scheduler]") {
+  {
+    config cfg;
+    CHECK(caf::get_or(cfg, "scheduler.policy", caf::atom(""))
+          == caf::atom("spinning"));
+    caf::actor_system sys{cfg};
+    CHECK(runs_policy<detail::spinning_sharing>(sys));
+  }
+  for (auto stealing : {false, true}) {
+    auto name = stealing ? caf::atom("stealing") : caf::atom("sharing");
+    caf::actor_system_config cfg;
+    cfg.set("scheduler.policy", name);
+    configure(cfg);
+    configure(cfg); // twice is harmless
+    CHECK(caf::get_or(cfg, "scheduler.policy", caf::atom("")) == name);
+    caf::actor_system sys{cfg};
+    if (stealing)
+      CHECK(runs_policy<caf::policy::work_stealing>(sys));
+    else
+      CHECK(runs_policy<caf::policy::work_sharing>(sys));
+  }
+}
+
+TEST_CASE("the spinning scheduler runs every job whether workers poll or sleep",
+          "[scheduler]") {
+  // 0: idle workers never poll, every hand-off is a wake-up; 10ms: an idle
+  // worker polls through the whole run.
+  for (auto spin : {caf::timespan{0}, caf::timespan{std::chrono::microseconds(50)},
+                    caf::timespan{std::chrono::milliseconds(10)}}) {
+    config cfg;
+    cfg.set("presence.scheduler-spin", spin);
+    caf::actor_system sys{cfg};
+    REQUIRE(runs_policy<detail::spinning_sharing>(sys));
+    INFO("spin " << spin.count() << " ns");
+    CHECK(ring_completes(sys));
+  }
+}
