@@ -58,6 +58,8 @@ struct batch_state {
   std::vector<caf::actor_id> waiting;
   /// Pushers that failed this batch; every push in it reports them.
   std::vector<pusher_failure> failures;
+  /// When the pushers that have not answered by then time out.
+  caf::actor_clock::time_point deadline;
   bool any_ok = false;
 };
 
@@ -176,6 +178,8 @@ struct registry_state {
   clock_time last_event_flush;
   std::unique_ptr<offline_buffer> buffer;
   bool sweep_scheduled = false;
+  /// A timeout_atom is on its way (see check_pusher_timeouts).
+  bool timeout_check_scheduled = false;
   /// The idle wheel: checks by due slot (slot = time / granularity, rounded
   /// up). One delayed message per slot instead of one per user: in CAF 0.17
   /// every delayed message wakes the clock thread, which cost ~15 us a check
@@ -1064,7 +1068,9 @@ struct registry_state {
     }
     for (auto& p : pushers)
       bs.waiting.push_back(p.id);
+    bs.deadline = now() + cfg.pusher_timeout;
     auto id = batches.insert(std::move(bs));
+    schedule_timeout_check(cfg.pusher_timeout);
     open.id = id;
     // The next batch is likely the size of this one: reserving that much
     // avoids regrowing (and copying) its vectors element by element.
@@ -1076,14 +1082,49 @@ struct registry_state {
     open.messages.reserve(n_messages);
     open.deliveries.reserve(n_deliveries);
     open.sessions.reserve(n_sessions);
+    // No timeout on the request itself: in CAF 0.17 each one locks the actor
+    // clock and wakes its thread, which at 100k single pushes a second was
+    // half the latency (docs/performance.md). One timeout message at the
+    // oldest batch's deadline covers them all. The price: CAF keeps the
+    // response handler of a batch that a pusher consumes and never answers
+    // (0.17 cannot drop one); such a pusher is broken anyway, and its
+    // failure is reported at the deadline all the same.
     for (auto& p : pushers) {
       auto pid = p.id;
-      self
-        ->request(caf::actor_cast<caf::actor>(p.handle), cfg.pusher_timeout,
-                  msg)
+      self->request(caf::actor_cast<caf::actor>(p.handle), caf::infinite, msg)
         .then([=]() { on_pusher_answer(id, pid, caf::error{}); },
               [=](caf::error& err) { on_pusher_answer(id, pid, err); });
     }
+  }
+
+  void schedule_timeout_check(caf::timespan delay) {
+    if (timeout_check_scheduled)
+      return;
+    timeout_check_scheduled = true;
+    self->delayed_send(handle, delay, timeout_atom::value);
+  }
+
+  /// Fails the pushers that have not answered a batch by its deadline, then
+  /// waits for the next deadline. Every batch gets the same timeout, so the
+  /// check scheduled for the oldest open batch is never late for another.
+  void check_pusher_timeouts() {
+    timeout_check_scheduled = false;
+    auto t = now();
+    std::vector<uint64_t> expired;
+    auto next = caf::actor_clock::time_point::max();
+    batches.for_each_key([&](uint64_t key, batch_state& bs) {
+      if (bs.deadline <= t)
+        expired.push_back(key);
+      else
+        next = std::min(next, bs.deadline);
+    });
+    auto timeout = caf::make_error(caf::sec::request_timeout);
+    for (auto key : expired)
+      if (auto bs = batches.find(key))
+        for (auto pid : std::vector<caf::actor_id>{bs->waiting})
+          on_pusher_answer(key, pid, timeout);
+    if (next != caf::actor_clock::time_point::max())
+      schedule_timeout_check(next - t);
   }
 
   void on_pusher_answer(uint64_t batch_id, caf::actor_id pusher,
@@ -1594,6 +1635,7 @@ registry_behavior(registry_pointer self, settings cfg,
       self->state.maybe_flush_events();
     },
     [=](tick_atom) { self->state.on_tick(); },
+    [=](timeout_atom) { self->state.check_pusher_timeouts(); },
   };
 }
 

@@ -104,6 +104,7 @@ using registry_actor = caf::typed_actor<
   caf::reacts_to<detail::reap_atom>,
   caf::reacts_to<detail::sweep_atom>,
   caf::reacts_to<detail::user_update>,
-  caf::reacts_to<detail::tick_atom>>;
+  caf::reacts_to<detail::tick_atom>,
+  caf::reacts_to<detail::timeout_atom>>;
 
 } // namespace presence

@@ -44,6 +44,7 @@ using reap_atom = caf::atom_constant<caf::atom("pReap")>;
 using expire_atom = caf::atom_constant<caf::atom("pExpire")>;
 using sweep_atom = caf::atom_constant<caf::atom("pSweep")>;
 using tick_atom = caf::atom_constant<caf::atom("pTick")>;
+using timeout_atom = caf::atom_constant<caf::atom("pTimeout")>;
 
 } // namespace detail
 
