@@ -53,7 +53,9 @@ size_t user_table::find_slot(const std::string& login_id, size_t hash) const {
     auto v = index_[slot];
     if (v == 0)
       return npos;
-    auto& e = entries_[v - 1];
+    if (tag_of(v) != tag_of_hash(hash))
+      continue;
+    auto& e = entries_[pos_of(v)];
     if (e.hash == hash && e.login_id == login_id)
       return slot;
   }
@@ -61,23 +63,23 @@ size_t user_table::find_slot(const std::string& login_id, size_t hash) const {
 
 user_entry* user_table::find(const std::string& login_id) {
   auto slot = find_slot(login_id, hash_of(login_id));
-  return slot == npos ? nullptr : &entries_[index_[slot] - 1];
+  return slot == npos ? nullptr : &entries_[pos_of(index_[slot])];
 }
 
 const user_entry* user_table::find(const std::string& login_id) const {
   auto slot = find_slot(login_id, hash_of(login_id));
-  return slot == npos ? nullptr : &entries_[index_[slot] - 1];
+  return slot == npos ? nullptr : &entries_[pos_of(index_[slot])];
 }
 
 void user_table::grow() {
-  std::vector<uint32_t> fresh(index_.size() * 2, 0);
+  std::vector<uint64_t> fresh(index_.size() * 2, 0);
   index_.swap(fresh);
   auto mask = index_.size() - 1;
   for (size_t i = 0; i < entries_.size(); ++i) {
     auto slot = slot_of_hash(entries_[i].hash);
     while (index_[slot] != 0)
       slot = (slot + 1) & mask;
-    index_[slot] = static_cast<uint32_t>(i + 1);
+    index_[slot] = make_slot(entries_[i].hash, i);
   }
 }
 
@@ -97,7 +99,7 @@ user_entry& user_table::insert(std::string login_id, user_actor actor,
                nullptr});
   entries_.back().sessions.reserve(1);
   entries_.back().sessions.emplace_back(std::move(first));
-  index_[slot] = static_cast<uint32_t>(entries_.size());
+  index_[slot] = make_slot(hash, entries_.size() - 1);
   return entries_.back();
 }
 
@@ -111,7 +113,7 @@ void user_table::erase(user_entry& entry) {
   auto hole = find_slot(entry.login_id, entry.hash);
   for (auto next = (hole + 1) & mask; index_[next] != 0;
        next = (next + 1) & mask) {
-    auto home = slot_of_hash(entries_[index_[next] - 1].hash);
+    auto home = slot_of_hash(entries_[pos_of(index_[next])].hash);
     // Move `next` into the hole unless its home lies cyclically in
     // (hole, next].
     bool stays = hole <= next ? (hole < home && home <= next)
@@ -127,7 +129,7 @@ void user_table::erase(user_entry& entry) {
   if (pos != last) {
     auto slot = find_slot(entries_[last].login_id, entries_[last].hash);
     entries_[pos] = std::move(entries_[last]);
-    index_[slot] = static_cast<uint32_t>(pos + 1);
+    index_[slot] = make_slot(entries_[pos].hash, pos);
   }
   entries_.pop_back();
 }
