@@ -109,6 +109,12 @@ TEST_CASE("an out-of-range option is reported as invalid_option",
           "[config]") {
   env e{[](caf::actor_system_config& cfg) { cfg.set("presence.window", 0); }};
   CHECK_PRESENCE_ERROR(err_of(read_settings(e.sys)), invalid_option);
+  for (auto spin : {caf::timespan{-1}, caf::timespan{std::chrono::seconds(1)}}) {
+    env e2{[&](caf::actor_system_config& cfg) {
+      cfg.set("presence.scheduler-spin", spin);
+    }};
+    CHECK_PRESENCE_ERROR(err_of(read_settings(e2.sys)), invalid_option);
+  }
 }
 
 TEST_CASE("destroying the manager stops its registry and user actors",

@@ -130,6 +130,13 @@ caf::expected<settings> read_settings(const caf::actor_system& sys) {
   if (result.idle_timeout.count() < 0)
     return make_error(error::invalid_option,
                       "presence.idle-timeout must not be negative");
+  // Read by the scheduler when the system starts (it clamps, since it cannot
+  // fail the system); reported here so that a typo does not go unnoticed.
+  auto spin = caf::get_or(cfg, "presence.scheduler-spin",
+                          caf::timespan{detail::default_scheduler_spin});
+  if (spin.count() < 0 || spin > std::chrono::milliseconds(10))
+    return make_error(error::invalid_option,
+                      "presence.scheduler-spin must be in [0, 10ms]");
   auto max_sessions = caf::get_or(cfg, "presence.max-sessions", int64_t{0});
   if (max_sessions < 0 || max_sessions > max_sessions_limit)
     return make_error(error::invalid_policy,
