@@ -616,38 +616,45 @@ online_manager::get_user_sessions(const std::string& login_id) {
   });
 }
 
+/// A push to one user: checks the login id, the facade and the content (in
+/// that order), then builds the call in place; `fill` writes its message.
+template <class Check, class Fill>
+pending<delivery_report> push_to_one(detail::manager_core& core,
+                                     std::string& login_id, Check check,
+                                     Fill fill) {
+  if (auto err = validate_login_id(login_id))
+    return core.failed<delivery_report>(std::move(err));
+  if (core.status())
+    return core.failed<delivery_report>(core.status());
+  if (auto err = check(core.cfg().max_content_size))
+    return core.failed<delivery_report>(std::move(err));
+  return core.issue_with<delivery_report>(false, [&](client_op& op) {
+    op.kind = op_kind::push_user;
+    op.user.login_id = std::move(login_id);
+    fill(op.message);
+  });
+}
+
 pending<delivery_report> online_manager::push_to_user(std::string login_id,
                                                       std::string content) {
   // The hottest call: its Text message is built in place in the call buffer
   // rather than made and then moved (~200 instructions a call).
-  if (auto err = validate_login_id(login_id))
-    return core_->failed<delivery_report>(std::move(err));
-  if (core_->status())
-    return core_->failed<delivery_report>(core_->status());
-  if (auto err = validate_text(content, core_->cfg().max_content_size))
-    return core_->failed<delivery_report>(std::move(err));
-  return core_->issue_with<delivery_report>(false, [&](client_op& op) {
-    op.kind = op_kind::push_user;
-    op.user.login_id = std::move(login_id);
-    op.message.type = message_type::text();
-    op.message.content = std::move(content);
-  });
+  return push_to_one(
+    *core_, login_id,
+    [&](size_t max) { return validate_text(content, max); },
+    [&](push_message& msg) {
+      msg.type = message_type::text();
+      msg.content = std::move(content);
+    });
 }
 
 pending<delivery_report>
 online_manager::push_message_to_user(std::string login_id,
                                      push_message message) {
-  if (auto err = validate_login_id(login_id))
-    return core_->failed<delivery_report>(std::move(err));
-  if (core_->status())
-    return core_->failed<delivery_report>(core_->status());
-  if (auto err = validate_message(message, core_->cfg().max_content_size))
-    return core_->failed<delivery_report>(std::move(err));
-  return core_->issue_with<delivery_report>(false, [&](client_op& op) {
-    op.kind = op_kind::push_user;
-    op.user.login_id = std::move(login_id);
-    op.message = std::move(message);
-  });
+  return push_to_one(
+    *core_, login_id,
+    [&](size_t max) { return validate_message(message, max); },
+    [&](push_message& msg) { msg = std::move(message); });
 }
 
 pending<delivery_report>
