@@ -86,6 +86,11 @@ public:
       caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
     if (client_)
       caf::anon_send_exit(client_, caf::exit_reason::user_shutdown);
+    // A pending<T> that outlives the manager keeps this core alive; it must
+    // not keep actor handles past the actor system.
+    std::unique_lock<std::mutex> guard{mtx_};
+    registry_ = nullptr;
+    client_ = nullptr;
   }
 
   const caf::error& status() const {

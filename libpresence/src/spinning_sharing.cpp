@@ -1,5 +1,6 @@
 #include "spinning_sharing.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include <caf/actor_system_config.hpp>

@@ -47,7 +47,8 @@ public:
     queue_type queue;
     /// Jobs in `queue`; written under `lock`, polled without it.
     std::atomic<size_t> size{0};
-    /// Idle workers polling (at most one).
+    /// Idle workers polling (at most one; briefly two while a second one
+    /// backs off).
     std::atomic<int> spinners{0};
     /// Workers waiting on `cv` (under `lock`).
     int sleepers = 0;
@@ -68,12 +69,15 @@ public:
     {
       std::unique_lock<std::mutex> guard{cd.lock};
       cd.queue.splice(cd.queue.end(), node);
-      cd.size.store(cd.queue.size(), std::memory_order_release);
-      // A polling worker takes the job; otherwise wake a sleeper. Read under
-      // the lock: a worker that stops polling takes the lock and checks the
-      // queue before it sleeps, so no job is left unseen.
-      wake = cd.sleepers > 0
-             && cd.spinners.load(std::memory_order_acquire) == 0;
+      // Sequentially consistent, with the poller's decrement of `spinners`
+      // and its later read of `size` (wake_if_more): with acquire/release
+      // both sides could read the other's old value (a store-buffer race),
+      // and a job would wait for a busy poller while workers sleep.
+      cd.size.store(cd.queue.size());
+      // A polling worker takes the job; otherwise wake a sleeper. A worker
+      // that stops polling takes the lock and checks the queue before it
+      // sleeps, so no job is left unseen.
+      wake = cd.sleepers > 0 && cd.spinners.load() == 0;
     }
     if (wake)
       cd.cv.notify_one();
@@ -105,24 +109,23 @@ public:
     if (auto job = try_pop(cd))
       return job;
     // Poll if no other worker does.
-    if (cd.spinners.fetch_add(1, std::memory_order_acq_rel) == 0) {
-      auto job = poll(cd);
-      cd.spinners.fetch_sub(1, std::memory_order_acq_rel);
-      if (job != nullptr) {
-        wake_if_more(cd);
-        return job;
-      }
-    } else {
-      cd.spinners.fetch_sub(1, std::memory_order_acq_rel);
+    caf::resumable* job = nullptr;
+    {
+      spinner_guard guard{cd};
+      if (guard.first)
+        job = poll(cd);
+    }
+    if (job != nullptr) {
+      wake_if_more(cd);
+      return job;
     }
     std::unique_lock<std::mutex> guard{cd.lock};
     ++cd.sleepers;
     cd.cv.wait(guard, [&] { return !cd.queue.empty(); });
     --cd.sleepers;
-    auto job = pop(cd);
+    job = pop(cd);
     // Several jobs arrived while one worker polled: pass the wake-up on.
-    if (!cd.queue.empty() && cd.sleepers > 0
-        && cd.spinners.load(std::memory_order_acquire) == 0)
+    if (!cd.queue.empty() && cd.sleepers > 0 && cd.spinners.load() == 0)
       cd.cv.notify_one();
     return job;
   }
@@ -141,11 +144,26 @@ public:
   }
 
 private:
+  /// Counts a worker in `spinners` for its scope (also if polling throws:
+  /// a count left behind would stop enqueue from ever waking anyone).
+  struct spinner_guard {
+    coordinator_data& cd;
+    bool first;
+
+    explicit spinner_guard(coordinator_data& x)
+      : cd(x), first(x.spinners.fetch_add(1) == 0) {
+    }
+
+    ~spinner_guard() {
+      cd.spinners.fetch_sub(1); // seq_cst: see enqueue
+    }
+  };
+
   /// Precondition: `lock` held, queue not empty.
   static caf::resumable* pop(coordinator_data& cd) {
     auto job = cd.queue.front();
     cd.queue.pop_front();
-    cd.size.store(cd.queue.size(), std::memory_order_release);
+    cd.size.store(cd.queue.size());
     return job;
   }
 
@@ -178,7 +196,7 @@ private:
   /// The poller took a job while more wait (enqueue did not wake anyone
   /// because it was polling): hand them to a sleeper.
   static void wake_if_more(coordinator_data& cd) {
-    if (cd.size.load(std::memory_order_acquire) == 0)
+    if (cd.size.load() == 0) // seq_cst: see enqueue
       return;
     bool wake;
     {
