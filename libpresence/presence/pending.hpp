@@ -44,7 +44,8 @@ public:
 
   /// Drops the reference (a slab resets erased values this way).
   void reset() noexcept {
-    op_ref{}.swap_with(*this);
+    if (auto ptr = release())
+      drop(ptr);
   }
 
   /// Gives up the reference without dropping it.
@@ -69,10 +70,6 @@ public:
   }
 
 private:
-  void swap_with(op_ref& other) noexcept {
-    std::swap(ptr_, other.ptr_);
-  }
-
   static void drop(op_state* ptr) noexcept;
 
   op_state* ptr_ = nullptr;

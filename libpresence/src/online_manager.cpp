@@ -75,20 +75,18 @@ public:
   void stop() {
     if (!status_)
       sync();
-    {
-      std::unique_lock<std::mutex> guard{mtx_};
-      pool_closed_ = true;
-      for (auto st : pool_)
-        delete st;
-      pool_.clear();
-    }
     if (registry_)
       caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
     if (client_)
       caf::anon_send_exit(client_, caf::exit_reason::user_shutdown);
-    // A pending<T> that outlives the manager keeps this core alive; it must
-    // not keep actor handles past the actor system.
+    // A pending<T> that outlives the manager keeps this core alive: it must
+    // keep neither pooled states (a cycle through their `core`) nor actor
+    // handles past the actor system.
     std::unique_lock<std::mutex> guard{mtx_};
+    pool_closed_ = true;
+    for (auto st : pool_)
+      delete st;
+    pool_.clear();
     registry_ = nullptr;
     client_ = nullptr;
   }
