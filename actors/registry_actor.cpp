@@ -509,8 +509,7 @@ struct registry_state {
     // A new user: the actor starts with this session, so the outcome is
     // known here and now (any policy admits a first session).
     auto started = now();
-    auto actor = spawn_user(self->system(), handle, user, cfg.idle_timeout,
-                            started);
+    auto actor = spawn_user(self->system(), user, cfg.idle_timeout, started);
     user_entry* inserted;
     {
       write_lock guard{view->mtx};

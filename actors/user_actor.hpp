@@ -21,8 +21,8 @@ namespace presence::detail {
 /// positive `idle_timeout` the registry asks it to check for idle sessions
 /// (`expire_atom` with the login id) when its oldest activity is due;
 /// `first_seen` is the first session's activity on the actor clock.
-user_actor spawn_user(caf::actor_system& sys, registry_actor registry,
-                      online_user first, caf::timespan idle_timeout,
+user_actor spawn_user(caf::actor_system& sys, const online_user& first,
+                      caf::timespan idle_timeout,
                       caf::actor_clock::time_point first_seen);
 
 } // namespace presence::detail
