@@ -162,6 +162,10 @@ struct registry_state {
   std::string id_prefix;
   uint64_t next_message = 1;
   bool flush_scheduled = false;
+  /// Inside a client batch: schedule_flush only notes the wish, and the end
+  /// of the batch decides (see end_batch).
+  bool in_batch = false;
+  bool flush_wanted = false;
   static constexpr size_t reap_slack = 65536;
   static constexpr auto reap_delay = std::chrono::milliseconds(100);
   /// Most users online at once since the last reap.
@@ -306,6 +310,10 @@ struct registry_state {
   // -- replies ----------------------------------------------------------------
 
   void schedule_flush() {
+    if (in_batch) {
+      flush_wanted = true;
+      return;
+    }
     if (!flush_scheduled) {
       flush_scheduled = true;
       self->send(handle, flush_atom::value);
@@ -1328,6 +1336,19 @@ struct registry_state {
     return idx;
   }
 
+  /// The end of a client batch (which always has a "batch done" to report):
+  /// with nothing else queued the registry flushes right away, else after
+  /// what is queued, as before. Under light load this saves the flush
+  /// message, one of the ~5 messages a single push costs.
+  void end_batch() {
+    in_batch = false;
+    flush_wanted = false;
+    if (!flush_scheduled && self->mailbox().empty())
+      flush();
+    else
+      schedule_flush();
+  }
+
   void flush() {
     flush_scheduled = false;
     send_open_batch();
@@ -1608,6 +1629,7 @@ registry_behavior(registry_pointer self, settings cfg,
     [=](batch_atom, client_batch& batch) {
       auto& st = self->state;
       ++st.work_epoch;
+      st.in_batch = true;
       auto idx = st.client_of(batch.reply_to);
       for (size_t i = 0; i < batch.ops.size(); ++i) {
         st.prefetch_ahead(batch.ops, i);
@@ -1621,7 +1643,7 @@ registry_behavior(registry_pointer self, settings cfg,
         batch.ops.clear();
         out.spares.push_back(std::move(batch.ops));
       }
-      st.schedule_flush();
+      st.end_batch();
       st.maybe_flush_events();
     },
     [=](flush_atom) { self->state.flush(); },
