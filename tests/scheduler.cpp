@@ -130,3 +130,48 @@ TEST_CASE("the spinning scheduler runs every job whether workers poll or sleep",
     CHECK(ring_completes(sys));
   }
 }
+
+TEST_CASE("a handler that sends and then waits for the receiver does not stall",
+          "[scheduler]") {
+  // The policy may skip the wake-up for a job made runnable by a job that
+  // looks about to end; the watchman bounds that guess. Here the guess is
+  // wrong on purpose: the handler sends, then waits (outside CAF) until the
+  // receiver has run. With no polling and two workers the receiver needs the
+  // sleeping worker; without the watchman it would never run. Ring traffic
+  // first, so that wake-ups are being skipped when the test starts.
+  config cfg;
+  cfg.set("presence.scheduler-spin", caf::timespan{0});
+  cfg.set("scheduler.max-threads", size_t{2});
+  caf::actor_system sys{cfg};
+  REQUIRE(runs_policy<detail::spinning_sharing>(sys));
+  auto received = std::make_shared<std::atomic<int>>(0);
+  auto helper = sys.spawn([received]() -> caf::behavior {
+    return {[received](int) { received->fetch_add(1); }};
+  });
+  auto results = std::make_shared<latch>();
+  auto failures = std::make_shared<std::atomic<int>>(0);
+  auto blocker = sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    return {[=](int round) {
+      self->send(helper, round);
+      // A fail-safe, not the pass condition: a stalled receiver shows up
+      // as a failure after 10 s instead of a hung test.
+      auto deadline = std::chrono::steady_clock::now()
+                      + std::chrono::seconds(10);
+      while (received->load() < round
+             && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::yield();
+      if (received->load() < round)
+        failures->fetch_add(1);
+      results->add_final();
+    }};
+  });
+  constexpr int rounds = 50;
+  for (int round = 1; round <= rounds; ++round) {
+    CHECK(ring_completes(sys));
+    caf::anon_send(blocker, round);
+    REQUIRE(results->wait_for(static_cast<size_t>(round)));
+  }
+  CHECK(failures->load() == 0);
+  caf::anon_send_exit(blocker, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(helper, caf::exit_reason::user_shutdown);
+}

@@ -9,7 +9,9 @@
 // polls, but collapses when one actor fans out to a million actors. Here one
 // idle worker at a time polls the queue for `spin` before it sleeps, so under
 // steady load a job is picked up in about a microsecond, and at rest no
-// thread burns CPU for longer than `spin` after the last job.
+// thread burns CPU for longer than `spin` after the last job. A job that a
+// running job hands on when it is about to end does not wake anyone: the
+// running worker takes it next (see internal_enqueue and the watchman).
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +23,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/policy/unprofiled.hpp>
 #include <caf/resumable.hpp>
+#include <caf/scheduled_actor.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 #include <caf/timespan.hpp>
 
@@ -52,16 +55,27 @@ public:
     std::atomic<int> spinners{0};
     /// Workers waiting on `cv` (under `lock`).
     int sleepers = 0;
+    /// A sleeper waits with a timeout (`watch_period`) and takes whatever is
+    /// queued when it times out; while it does, enqueue may skip wake-ups
+    /// (see internal_enqueue). Under `lock`.
+    bool watching = false;
+    /// Wake-ups skipped so far (under `lock`); the watchman stops watching
+    /// after a period without any.
+    uint64_t deferred = 0;
     const caf::timespan spin;
   };
 
   struct worker_data {
     explicit worker_data(caf::scheduler::abstract_coordinator*) {
     }
+
+    /// The job this worker runs, and since when (see internal_enqueue).
+    caf::resumable* current = nullptr;
+    std::chrono::steady_clock::time_point started;
   };
 
   template <class Coordinator>
-  void enqueue(Coordinator* self, caf::resumable* job) {
+  void enqueue(Coordinator* self, caf::resumable* job, bool may_defer = false) {
     auto& cd = d(self);
     queue_type node; // allocated outside the lock
     node.push_back(job);
@@ -78,6 +92,10 @@ public:
       // that stops polling takes the lock and checks the queue before it
       // sleeps, so no job is left unseen.
       wake = cd.sleepers > 0 && cd.spinners.load() == 0;
+      if (wake && may_defer && cd.watching) {
+        wake = false;
+        ++cd.deferred;
+      }
     }
     if (wake)
       cd.cv.notify_one();
@@ -93,9 +111,34 @@ public:
     enqueue(self->parent(), job);
   }
 
+  /// A job made runnable by the job a worker is running (an actor sending to
+  /// an idle actor). If that job is about to end (its actor has nothing else
+  /// queued and it started moments ago), this worker takes the new job next
+  /// anyway, or the polling worker does: waking a sleeper would only cost a
+  /// futex call and, on a machine whose other cores are busy, put the woken
+  /// thread on this core to wait for this job, find nothing and poll there.
+  /// A push under light load is a chain of such hand-offs (registry, pusher,
+  /// registry, client), which then runs on one worker without a wake-up.
+  ///
+  /// "About to end" is a guess: a handler may send and then block or run
+  /// long. So a wake-up is skipped only while a watchman sleeps with a
+  /// timeout: any job still queued when it wakes is taken then, at most
+  /// `watch_period` late (docs/design.md, "Scheduler").
   template <class Worker>
   void internal_enqueue(Worker* self, caf::resumable* job) {
-    enqueue(self->parent(), job);
+    enqueue(self->parent(), job, ends_soon(self->data()));
+  }
+
+  template <class Worker>
+  void before_resume(Worker* self, caf::resumable* job) {
+    auto& wd = self->data();
+    wd.current = job;
+    wd.started = std::chrono::steady_clock::now();
+  }
+
+  template <class Worker>
+  void after_resume(Worker* self, caf::resumable*) {
+    self->data().current = nullptr;
   }
 
   template <class Worker>
@@ -121,7 +164,10 @@ public:
     }
     std::unique_lock<std::mutex> guard{cd.lock};
     ++cd.sleepers;
-    cd.cv.wait(guard, [&] { return !cd.queue.empty(); });
+    if (!cd.watching)
+      watch(cd, guard);
+    else
+      cd.cv.wait(guard, [&] { return !cd.queue.empty(); });
     --cd.sleepers;
     job = pop(cd);
     // Several jobs arrived while one worker polled: pass the wake-up on.
@@ -158,6 +204,41 @@ private:
       cd.spinners.fetch_sub(1); // seq_cst: see enqueue
     }
   };
+
+  /// The watchman's period: the most a skipped wake-up can delay a job.
+  static constexpr auto watch_period = std::chrono::milliseconds(1);
+
+  /// Sleeps as the watchman until a job is queued: with a timeout while
+  /// wake-ups are being skipped, without one once a whole period passed
+  /// without any (so that an idle system has no timer running). Returns with
+  /// `lock` held and the queue not empty.
+  static void watch(coordinator_data& cd,
+                    std::unique_lock<std::mutex>& guard) {
+    cd.watching = true;
+    for (;;) {
+      auto seen = cd.deferred;
+      if (cd.cv.wait_for(guard, watch_period,
+                         [&] { return !cd.queue.empty(); }))
+        break;
+      if (cd.deferred == seen) {
+        // Nothing skipped for a period: stop watching, so enqueue wakes
+        // sleepers again, and sleep until it does.
+        cd.watching = false;
+        cd.cv.wait(guard, [&] { return !cd.queue.empty(); });
+        return;
+      }
+    }
+    cd.watching = false;
+  }
+
+  /// How long a job may have run and still count as about to end.
+  static constexpr auto short_job = std::chrono::microseconds(20);
+
+  static bool ends_soon(const worker_data& wd) {
+    auto actor = dynamic_cast<caf::scheduled_actor*>(wd.current);
+    return actor != nullptr && actor->mailbox().empty()
+           && std::chrono::steady_clock::now() - wd.started < short_job;
+  }
 
   /// Precondition: `lock` held, queue not empty.
   static caf::resumable* pop(coordinator_data& cd) {
