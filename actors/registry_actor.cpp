@@ -428,21 +428,16 @@ struct registry_state {
   /// A call's user is prefetched in three stages, each this many calls
   /// after the last: index slot, entry, first session.
   static constexpr size_t prefetch_distance = 6;
-  /// Hashes of the batch's login ids, by call index (scratch; 0 for a call
-  /// without one).
-  std::vector<size_t> batch_hashes;
 
   void prefetch_stage(std::vector<client_op>& ops, size_t i, int stage) {
     if (stage == 0) {
-      auto& id = ops[i].user.login_id;
-      batch_hashes[i] = id.empty() ? 0 : user_table::hash(id);
-      if (!id.empty())
-        table().prefetch_slot(batch_hashes[i]);
+      if (!ops[i].user.login_id.empty())
+        table().prefetch_slot(hash_of(ops[i]));
     } else if (!ops[i].user.login_id.empty()) {
       if (stage == 1)
-        table().prefetch_entry(batch_hashes[i]);
+        table().prefetch_entry(ops[i].login_hash);
       else
-        table().prefetch_sessions(batch_hashes[i]);
+        table().prefetch_sessions(ops[i].login_hash);
     }
   }
 
@@ -451,7 +446,6 @@ struct registry_state {
   void prefetch_ahead(std::vector<client_op>& ops, size_t i) {
     constexpr auto d = prefetch_distance;
     if (i == 0) {
-      batch_hashes.resize(ops.size());
       for (size_t j = 0; j < std::min(ops.size(), 3 * d); ++j)
         prefetch_stage(ops, j, 0);
       for (size_t j = 0; j < std::min(ops.size(), 2 * d); ++j)
@@ -465,6 +459,18 @@ struct registry_state {
       prefetch_stage(ops, i + 2 * d, 1);
     if (i + d < ops.size())
       prefetch_stage(ops, i + d, 2);
+  }
+
+  /// The table's hash of the call's login id: the facade's, or computed now
+  /// and kept with the call (a parked call is looked up again).
+  static size_t hash_of(client_op& op) {
+    if (op.login_hash == 0)
+      op.login_hash = user_table::hash(op.user.login_id);
+    return op.login_hash;
+  }
+
+  user_entry* find_user(client_op& op) {
+    return table().find(op.user.login_id, hash_of(op));
   }
 
   /// Parks `op` if the user's actor is still applying an earlier change, so
@@ -494,7 +500,7 @@ struct registry_state {
       user.connect_time = ts;
     if (user.last_activity.time_since_epoch().count() == 0)
       user.last_activity = ts;
-    auto e = table().find(user.login_id);
+    auto e = find_user(op);
     if (park_if_busy(e, op, rt))
       return;
     if (e != nullptr) {
@@ -522,7 +528,8 @@ struct registry_state {
     {
       write_lock guard{view->mtx};
       auto login_id = std::move(user.login_id);
-      inserted = &table().insert(std::move(login_id), std::move(actor),
+      inserted = &table().insert(std::move(login_id), op.login_hash,
+                                 std::move(actor),
                                  session_record::from(std::move(user)));
     }
     peak_users = std::max(peak_users, table().user_count());
@@ -543,7 +550,7 @@ struct registry_state {
   /// the actor runs (session_ops.hpp) and tells the actor, which mirrors it.
   /// This saves a round trip through the user actor on the hottest writes.
   void change_session(client_op&& op, reply_target&& rt) {
-    auto e = table().find(op.user.login_id);
+    auto e = find_user(op);
     if (e == nullptr) {
       complete(rt, change_result{change_status::unknown_user, 0, 0});
       return;
@@ -575,7 +582,7 @@ struct registry_state {
   /// this never involves the user actor; it still waits for earlier calls on
   /// the same user.
   void update_metadata(client_op&& op, reply_target&& rt) {
-    auto e = table().find(op.user.login_id);
+    auto e = find_user(op);
     if (park_if_busy(e, op, rt))
       return;
     if (e == nullptr || e->sessions.empty()) {
@@ -1197,7 +1204,7 @@ struct registry_state {
   }
 
   void push_user(client_op&& op, reply_target&& rt) {
-    auto e = table().find(op.user.login_id);
+    auto e = find_user(op);
     if (park_if_busy(e, op, rt))
       return;
     if (e != nullptr && !e->sessions.empty() && !pushers.empty()
@@ -1271,7 +1278,7 @@ struct registry_state {
   /// kick_out_device (one device type). The KickOut batch captures the
   /// sessions first; they go offline now, whatever the pushers answer.
   void kick(client_op&& op, reply_target&& rt) {
-    auto e = table().find(op.user.login_id);
+    auto e = find_user(op);
     if (park_if_busy(e, op, rt))
       return;
     auto reason = op.message.content.empty() ? std::string{"kicked"}

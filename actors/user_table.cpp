@@ -11,7 +11,7 @@ namespace {
 constexpr size_t npos = static_cast<size_t>(-1);
 
 size_t hash_of(const std::string& x) {
-  return std::hash<std::string>{}(x);
+  return login_hash_of(x);
 }
 
 } // namespace
@@ -66,6 +66,11 @@ user_entry* user_table::find(const std::string& login_id) {
   return slot == npos ? nullptr : &entries_[pos_of(index_[slot])];
 }
 
+user_entry* user_table::find(const std::string& login_id, size_t hash) {
+  auto slot = find_slot(login_id, hash);
+  return slot == npos ? nullptr : &entries_[pos_of(index_[slot])];
+}
+
 const user_entry* user_table::find(const std::string& login_id) const {
   auto slot = find_slot(login_id, hash_of(login_id));
   return slot == npos ? nullptr : &entries_[pos_of(index_[slot])];
@@ -83,12 +88,11 @@ void user_table::grow() {
   }
 }
 
-user_entry& user_table::insert(std::string login_id, user_actor actor,
-                               session_record first) {
+user_entry& user_table::insert(std::string login_id, size_t hash,
+                               user_actor actor, session_record first) {
   // Keep the load factor at most 1/2 so that probes stay short.
   if ((entries_.size() + 1) * 2 > index_.size())
     grow();
-  auto hash = hash_of(login_id);
   auto mask = index_.size() - 1;
   auto slot = slot_of_hash(hash);
   while (index_[slot] != 0)

@@ -64,9 +64,12 @@ public:
 
   user_entry* find(const std::string& login_id);
   const user_entry* find(const std::string& login_id) const;
+  /// With `hash` = hash(login_id), computed earlier.
+  user_entry* find(const std::string& login_id, size_t hash);
 
-  /// Precondition: `login_id` is not in the table. May move other entries.
-  user_entry& insert(std::string login_id, user_actor actor,
+  /// Precondition: `login_id` is not in the table, `hash` = hash(login_id).
+  /// May move other entries.
+  user_entry& insert(std::string login_id, size_t hash, user_actor actor,
                      session_record first);
 
   /// Removes `entry`; moves the last entry into its place.

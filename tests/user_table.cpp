@@ -39,7 +39,7 @@ TEST_CASE("user table agrees with a reference map under random churn",
     if (a < 5) {
       if (e == nullptr) {
         auto token = "tok" + std::to_string(step);
-        table.insert(login, {}, record(token));
+        table.insert(login, user_table::hash(login), {}, record(token));
         reference.emplace(login, token);
       }
     } else if (a < 9) {

@@ -506,9 +506,11 @@ pending<change_result> online_manager::mark_online(online_user user) {
     return core_->failed<change_result>(std::move(err));
   // The registry spawns the user actor. Spawning here, on the caller's
   // thread, was measured and halved W1 (see docs/design.md).
+  auto hash = detail::login_hash_of(user.login_id);
   return core_->issue_with<change_result>(true, [&](client_op& op) {
     op.kind = op_kind::mark_online;
     op.user = std::move(user);
+    op.login_hash = hash;
   });
 }
 
@@ -557,10 +559,12 @@ pending<change_result> online_manager::mark_offline(std::string login_id,
                                                     std::string token) {
   if (auto err = validate_session_key(login_id, token))
     return core_->failed<change_result>(std::move(err));
+  auto hash = detail::login_hash_of(login_id);
   return core_->issue_with<change_result>(true, [&](client_op& op) {
     op.kind = op_kind::mark_offline;
     op.user.login_id = std::move(login_id);
     op.user.token = std::move(token);
+    op.login_hash = hash;
   });
 }
 
@@ -575,10 +579,12 @@ pending<change_result> online_manager::update_activity(std::string login_id,
                                                        std::string token) {
   if (auto err = validate_session_key(login_id, token))
     return core_->failed<change_result>(std::move(err));
+  auto hash = detail::login_hash_of(login_id);
   return core_->issue_with<change_result>(true, [&](client_op& op) {
     op.kind = op_kind::update_activity;
     op.user.login_id = std::move(login_id);
     op.user.token = std::move(token);
+    op.login_hash = hash;
   });
 }
 
@@ -631,9 +637,12 @@ pending<delivery_report> push_to_one(detail::manager_core& core,
     return core.failed<delivery_report>(core.status());
   if (auto err = check(core.cfg().max_content_size))
     return core.failed<delivery_report>(std::move(err));
+  // Hashed here, outside the facade's lock and off the registry's thread.
+  auto hash = detail::login_hash_of(login_id);
   return core.issue_with<delivery_report>(false, [&](client_op& op) {
     op.kind = op_kind::push_user;
     op.user.login_id = std::move(login_id);
+    op.login_hash = hash;
     fill(op.message);
   });
 }

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,11 @@ enum class op_kind : uint8_t {
   expire,
 };
 
+/// The hash the registry's user table files a login id under.
+inline size_t login_hash_of(const std::string& login_id) noexcept {
+  return std::hash<std::string>{}(login_id);
+}
+
 /// One facade call. `user` carries the session for mark_online and the
 /// login id / token for every other per-user operation.
 struct client_op {
@@ -56,6 +62,11 @@ struct client_op {
   /// The login policy for this mark_online; the configured one if unset.
   login_policy policy;
   bool has_policy = false;
+  /// login_hash_of(user.login_id), or 0 if not computed yet. The facade
+  /// computes it on the caller's thread, outside its lock, so that the
+  /// registry's thread (the bottleneck of W3/W4) hashes no login id twice or
+  /// at all. Not serialised: a registry on another node computes its own.
+  size_t login_hash = 0;
 };
 
 template <class Inspector>
