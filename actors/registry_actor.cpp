@@ -162,10 +162,9 @@ struct registry_state {
   std::string id_prefix;
   uint64_t next_message = 1;
   bool flush_scheduled = false;
-  /// Inside a client batch: schedule_flush only notes the wish, and the end
-  /// of the batch decides (see end_batch).
+  /// Inside a client batch schedule_flush does nothing: the end of the
+  /// batch decides (see end_batch).
   bool in_batch = false;
-  bool flush_wanted = false;
   static constexpr size_t reap_slack = 65536;
   static constexpr auto reap_delay = std::chrono::milliseconds(100);
   /// Most users online at once since the last reap.
@@ -310,10 +309,8 @@ struct registry_state {
   // -- replies ----------------------------------------------------------------
 
   void schedule_flush() {
-    if (in_batch) {
-      flush_wanted = true;
+    if (in_batch)
       return;
-    }
     if (!flush_scheduled) {
       flush_scheduled = true;
       self->send(handle, flush_atom::value);
@@ -1349,7 +1346,6 @@ struct registry_state {
   /// message, one of the ~5 messages a single push costs.
   void end_batch() {
     in_batch = false;
-    flush_wanted = false;
     if (!flush_scheduled && self->mailbox().empty())
       flush();
     else

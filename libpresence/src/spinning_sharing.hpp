@@ -59,6 +59,9 @@ public:
     /// queued when it times out; while it does, enqueue may skip wake-ups
     /// (see internal_enqueue). Under `lock`.
     bool watching = false;
+    /// A wake-up could have been skipped but nobody watched: the next worker
+    /// to sleep becomes the watchman. Under `lock`.
+    bool watch_wanted = false;
     /// Wake-ups skipped so far (under `lock`); the watchman stops watching
     /// after a period without any.
     uint64_t deferred = 0;
@@ -92,9 +95,13 @@ public:
       // that stops polling takes the lock and checks the queue before it
       // sleeps, so no job is left unseen.
       wake = cd.sleepers > 0 && cd.spinners.load() == 0;
-      if (wake && may_defer && cd.watching) {
-        wake = false;
-        ++cd.deferred;
+      if (wake && may_defer) {
+        if (cd.watching) {
+          wake = false;
+          ++cd.deferred;
+        } else {
+          cd.watch_wanted = true;
+        }
       }
     }
     if (wake)
@@ -124,9 +131,14 @@ public:
   /// long. So a wake-up is skipped only while a watchman sleeps with a
   /// timeout: any job still queued when it wakes is taken then, at most
   /// `watch_period` late (docs/design.md, "Scheduler").
+  ///
+  /// CAF also calls this from other threads (a response promise delivered
+  /// elsewhere enqueues the requester with its owner's last worker), so the
+  /// guess is only made on the worker's own thread, from its own data.
   template <class Worker>
   void internal_enqueue(Worker* self, caf::resumable* job) {
-    enqueue(self->parent(), job, ends_soon(self->data()));
+    auto& wd = self->data();
+    enqueue(self->parent(), job, running_here() == &wd && ends_soon(wd));
   }
 
   template <class Worker>
@@ -134,11 +146,13 @@ public:
     auto& wd = self->data();
     wd.current = job;
     wd.started = std::chrono::steady_clock::now();
+    running_here() = &wd;
   }
 
   template <class Worker>
   void after_resume(Worker* self, caf::resumable*) {
     self->data().current = nullptr;
+    running_here() = nullptr;
   }
 
   template <class Worker>
@@ -164,7 +178,7 @@ public:
     }
     std::unique_lock<std::mutex> guard{cd.lock};
     ++cd.sleepers;
-    if (!cd.watching)
+    if (cd.watch_wanted && !cd.watching)
       watch(cd, guard);
     else
       cd.cv.wait(guard, [&] { return !cd.queue.empty(); });
@@ -215,6 +229,7 @@ private:
   static void watch(coordinator_data& cd,
                     std::unique_lock<std::mutex>& guard) {
     cd.watching = true;
+    cd.watch_wanted = false;
     for (;;) {
       auto seen = cd.deferred;
       if (cd.cv.wait_for(guard, watch_period,
@@ -234,9 +249,21 @@ private:
   /// How long a job may have run and still count as about to end.
   static constexpr auto short_job = std::chrono::microseconds(20);
 
+  /// The worker data of the job this thread runs, if it is a worker.
+  static worker_data*& running_here() noexcept {
+    static thread_local worker_data* current = nullptr;
+    return current;
+  }
+
+  /// Precondition: called on the thread running `wd.current`. A closed
+  /// mailbox means the actor is terminating (it sends its down and exit
+  /// messages from there): not a guess worth making.
   static bool ends_soon(const worker_data& wd) {
-    auto actor = dynamic_cast<caf::scheduled_actor*>(wd.current);
-    return actor != nullptr && actor->mailbox().empty()
+    if (wd.current == nullptr
+        || wd.current->subtype() != caf::resumable::scheduled_actor)
+      return false;
+    auto& mailbox = static_cast<caf::scheduled_actor*>(wd.current)->mailbox();
+    return !mailbox.closed() && mailbox.empty()
            && std::chrono::steady_clock::now() - wd.started < short_job;
   }
 
