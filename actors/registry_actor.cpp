@@ -162,9 +162,6 @@ struct registry_state {
   std::string id_prefix;
   uint64_t next_message = 1;
   bool flush_scheduled = false;
-  /// Inside a client batch schedule_flush does nothing: the end of the
-  /// batch decides (see end_batch).
-  bool in_batch = false;
   static constexpr size_t reap_slack = 65536;
   static constexpr auto reap_delay = std::chrono::milliseconds(100);
   /// Most users online at once since the last reap.
@@ -309,8 +306,6 @@ struct registry_state {
   // -- replies ----------------------------------------------------------------
 
   void schedule_flush() {
-    if (in_batch)
-      return;
     if (!flush_scheduled) {
       flush_scheduled = true;
       self->send(handle, flush_atom::value);
@@ -1340,18 +1335,6 @@ struct registry_state {
     return idx;
   }
 
-  /// The end of a client batch (which always has a "batch done" to report):
-  /// with nothing else queued the registry flushes right away, else after
-  /// what is queued, as before. Under light load this saves the flush
-  /// message, one of the ~5 messages a single push costs.
-  void end_batch() {
-    in_batch = false;
-    if (!flush_scheduled && self->mailbox().empty())
-      flush();
-    else
-      schedule_flush();
-  }
-
   void flush() {
     flush_scheduled = false;
     send_open_batch();
@@ -1632,7 +1615,6 @@ registry_behavior(registry_pointer self, settings cfg,
     [=](batch_atom, client_batch& batch) {
       auto& st = self->state;
       ++st.work_epoch;
-      st.in_batch = true;
       auto idx = st.client_of(batch.reply_to);
       for (size_t i = 0; i < batch.ops.size(); ++i) {
         st.prefetch_ahead(batch.ops, i);
@@ -1646,7 +1628,7 @@ registry_behavior(registry_pointer self, settings cfg,
         batch.ops.clear();
         out.spares.push_back(std::move(batch.ops));
       }
-      st.end_batch();
+      st.schedule_flush();
       st.maybe_flush_events();
     },
     [=](flush_atom) { self->state.flush(); },
