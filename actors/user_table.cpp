@@ -10,10 +10,6 @@ namespace {
 
 constexpr size_t npos = static_cast<size_t>(-1);
 
-size_t hash_of(const std::string& x) {
-  return login_hash_of(x);
-}
-
 } // namespace
 
 session_record session_record::from(online_user&& x) {
@@ -44,7 +40,7 @@ user_table::user_table() : index_(1024, 0) {
 user_table::~user_table() = default;
 
 size_t user_table::hash(const std::string& login_id) noexcept {
-  return hash_of(login_id);
+  return login_hash_of(login_id);
 }
 
 size_t user_table::find_slot(const std::string& login_id, size_t hash) const {
@@ -62,8 +58,7 @@ size_t user_table::find_slot(const std::string& login_id, size_t hash) const {
 }
 
 user_entry* user_table::find(const std::string& login_id) {
-  auto slot = find_slot(login_id, hash_of(login_id));
-  return slot == npos ? nullptr : &entries_[pos_of(index_[slot])];
+  return find(login_id, login_hash_of(login_id));
 }
 
 user_entry* user_table::find(const std::string& login_id, size_t hash) {
@@ -72,7 +67,7 @@ user_entry* user_table::find(const std::string& login_id, size_t hash) {
 }
 
 const user_entry* user_table::find(const std::string& login_id) const {
-  auto slot = find_slot(login_id, hash_of(login_id));
+  auto slot = find_slot(login_id, login_hash_of(login_id));
   return slot == npos ? nullptr : &entries_[pos_of(index_[slot])];
 }
 

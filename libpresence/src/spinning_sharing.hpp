@@ -178,9 +178,7 @@ public:
     }
     std::unique_lock<std::mutex> guard{cd.lock};
     ++cd.sleepers;
-    if (cd.watch_wanted && !cd.watching)
-      watch(cd, guard);
-    else
+    if (!(cd.watch_wanted && !cd.watching && watch(cd, guard)))
       cd.cv.wait(guard, [&] { return !cd.queue.empty(); });
     --cd.sleepers;
     job = pop(cd);
@@ -222,28 +220,25 @@ private:
   /// The watchman's period: the most a skipped wake-up can delay a job.
   static constexpr auto watch_period = std::chrono::milliseconds(1);
 
-  /// Sleeps as the watchman until a job is queued: with a timeout while
-  /// wake-ups are being skipped, without one once a whole period passed
-  /// without any (so that an idle system has no timer running). Returns with
-  /// `lock` held and the queue not empty.
-  static void watch(coordinator_data& cd,
+  /// Sleeps as the watchman, with a timeout, while wake-ups are being
+  /// skipped. Returns true when a job is queued, false after a whole period
+  /// without a skipped wake-up: then the caller sleeps without a timeout
+  /// (so that an idle system has no timer running) and enqueue wakes
+  /// sleepers again. Returns with `lock` held.
+  static bool watch(coordinator_data& cd,
                     std::unique_lock<std::mutex>& guard) {
     cd.watching = true;
     cd.watch_wanted = false;
+    bool got_job;
     for (;;) {
       auto seen = cd.deferred;
-      if (cd.cv.wait_for(guard, watch_period,
-                         [&] { return !cd.queue.empty(); }))
+      got_job = cd.cv.wait_for(guard, watch_period,
+                               [&] { return !cd.queue.empty(); });
+      if (got_job || cd.deferred == seen)
         break;
-      if (cd.deferred == seen) {
-        // Nothing skipped for a period: stop watching, so enqueue wakes
-        // sleepers again, and sleep until it does.
-        cd.watching = false;
-        cd.cv.wait(guard, [&] { return !cd.queue.empty(); });
-        return;
-      }
     }
     cd.watching = false;
+    return got_job;
   }
 
   /// How long a job may have run and still count as about to end.
