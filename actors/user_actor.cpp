@@ -2,11 +2,14 @@
 
 #include <algorithm>
 
+#include <caf/actor_storage.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/block_pool.hpp"
 #include "actors/session_ops.hpp"
 #include "presence/error.hpp"
 
@@ -65,6 +68,89 @@ public:
 };
 
 using user_pointer = user_impl*;
+
+} // namespace
+
+} // namespace presence::detail
+
+// User actors come from a block pool instead of malloc (block_pool.hpp says
+// why). CAF allocates an actor as `new actor_storage<T>` and frees it with
+// `delete`, so class-level allocation functions in a specialisation of that
+// template are the one hook it has. The specialisation repeats CAF 0.17.6's
+// own definition member for member: CAF reaches the control block and the
+// actor by fixed offsets (the asserts below are CAF's).
+#if CAF_VERSION != 1706
+#  error "actor_storage<user_impl> mirrors CAF 0.17.6; check it against this CAF"
+#endif
+
+#ifdef __GNUC__
+#  pragma GCC diagnostic push
+#  pragma GCC diagnostic ignored "-Winvalid-offsetof"
+#endif
+
+template <>
+class caf::actor_storage<presence::detail::user_impl> {
+public:
+  using value_type = presence::detail::user_impl;
+
+  template <class... Us>
+  actor_storage(actor_id x, node_id y, actor_system* sys, Us&&... zs)
+    : ctrl(x, y, sys, data_dtor, block_dtor) {
+    new (&data) value_type(std::forward<Us>(zs)...);
+  }
+
+  ~actor_storage() {
+    static_assert(offsetof(actor_storage, ctrl) == 0,
+                  "control block is not at the start of the storage");
+    static_assert(offsetof(actor_storage, data) == CAF_CACHE_LINE_SIZE,
+                  "data is not at cache line size boundary");
+  }
+
+  actor_storage(const actor_storage&) = delete;
+  actor_storage& operator=(const actor_storage&) = delete;
+
+  static void* operator new(std::size_t size) {
+    auto& pool = presence::detail::user_actor_pool();
+    if (size > pool.block_size())
+      throw std::bad_alloc{};
+    return pool.allocate();
+  }
+
+  static void operator delete(void* ptr) noexcept {
+    presence::detail::user_actor_pool().deallocate(ptr);
+  }
+
+  actor_control_block ctrl;
+  char pad[CAF_CACHE_LINE_SIZE - sizeof(actor_control_block)];
+  union {
+    value_type data;
+  };
+
+private:
+  static void data_dtor(abstract_actor* ptr) {
+    ptr->on_destroy();
+    static_cast<value_type*>(ptr)->~value_type();
+  }
+
+  static void block_dtor(actor_control_block* ptr) {
+    delete reinterpret_cast<actor_storage*>(ptr);
+  }
+};
+
+#ifdef __GNUC__
+#  pragma GCC diagnostic pop
+#endif
+
+namespace presence::detail {
+
+// Never destroyed: an actor may be released during static destruction.
+block_pool& user_actor_pool() {
+  static auto* pool = new block_pool(
+    sizeof(caf::actor_storage<user_impl>));
+  return *pool;
+}
+
+namespace {
 
 /// The registry's idle wheel asks (a plain message; the answer goes back to
 /// it as one); the actor decides. It expires what is due and

@@ -25,4 +25,10 @@ user_actor spawn_user(caf::actor_system& sys, const online_user& first,
                       caf::timespan idle_timeout,
                       caf::actor_clock::time_point first_seen);
 
+class block_pool;
+
+/// Where user actors live (block_pool.hpp says why they do not come from
+/// malloc). One per process, shared by all actor systems.
+block_pool& user_actor_pool();
+
 } // namespace presence::detail

@@ -1,0 +1,132 @@
+// The pool user actors live in: blocks are distinct, aligned, reused, safe to
+// free from other threads, and every spawned user actor takes one.
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include "actors/block_pool.hpp"
+#include "actors/user_actor.hpp"
+#include "presence/online_user.hpp"
+
+using presence::detail::block_pool;
+
+TEST_CASE("block pool hands out distinct aligned blocks across chunks",
+          "[block_pool]") {
+  block_pool pool{1000};
+  CHECK(pool.block_size() == 1024);
+  CHECK(pool.mapped_bytes() == 0);
+  // Enough blocks to need a third chunk.
+  auto per_chunk = block_pool::chunk_size / pool.block_size();
+  std::vector<unsigned char*> blocks;
+  for (std::size_t i = 0; i < 2 * per_chunk + 10; ++i) {
+    auto* p = static_cast<unsigned char*>(pool.allocate());
+    REQUIRE(reinterpret_cast<std::uintptr_t>(p) % 64 == 0);
+    std::memset(p, static_cast<int>(i & 0xff), pool.block_size());
+    blocks.push_back(p);
+  }
+  CHECK(pool.mapped_bytes() == 3 * block_pool::chunk_size);
+  CHECK(pool.blocks_in_use() == blocks.size());
+  // No block overlaps another: each still holds its own fill byte.
+  std::set<unsigned char*> distinct(blocks.begin(), blocks.end());
+  CHECK(distinct.size() == blocks.size());
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    auto want = static_cast<unsigned char>(i & 0xff);
+    REQUIRE(blocks[i][0] == want);
+    REQUIRE(blocks[i][pool.block_size() - 1] == want);
+  }
+  for (auto* p : blocks)
+    pool.deallocate(p);
+  CHECK(pool.blocks_in_use() == 0);
+}
+
+TEST_CASE("block pool reuses freed blocks before mapping more",
+          "[block_pool]") {
+  block_pool pool{200};
+  std::vector<void*> blocks;
+  for (int i = 0; i < 100; ++i)
+    blocks.push_back(pool.allocate());
+  auto mapped = pool.mapped_bytes();
+  auto* last_freed = blocks[42];
+  pool.deallocate(last_freed);
+  CHECK(pool.allocate() == last_freed);
+  for (auto* p : blocks)
+    pool.deallocate(p);
+  std::set<void*> before(blocks.begin(), blocks.end());
+  for (int i = 0; i < 100; ++i)
+    CHECK(before.count(pool.allocate()) == 1);
+  CHECK(pool.mapped_bytes() == mapped);
+  pool.deallocate(nullptr); // a no-op, like operator delete
+  CHECK(pool.blocks_in_use() == 100);
+}
+
+TEST_CASE("block pool stays consistent when threads allocate and free at once",
+          "[block_pool]") {
+  block_pool pool{128};
+  constexpr int threads = 4;
+  constexpr int rounds = 20000;
+  std::vector<std::thread> workers;
+  std::vector<int> corrupted(threads, 0);
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      std::vector<unsigned char*> mine;
+      for (int i = 0; i < rounds; ++i) {
+        auto* p = static_cast<unsigned char*>(pool.allocate());
+        std::memset(p, t + 1, pool.block_size());
+        mine.push_back(p);
+        if (i % 3 == 2) {
+          // Free two of ours: another thread may get them next.
+          for (int k = 0; k < 2; ++k) {
+            auto* q = mine.back();
+            mine.pop_back();
+            for (std::size_t b = 0; b < pool.block_size(); ++b)
+              if (q[b] != t + 1)
+                ++corrupted[t];
+            pool.deallocate(q);
+          }
+        }
+      }
+      for (auto* q : mine) {
+        for (std::size_t b = 0; b < pool.block_size(); ++b)
+          if (q[b] != t + 1)
+            ++corrupted[t];
+        pool.deallocate(q);
+      }
+    });
+  for (auto& w : workers)
+    w.join();
+  for (int t = 0; t < threads; ++t)
+    CHECK(corrupted[t] == 0);
+  CHECK(pool.blocks_in_use() == 0);
+}
+
+TEST_CASE("every user actor lives in the user actor pool until released",
+          "[block_pool]") {
+  auto& pool = presence::detail::user_actor_pool();
+  auto before = pool.blocks_in_use();
+  {
+    caf::actor_system_config cfg;
+    caf::actor_system sys{cfg};
+    {
+      auto first = presence::make_online_user("alice", "tok-a", "web");
+      auto a = presence::detail::spawn_user(sys, first, caf::timespan{0},
+                                            sys.clock().now());
+      auto b = presence::detail::spawn_user(sys, first, caf::timespan{0},
+                                            sys.clock().now());
+      CHECK(pool.blocks_in_use() == before + 2);
+      CHECK(pool.mapped_bytes() >= block_pool::chunk_size);
+      CHECK(reinterpret_cast<std::uintptr_t>(caf::actor_cast<caf::abstract_actor*>(a))
+              % 64
+            == 0);
+    }
+  }
+  // The handles are gone and the system has shut down: so are the actors.
+  CHECK(pool.blocks_in_use() == before);
+}
