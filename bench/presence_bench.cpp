@@ -42,6 +42,10 @@
 
 #include "presence/presence.hpp"
 
+// Internal, for honest memory figures only (see memory_snapshot).
+#include "actors/block_pool.hpp"
+#include "actors/user_actor.hpp"
+
 namespace {
 
 using clk = std::chrono::steady_clock;
@@ -188,6 +192,30 @@ size_t rss_bytes() {
   in >> pages_total >> pages_resident;
   return pages_resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
+
+/// Resident memory plus the state of the pool user actors live in. The pool
+/// keeps the blocks of departed users for later ones and never returns them
+/// (docs/design.md, "Where user actors live"), so after an earlier run in
+/// the same process, resident growth alone would count a user whose actor
+/// reused a block as ~1.1 KB lighter. `grown_since` counts every new user
+/// actor at its block size and the pool's freshly mapped chunks not at all.
+struct memory_snapshot {
+  size_t rss = rss_bytes();
+  size_t pool_mapped = presence::detail::user_actor_pool().mapped_bytes();
+  size_t pool_blocks = presence::detail::user_actor_pool().blocks_in_use();
+
+  /// Bytes this process needs more than at `before`.
+  double grown_since(const memory_snapshot& before) const {
+    auto block = presence::detail::user_actor_pool().block_size();
+    auto outside_pool = static_cast<double>(rss) - static_cast<double>(before.rss)
+                        - (static_cast<double>(pool_mapped)
+                           - static_cast<double>(before.pool_mapped));
+    auto actors = (static_cast<double>(pool_blocks)
+                   - static_cast<double>(before.pool_blocks))
+                  * static_cast<double>(block);
+    return std::max(0.0, outside_pool + actors);
+  }
+};
 
 double seconds_between(clk::time_point a, clk::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -547,7 +575,8 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
     mgr.sync();
     auto running_base = sys.registry().running();
     release_free_memory();
-    auto rss_before = rss_bytes();
+    memory_snapshot mem_before;
+    auto rss_before = mem_before.rss;
 
     // -- W1 mark_online ---------------------------------------------------------
     progress("N=%zu W1 mark_online", n);
@@ -557,7 +586,8 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
     auto online = value_or_fail(sys, mgr.get_online_count(),
                                 "W1 get_online_count");
     auto t1 = clk::now();
-    auto rss_after = rss_bytes();
+    memory_snapshot mem_after;
+    auto rss_after = mem_after.rss;
     auto running_after_w1 = sys.registry().running();
     check(online == n, "W1: get_online_count() = " + std::to_string(online)
                          + ", expected " + std::to_string(n));
@@ -569,8 +599,8 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
     print_row(rate_row("W1 mark_online", n, n, seconds_between(t0, t1),
                        ref_w1));
     {
-      auto growth = rss_after > rss_before ? rss_after - rss_before : 0;
-      auto per_user = static_cast<double>(growth) / static_cast<double>(n);
+      auto per_user = mem_after.grown_since(mem_before)
+                      / static_cast<double>(n);
       row r;
       r.name = "W1 memory";
       r.n = n;
@@ -587,6 +617,10 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
                       + " at start (ids built), "
                       + fmt("%.1f MB", rss_before / 1e6) + " before W1, "
                       + fmt("%.1f MB", rss_after / 1e6) + " after W1; "
+                      + "user actor pool " + fmt("%.1f MB", mem_before.pool_mapped / 1e6)
+                      + " mapped before W1, "
+                      + fmt("%.1f MB", mem_after.pool_mapped / 1e6)
+                      + " after; "
                       + "running actors " + std::to_string(running_base)
                       + " before W1, " + std::to_string(running_after_w1)
                       + " after");
@@ -902,7 +936,7 @@ expiry_figures run_expiry_once(size_t n, const options& opts,
     fail("expiry: online_manager status: " + sys.render(err));
   mgr.sync();
   release_free_memory();
-  auto rss_before = rss_bytes();
+  memory_snapshot mem_before;
   auto t0 = clk::now();
   for (size_t i = 0; i < n; ++i)
     mgr.mark_online(presence::make_online_user(ids[i], tokens[i], device));
@@ -910,9 +944,7 @@ expiry_figures run_expiry_once(size_t n, const options& opts,
   auto t1 = clk::now();
   check(online == n, "X1: get_online_count() = " + std::to_string(online));
   fig.w1_secs = seconds_between(t0, t1);
-  auto rss_after = rss_bytes();
-  fig.bytes_per_user = static_cast<double>(
-                         rss_after > rss_before ? rss_after - rss_before : 0)
+  fig.bytes_per_user = memory_snapshot{}.grown_since(mem_before)
                        / static_cast<double>(n);
   auto a = t1 - t0;
   std::this_thread::sleep_until(t1 + pause);
