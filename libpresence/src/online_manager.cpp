@@ -219,8 +219,23 @@ private:
   // batch's memory is recycled by malloc rather than mapped and faulted in.
   static constexpr size_t max_buffer = 1024;
   static constexpr size_t initial_buffer = 64;
-  /// Enough for a few full batches in flight; ~250 bytes each.
-  static constexpr size_t max_pooled_states = 4096;
+
+  // The pools below keep what a full window of calls needs: up to `window`
+  // call states (~250 bytes each) and the batch vectors that hold them
+  // (~400 KB each at max_buffer calls). A thread that pushes at full speed
+  // otherwise allocates them afresh from its own malloc arena and faults
+  // every page in: the benchmark's two new W4 threads took 14-17k page
+  // faults per million pushes, 0.2-2.5k with these pools
+  // (docs/performance.md). The price is memory kept after a burst, at most
+  // ~40 MB at the default window of 65,536; a smaller `presence.window`
+  // keeps less.
+  size_t max_pooled_states() const {
+    return cfg_.window;
+  }
+
+  size_t max_spares() const {
+    return cfg_.window / max_buffer + cfg_.batches_in_flight;
+  }
 
   // -- op_state recycling (mtx_ held) -------------------------------------------
 
@@ -250,7 +265,7 @@ private:
     if (st->refs.load(std::memory_order_acquire) != 1
         && st->refs.fetch_sub(1, std::memory_order_acq_rel) != 1)
       return;
-    if (pool_closed_ || pool_.size() >= max_pooled_states)
+    if (pool_closed_ || pool_.size() >= max_pooled_states())
       delete st;
     else
       pool_.push_back(st);
@@ -277,7 +292,7 @@ private:
       batches_in_flight_ -= std::min<size_t>(rs.batches_done,
                                              batches_in_flight_);
       for (auto& spare : rs.spares)
-        if (spares_.size() < max_spare_batches)
+        if (spares_.size() < max_spares())
           spares_.push_back(std::move(spare));
       if (!buffer_.empty() && batches_in_flight_ < cfg_.batches_in_flight)
         send_buffer();

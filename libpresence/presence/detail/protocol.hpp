@@ -101,8 +101,10 @@ typename Inspector::result_type inspect(Inspector& f, op_result& x) {
            x.err, x.change, x.report);
 }
 
-/// Emptied batch vectors kept for reuse, per facade (client_results::spares).
-constexpr size_t max_spare_batches = 8;
+/// Emptied batch vectors the registry hands back in one client_results
+/// (client_results::spares). The facade keeps as many as its window can
+/// have in flight (manager_core::max_spares).
+constexpr size_t max_spare_batches = 64;
 
 struct client_results {
   /// Client batches the registry has fully processed since the last message;
