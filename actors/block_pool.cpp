@@ -1,9 +1,11 @@
 #include "actors/block_pool.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <new>
+#include <vector>
 
-#include <sys/mman.h>
+#include "actors/huge_pages.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #  include <sanitizer/asan_interface.h>
@@ -18,43 +20,49 @@ namespace presence::detail {
 
 namespace {
 
-constexpr std::size_t block_alignment = 64;
-
 std::size_t round_up(std::size_t n, std::size_t to) {
   return (n + to - 1) / to * to;
 }
 
-// A chunk aligned to its own size, so the kernel can back it with one huge
-// page: map twice the size and give back the unaligned ends.
-char* map_aligned_chunk(std::size_t size) {
-  auto* raw = static_cast<char*>(mmap(nullptr, 2 * size,
-                                      PROT_READ | PROT_WRITE,
-                                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-  if (raw == MAP_FAILED)
-    throw std::bad_alloc{};
-  auto addr = reinterpret_cast<std::uintptr_t>(raw);
-  auto aligned = round_up(addr, size);
-  auto head = aligned - addr;
-  if (head > 0)
-    munmap(raw, head);
-  auto tail = size - head;
-  if (tail > 0)
-    munmap(raw + head + size, tail);
-  auto* chunk = reinterpret_cast<char*>(aligned);
-#ifdef MADV_HUGEPAGE
-  // Advice only: without huge pages the chunk still faults page by page.
-  madvise(chunk, size, MADV_HUGEPAGE);
-#endif
-  return chunk;
+// Every live pool, for block_pool::all_pools. Leaked like the pools that
+// never die.
+struct pool_list {
+  std::mutex mtx;
+  std::vector<const block_pool*> pools;
+};
+
+pool_list& live_pools() {
+  static auto* instance = new pool_list;
+  return *instance;
 }
 
 } // namespace
 
-block_pool::block_pool(std::size_t block_size)
-  : block_size_(round_up(block_size < sizeof(free_block) ? sizeof(free_block)
-                                                         : block_size,
-                         block_alignment)) {
+block_pool::totals block_pool::all_pools() {
+  auto& list = live_pools();
+  std::lock_guard<std::mutex> guard{list.mtx};
+  totals result;
+  for (auto* pool : list.pools) {
+    std::lock_guard<std::mutex> pool_guard{pool->mtx_};
+    result.mapped += pool->mapped_;
+    result.in_use += pool->in_use_ * pool->block_size_;
+  }
+  return result;
+}
+
+block_pool::~block_pool() {
+  auto& list = live_pools();
+  std::lock_guard<std::mutex> guard{list.mtx};
+  list.pools.erase(std::find(list.pools.begin(), list.pools.end(), this));
+}
+
+block_pool::block_pool(std::size_t block_size, std::size_t alignment)
+  : block_size_(round_up(std::max(block_size, sizeof(free_block)),
+                         std::max(alignment, alignof(free_block)))) {
   // Nothing is mapped until the first block is asked for.
+  auto& list = live_pools();
+  std::lock_guard<std::mutex> guard{list.mtx};
+  list.pools.push_back(this);
 }
 
 void* block_pool::allocate() {
@@ -103,7 +111,7 @@ void block_pool::add_chunk() {
   // The rest of the previous chunk (less than one block) is left unused.
   auto size = block_size_ > chunk_size ? round_up(block_size_, chunk_size)
                                        : chunk_size;
-  next_ = map_aligned_chunk(size);
+  next_ = static_cast<char*>(map_huge_pages(size));
   end_ = next_ + size;
   mapped_ += size;
   PRESENCE_POISON(next_, size);

@@ -23,15 +23,16 @@ namespace presence::detail {
 /// drops an actor's last reference.
 class block_pool {
 public:
-  /// Blocks of `block_size` bytes (rounded up to 64), aligned to 64.
-  explicit block_pool(std::size_t block_size);
+  /// Blocks of `block_size` bytes, rounded up to and aligned to
+  /// `alignment` (a power of two; at least a pointer's).
+  explicit block_pool(std::size_t block_size, std::size_t alignment = 64);
 
   block_pool(const block_pool&) = delete;
   block_pool& operator=(const block_pool&) = delete;
 
   /// Chunks are never unmapped: blocks may outlive any owner of the pool
   /// (an actor released during static destruction).
-  ~block_pool() = default;
+  ~block_pool();
 
   /// Throws `std::bad_alloc` when the system has no memory left.
   void* allocate();
@@ -48,6 +49,18 @@ public:
   /// Blocks allocated and not yet freed (for the user actor pool: live user
   /// actors), for tests and diagnostics.
   std::size_t blocks_in_use() const;
+
+  /// One huge page (huge_pages.hpp).
+  /// What all pools of the process hold, for memory figures that must not
+  /// depend on whether a block was reused (the benchmark's bytes per user).
+  struct totals {
+    /// Bytes mapped by all pools.
+    std::size_t mapped = 0;
+    /// Bytes of blocks allocated and not yet freed.
+    std::size_t in_use = 0;
+  };
+
+  static totals all_pools();
 
   static constexpr std::size_t chunk_size = std::size_t{2} << 20;
 

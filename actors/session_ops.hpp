@@ -16,15 +16,17 @@
 
 namespace presence::detail {
 
-template <class Session>
-auto find_session(std::vector<Session>& xs, const std::string& token) {
+template <class Session, class Alloc>
+auto find_session(std::vector<Session, Alloc>& xs,
+                  const std::string& token) {
   return std::find_if(xs.begin(), xs.end(),
                       [&](const Session& x) { return x.token == token; });
 }
 
 /// Adds `session` or replaces the record with the same token.
-template <class Session>
-change_result upsert_session(std::vector<Session>& xs, Session session) {
+template <class Session, class Alloc>
+change_result upsert_session(std::vector<Session, Alloc>& xs,
+                             Session session) {
   auto i = find_session(xs, session.token);
   if (i != xs.end()) {
     *i = std::move(session);
@@ -65,8 +67,8 @@ inline change_result removal_result(uint32_t removed, uint32_t remaining) {
 
 /// Removes the sessions `pred` selects, keeping the order of the others;
 /// calls `on_removed` with each removed session before it goes.
-template <class Session, class Pred, class OnRemoved>
-uint32_t remove_matching(std::vector<Session>& xs, Pred pred,
+template <class Session, class Alloc, class Pred, class OnRemoved>
+uint32_t remove_matching(std::vector<Session, Alloc>& xs, Pred pred,
                          OnRemoved on_removed) {
   size_t kept = 0;
   for (size_t i = 0; i < xs.size(); ++i) {
@@ -83,9 +85,9 @@ uint32_t remove_matching(std::vector<Session>& xs, Pred pred,
   return removed;
 }
 
-template <class Session, class TimePoint>
-change_result touch_session(std::vector<Session>& xs, const std::string& token,
-                            TimePoint now) {
+template <class Session, class Alloc, class TimePoint>
+change_result touch_session(std::vector<Session, Alloc>& xs,
+                            const std::string& token, TimePoint now) {
   auto i = find_session(xs, token);
   if (i == xs.end())
     return {change_status::unknown_token, static_cast<uint32_t>(xs.size()), 0};
@@ -100,8 +102,8 @@ change_result touch_session(std::vector<Session>& xs, const std::string& token,
 /// its idle checks). New sessions never come this way: the user actor decides
 /// them itself (`join`, with the login policy), and the registry applies its
 /// answer.
-template <class Session, class TimePoint>
-change_result mirror_change(std::vector<Session>& xs, op_kind kind,
+template <class Session, class Alloc, class TimePoint>
+change_result mirror_change(std::vector<Session, Alloc>& xs, op_kind kind,
                             const online_user& x, TimePoint now) {
   switch (kind) {
     case op_kind::update_activity:

@@ -10,6 +10,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/block_pool.hpp"
+#include "actors/pooled_allocator.hpp"
 #include "actors/session_ops.hpp"
 #include "presence/error.hpp"
 
@@ -39,7 +40,8 @@ session_slot slot_of(const online_user& x, time_point now) {
 // login id instead (see on_idle_check). No registry handle either: every
 // message the actor answers comes from the registry.
 struct user_state {
-  std::vector<session_slot> sessions;
+  /// Pooled: almost always one session (pooled_allocator.hpp says why).
+  std::vector<session_slot, pooled_allocator<session_slot>> sessions;
   caf::timespan idle_timeout{0};
 };
 

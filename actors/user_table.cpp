@@ -72,7 +72,7 @@ const user_entry* user_table::find(const std::string& login_id) const {
 }
 
 void user_table::grow() {
-  std::vector<uint64_t> fresh(index_.size() * 2, 0);
+  decltype(index_) fresh(index_.size() * 2, 0);
   index_.swap(fresh);
   auto mask = index_.size() - 1;
   for (size_t i = 0; i < entries_.size(); ++i) {

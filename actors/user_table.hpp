@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "actors/huge_pages.hpp"
+#include "actors/pooled_allocator.hpp"
 #include "presence/actor_interfaces.hpp"
 #include "presence/detail/protocol.hpp"
 #include "presence/online_user.hpp"
@@ -45,7 +47,8 @@ struct user_entry {
   std::string login_id;
   size_t hash = 0;
   user_actor actor;
-  std::vector<session_record> sessions;
+  /// Pooled: almost always one session (pooled_allocator.hpp says why).
+  std::vector<session_record, pooled_allocator<session_record>> sessions;
 
   /// The sessions as the public API shows them.
   std::vector<online_user> online_users() const;
@@ -132,8 +135,10 @@ public:
     }
   }
 
-  std::vector<user_entry>& entries() noexcept { return entries_; }
-  const std::vector<user_entry>& entries() const noexcept { return entries_; }
+  using entry_vector = std::vector<user_entry, huge_page_allocator<user_entry>>;
+
+  entry_vector& entries() noexcept { return entries_; }
+  const entry_vector& entries() const noexcept { return entries_; }
 
 private:
   size_t slot_of_hash(size_t hash) const noexcept {
@@ -178,9 +183,9 @@ private:
   }
   void grow();
 
-  std::vector<user_entry> entries_;
+  entry_vector entries_;
   /// Tagged slots (see make_slot). Size is a power of two.
-  std::vector<uint64_t> index_;
+  std::vector<uint64_t, huge_page_allocator<uint64_t>> index_;
   size_t sessions_ = 0;
   size_t empty_entries_ = 0;
 };

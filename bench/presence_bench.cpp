@@ -44,7 +44,6 @@
 
 // Internal, for honest memory figures only (see memory_snapshot).
 #include "actors/block_pool.hpp"
-#include "actors/user_actor.hpp"
 
 namespace {
 
@@ -193,27 +192,27 @@ size_t rss_bytes() {
   return pages_resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
-/// Resident memory plus the state of the pool user actors live in. The pool
-/// keeps the blocks of departed users for later ones and never returns them
-/// (docs/design.md, "Where user actors live"), so after an earlier run in
-/// the same process, resident growth alone would count a user whose actor
-/// reused a block as ~1.1 KB lighter. `grown_since` counts every new user
-/// actor at its block size and the pool's freshly mapped chunks not at all.
+/// Resident memory plus what the library's block pools hold. The pools keep
+/// the blocks of departed users for later ones and never return them
+/// (docs/design.md, "Where per-user memory comes from"), so after an earlier
+/// run in the same process, resident growth alone would count a user whose
+/// actor and sessions reused blocks as ~1.3 KB lighter. `grown_since` counts
+/// every block taken at its size and the pools' freshly mapped chunks not at
+/// all.
 struct memory_snapshot {
   size_t rss = rss_bytes();
-  size_t pool_mapped = presence::detail::user_actor_pool().mapped_bytes();
-  size_t pool_blocks = presence::detail::user_actor_pool().blocks_in_use();
+  presence::detail::block_pool::totals pools
+    = presence::detail::block_pool::all_pools();
 
   /// Bytes this process needs more than at `before`.
   double grown_since(const memory_snapshot& before) const {
-    auto block = presence::detail::user_actor_pool().block_size();
-    auto outside_pool = static_cast<double>(rss) - static_cast<double>(before.rss)
-                        - (static_cast<double>(pool_mapped)
-                           - static_cast<double>(before.pool_mapped));
-    auto actors = (static_cast<double>(pool_blocks)
-                   - static_cast<double>(before.pool_blocks))
-                  * static_cast<double>(block);
-    return std::max(0.0, outside_pool + actors);
+    auto d = [](size_t now, size_t then) {
+      return static_cast<double>(now) - static_cast<double>(then);
+    };
+    auto outside_pools = d(rss, before.rss)
+                         - d(pools.mapped, before.pools.mapped);
+    return std::max(0.0, outside_pools
+                           + d(pools.in_use, before.pools.in_use));
   }
 };
 
@@ -617,9 +616,9 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
                       + " at start (ids built), "
                       + fmt("%.1f MB", rss_before / 1e6) + " before W1, "
                       + fmt("%.1f MB", rss_after / 1e6) + " after W1; "
-                      + "user actor pool " + fmt("%.1f MB", mem_before.pool_mapped / 1e6)
+                      + "block pools " + fmt("%.1f MB", mem_before.pools.mapped / 1e6)
                       + " mapped before W1, "
-                      + fmt("%.1f MB", mem_after.pool_mapped / 1e6)
+                      + fmt("%.1f MB", mem_after.pools.mapped / 1e6)
                       + " after; "
                       + "running actors " + std::to_string(running_base)
                       + " before W1, " + std::to_string(running_after_w1)

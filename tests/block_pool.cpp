@@ -1,11 +1,14 @@
-// The pool user actors live in: blocks are distinct, aligned, reused, safe to
-// free from other threads, and every spawned user actor takes one.
+// Where the registry's per-user memory comes from: the block pool (blocks are
+// distinct, aligned, reused, safe to free from other threads; every spawned
+// user actor takes one), the pooled allocator of the session vectors, and the
+// huge-page allocator of the user table's arrays.
 
 #include <catch2/catch.hpp>
 
 #include <cstdint>
 #include <cstring>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -13,10 +16,14 @@
 #include <caf/actor_system_config.hpp>
 
 #include "actors/block_pool.hpp"
+#include "actors/huge_pages.hpp"
+#include "actors/pooled_allocator.hpp"
 #include "actors/user_actor.hpp"
 #include "presence/online_user.hpp"
 
 using presence::detail::block_pool;
+using presence::detail::huge_page_allocator;
+using presence::detail::pooled_allocator;
 
 TEST_CASE("block pool hands out distinct aligned blocks across chunks",
           "[block_pool]") {
@@ -129,4 +136,59 @@ TEST_CASE("every user actor lives in the user actor pool until released",
   }
   // The handles are gone and the system has shut down: so are the actors.
   CHECK(pool.blocks_in_use() == before);
+}
+
+TEST_CASE("pooled allocator takes one-element vectors from its pool only",
+          "[block_pool]") {
+  struct record {
+    std::string token;
+    uint64_t stamp;
+  };
+  auto& pool = pooled_allocator<record>::pool();
+  CHECK(pool.block_size() == sizeof(record));
+  auto before = pool.blocks_in_use();
+  {
+    std::vector<record, pooled_allocator<record>> one;
+    one.reserve(1);
+    one.push_back({"a token long enough to live on the heap", 1});
+    CHECK(pool.blocks_in_use() == before + 1);
+    auto* first = one.data();
+    CHECK(reinterpret_cast<std::uintptr_t>(first) % alignof(record) == 0);
+    // Growing moves the session out of the pool block and frees the block.
+    one.push_back({"b", 2});
+    CHECK(pool.blocks_in_use() == before);
+    CHECK(one[0].token == "a token long enough to live on the heap");
+    CHECK(one[1].stamp == 2);
+    // Back to one element: capacity stays, nothing returns to the pool.
+    one.pop_back();
+    one.shrink_to_fit();
+    CHECK(pool.blocks_in_use() == before + 1);
+    auto moved = std::move(one);
+    CHECK(moved.size() == 1);
+    CHECK(moved[0].stamp == 1);
+  }
+  CHECK(pool.blocks_in_use() == before);
+}
+
+TEST_CASE("huge page allocator keeps big arrays intact as they grow",
+          "[block_pool]") {
+  std::vector<uint64_t, huge_page_allocator<uint64_t>> xs;
+  // 8 MiB of values: several regrowths across the huge-page threshold.
+  constexpr uint64_t count = (uint64_t{8} << 20) / sizeof(uint64_t);
+  for (uint64_t i = 0; i < count; ++i)
+    xs.push_back(i * 2654435761u);
+  CHECK(reinterpret_cast<std::uintptr_t>(xs.data())
+          % presence::detail::huge_page_size
+        == 0);
+  uint64_t wrong = 0;
+  for (uint64_t i = 0; i < count; ++i)
+    if (xs[i] != i * 2654435761u)
+      ++wrong;
+  CHECK(wrong == 0);
+  // A small one stays with operator new (no 2 MiB mapping for 4 values).
+  std::vector<uint64_t, huge_page_allocator<uint64_t>> small{1, 2, 3, 4};
+  CHECK(small[3] == 4);
+  xs.clear();
+  xs.shrink_to_fit();
+  CHECK(xs.capacity() == 0);
 }

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstddef>
+#include <limits>
+#include <memory>
+#include <new>
+
+namespace presence::detail {
+
+/// Size and alignment of a transparent huge page on x86-64.
+constexpr std::size_t huge_page_size = std::size_t{2} << 20;
+
+/// Maps `bytes` (rounded up to whole huge pages) of zeroed anonymous memory,
+/// aligned to a huge page and advised `MADV_HUGEPAGE`: where the kernel
+/// grants transparent huge pages for advised memory (the Debian default
+/// `madvise` mode), each 2 MiB faults once instead of 512 times. Throws
+/// `std::bad_alloc` when the system has no memory left.
+void* map_huge_pages(std::size_t bytes);
+
+/// Returns memory from map_huge_pages(bytes) to the system.
+void unmap_huge_pages(void* ptr, std::size_t bytes) noexcept;
+
+/// An allocator for the registry's big arrays (the user table's entries and
+/// index): those of at least a huge page come from map_huge_pages, smaller
+/// ones from operator new. Why: at a million users these arrays are ~110 MB,
+/// regrown by doubling. From malloc each growth faults in 4 KiB pages one by
+/// one (~30k faults per million users, docs/performance.md).
+template <class T>
+class huge_page_allocator {
+public:
+  using value_type = T;
+
+  huge_page_allocator() noexcept = default;
+
+  template <class U>
+  huge_page_allocator(const huge_page_allocator<U>&) noexcept {
+    // Stateless.
+  }
+
+  T* allocate(std::size_t n) {
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T))
+      throw std::bad_array_new_length{};
+    if (n * sizeof(T) < huge_page_size)
+      return std::allocator<T>{}.allocate(n);
+    return static_cast<T*>(map_huge_pages(n * sizeof(T)));
+  }
+
+  void deallocate(T* ptr, std::size_t n) noexcept {
+    if (n * sizeof(T) < huge_page_size)
+      std::allocator<T>{}.deallocate(ptr, n);
+    else
+      unmap_huge_pages(ptr, n * sizeof(T));
+  }
+
+  template <class U>
+  bool operator==(const huge_page_allocator<U>&) const noexcept {
+    return true;
+  }
+
+  template <class U>
+  bool operator!=(const huge_page_allocator<U>&) const noexcept {
+    return false;
+  }
+};
+
+} // namespace presence::detail
