@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <new>
-#include <vector>
 
 #include "actors/huge_pages.hpp"
 
@@ -51,9 +50,17 @@ block_pool::totals block_pool::all_pools() {
 }
 
 block_pool::~block_pool() {
-  auto& list = live_pools();
-  std::lock_guard<std::mutex> guard{list.mtx};
-  list.pools.erase(std::find(list.pools.begin(), list.pools.end(), this));
+  {
+    auto& list = live_pools();
+    std::lock_guard<std::mutex> guard{list.mtx};
+    list.pools.erase(std::find(list.pools.begin(), list.pools.end(), this));
+  }
+  if (in_use_ == 0)
+    for (auto& [chunk, size] : chunks_) {
+      // ASan's poison would outlive the mapping and hit its next owner.
+      PRESENCE_UNPOISON(chunk, size);
+      unmap_huge_pages(chunk, size);
+    }
 }
 
 block_pool::block_pool(std::size_t block_size, std::size_t alignment)
@@ -111,8 +118,11 @@ void block_pool::add_chunk() {
   // The rest of the previous chunk (less than one block) is left unused.
   auto size = block_size_ > chunk_size ? round_up(block_size_, chunk_size)
                                        : chunk_size;
-  next_ = static_cast<char*>(map_huge_pages(size));
-  end_ = next_ + size;
+  chunks_.reserve(chunks_.size() + 1); // the only throw after mapping
+  auto* chunk = static_cast<char*>(map_huge_pages(size));
+  chunks_.emplace_back(chunk, size);
+  next_ = chunk;
+  end_ = chunk + size;
   mapped_ += size;
   PRESENCE_POISON(next_, size);
 }

@@ -2,6 +2,8 @@
 
 #include <cstddef>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 namespace presence::detail {
 
@@ -30,8 +32,9 @@ public:
   block_pool(const block_pool&) = delete;
   block_pool& operator=(const block_pool&) = delete;
 
-  /// Chunks are never unmapped: blocks may outlive any owner of the pool
-  /// (an actor released during static destruction).
+  /// Unmaps the chunks if every block is free, else leaves them mapped: a
+  /// block may outlive the pool's owner (an actor released during static
+  /// destruction). The process-wide pools are never destroyed at all.
   ~block_pool();
 
   /// Throws `std::bad_alloc` when the system has no memory left.
@@ -78,6 +81,7 @@ private:
   char* end_ = nullptr;
   std::size_t mapped_ = 0;
   std::size_t in_use_ = 0;
+  std::vector<std::pair<void*, std::size_t>> chunks_;
 };
 
 } // namespace presence::detail
