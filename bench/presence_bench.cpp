@@ -228,6 +228,15 @@ double cpu_seconds() {
   return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
 
+/// Page faults of this process so far (minor: no disk involved). W1's cost
+/// is mostly first-touched memory (docs/performance.md), so the notes say
+/// how many it took.
+long page_faults() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
+}
+
 int64_t now_ns() {
   return duration_cast<nanoseconds>(clk::now().time_since_epoch()).count();
 }
@@ -576,6 +585,7 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
     release_free_memory();
     memory_snapshot mem_before;
     auto rss_before = mem_before.rss;
+    auto faults_before = page_faults();
 
     // -- W1 mark_online ---------------------------------------------------------
     progress("N=%zu W1 mark_online", n);
@@ -587,6 +597,7 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
     auto t1 = clk::now();
     memory_snapshot mem_after;
     auto rss_after = mem_after.rss;
+    auto w1_faults = page_faults() - faults_before;
     auto running_after_w1 = sys.registry().running();
     check(online == n, "W1: get_online_count() = " + std::to_string(online)
                          + ", expected " + std::to_string(n));
@@ -619,7 +630,8 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
                       + "block pools " + fmt("%.1f MB", mem_before.pools.mapped / 1e6)
                       + " mapped before W1, "
                       + fmt("%.1f MB", mem_after.pools.mapped / 1e6)
-                      + " after; "
+                      + " after; " + std::to_string(w1_faults)
+                      + " page faults in W1; "
                       + "running actors " + std::to_string(running_base)
                       + " before W1, " + std::to_string(running_after_w1)
                       + " after");
