@@ -6,6 +6,8 @@
 // Usage: presence_bench [N...] [--bench-OPTION=VALUE...] [--caf.option=...]
 //   N                       workload sizes (default: 10000 100000 1000000)
 //   --bench-latency-ms=MS   length of the paced latency run (default 1500)
+//   --bench-latency-warmup-ms=MS  paced pushes before it, not measured
+//                           (default 2000; see the latency run)
 //   --bench-latency-rate=R  offered pushes per second (default 100000)
 //   --bench-timeout-s=S     extra seconds to wait for a completion (default 60)
 //   --bench-expiry=0|1      also run the idle-expiry rows X1-X3 (default 1)
@@ -60,6 +62,7 @@ struct options {
   std::vector<size_t> ns;
   std::vector<std::string> caf_args; // argv[0] first
   int latency_ms = 1500;
+  int latency_warmup_ms = 2000;
   double latency_rate = 100000.0;
   int timeout_s = 60;
   /// Latency sender: sleep until each send time instead of spinning.
@@ -73,6 +76,7 @@ struct options {
 [[noreturn]] void usage(const char* argv0, int rc) {
   std::fprintf(rc == 0 ? stdout : stderr,
                "usage: %s [N...] [--bench-latency-ms=MS] "
+               "[--bench-latency-warmup-ms=MS] "
                "[--bench-latency-rate=R] [--bench-timeout-s=S] "
                "[--bench-main=0|1] [--bench-expiry=0|1] "
                "[--<caf or presence option>=VALUE...]\n"
@@ -118,6 +122,9 @@ options parse_options(int argc, char** argv) {
     };
     if (starts_with(arg, "--bench-help")) {
       usage(argv[0], 0);
+    } else if (starts_with(arg, "--bench-latency-warmup-ms")) {
+      opts.latency_warmup_ms = static_cast<int>(
+        parse_int(value_of("--bench-latency-warmup-ms"), argv[0]));
     } else if (starts_with(arg, "--bench-latency-ms")) {
       opts.latency_ms = static_cast<int>(
         parse_int(value_of("--bench-latency-ms"), argv[0]));
@@ -258,12 +265,19 @@ struct counters {
   std::atomic<bool> latency_mode{false};
   std::vector<int64_t> latencies;
   uint64_t unparsable = 0;
+  /// Deliveries of the warm-up before the measured run (not recorded).
+  uint64_t warmups = 0;
+  static constexpr const char* warmup_content = "warm-up";
 
   void on_batch(const presence::delivery_batch& batch) {
     if (latency_mode.load(std::memory_order_relaxed)) {
       auto received = now_ns();
       for (auto& d : batch.deliveries) {
         auto& text = batch.message_of(d).content;
+        if (text == warmup_content) {
+          ++warmups;
+          continue;
+        }
         int64_t sent = 0;
         auto res = std::from_chars(text.data(), text.data() + text.size(),
                                    sent);
@@ -543,8 +557,9 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
     else
       std::printf("- presence: read_settings failed: %s\n",
                   sys.render(st.error()).c_str());
-    std::printf("- latency run: %.0f pushes/s offered for %d ms per N\n\n",
-                opts.latency_rate, opts.latency_ms);
+    std::printf("- latency run: %.0f pushes/s offered for %d ms per N, "
+                "after %d ms of warm-up at the same rate\n\n",
+                opts.latency_rate, opts.latency_ms, opts.latency_warmup_ms);
     print_header();
   }
   if (!workloads)
@@ -744,18 +759,27 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
 
     // -- push latency at a steady offered load ---------------------------------
     {
-      progress("N=%zu push latency, %.0f/s for %d ms", n, opts.latency_rate,
-               opts.latency_ms);
+      progress("N=%zu push latency, %.0f/s for %d ms after %d ms warm-up", n,
+               opts.latency_rate, opts.latency_ms, opts.latency_warmup_ms);
       auto count = static_cast<size_t>(opts.latency_rate * opts.latency_ms
                                        / 1000.0);
       if (count == 0)
         count = 1;
+      // The offered load is steady before it is measured: the sender runs
+      // at the same rate for the warm-up first. In the first seconds of
+      // load the workers poll less (the process used ~70% of the CPU it
+      // uses from the third second on, in 500 ms slices) and the p99 at 1M
+      // users was 230-280 us against 90-180 us afterwards
+      // (docs/performance.md).
+      auto warmup = static_cast<size_t>(opts.latency_rate
+                                        * opts.latency_warmup_ms / 1000.0);
       // Written once here so the pusher does not fault its pages in while it
       // records (~300 faults of several us each at 150k samples, which
       // landed in the very latencies being measured).
       c->latencies.assign(count, 0);
       c->latencies.clear();
       c->unparsable = 0;
+      c->warmups = 0;
       c->latency_mode.store(true);
       if (opts.sleep_pacing)
         prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); // precise sleeps
@@ -767,8 +791,8 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
       int64_t max_lag_ns = 0;
       clk::time_point first_send;
       clk::time_point last_send;
-      for (size_t k = 0; k < count; ++k) {
-        auto due = start + interval * static_cast<int64_t>(k);
+      for (size_t i = 0; i < warmup + count; ++i) {
+        auto due = start + interval * static_cast<int64_t>(i);
         auto now = clk::now();
         if (opts.sleep_pacing) {
           // Sleep until due; after a late wake-up every message due by then
@@ -783,6 +807,11 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
             now = clk::now();
           }
         }
+        if (i < warmup) {
+          mgr.push_to_user(ids[(i * stride) % n], c->warmup_content);
+          continue;
+        }
+        auto k = i - warmup;
         max_lag_ns = std::max<int64_t>(max_lag_ns,
                                        duration_cast<nanoseconds>(now - due)
                                          .count());
@@ -791,15 +820,18 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
         last_send = now;
         auto stamp = duration_cast<nanoseconds>(now.time_since_epoch())
                        .count();
-        mgr.push_to_user(ids[(k * stride) % n], std::to_string(stamp));
+        mgr.push_to_user(ids[(i * stride) % n], std::to_string(stamp));
       }
-      expect_deliveries(count, "latency run");
+      expect_deliveries(warmup + count, "latency run");
       mgr.sync();
       c->latency_mode.store(false);
       check_exact("latency run");
       check(c->unparsable == 0, "latency run: "
                                   + std::to_string(c->unparsable)
                                   + " deliveries without a timestamp");
+      check(c->warmups == warmup,
+            "latency run: " + std::to_string(c->warmups)
+              + " warm-up deliveries, expected " + std::to_string(warmup));
       check(c->latencies.size() == count,
             "latency run: " + std::to_string(c->latencies.size())
               + " samples, expected " + std::to_string(count));
