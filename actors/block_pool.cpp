@@ -4,16 +4,10 @@
 #include <cstdint>
 #include <new>
 
-#include "actors/huge_pages.hpp"
+#include <sys/mman.h>
+#include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#  include <sanitizer/asan_interface.h>
-#  define PRESENCE_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
-#  define PRESENCE_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
-#else
-#  define PRESENCE_POISON(p, n) ((void) (p), (void) (n))
-#  define PRESENCE_UNPOISON(p, n) ((void) (p), (void) (n))
-#endif
+#include "actors/huge_pages.hpp"
 
 namespace presence::detail {
 
@@ -35,6 +29,17 @@ pool_list& live_pools() {
   return *instance;
 }
 
+// Bytes of [ptr, ptr + size) in memory.
+std::size_t resident_bytes(void* ptr, std::size_t size) {
+  static const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> pages((size + page - 1) / page);
+  if (mincore(ptr, size, pages.data()) != 0)
+    return 0;
+  auto in_memory = std::count_if(pages.begin(), pages.end(),
+                                 [](unsigned char x) { return x & 1; });
+  return static_cast<std::size_t>(in_memory) * page;
+}
+
 } // namespace
 
 block_pool::totals block_pool::all_pools() {
@@ -45,8 +50,20 @@ block_pool::totals block_pool::all_pools() {
     std::lock_guard<std::mutex> pool_guard{pool->mtx_};
     result.mapped += pool->mapped_;
     result.in_use += pool->in_use_ * pool->block_size_;
+    for (auto& [chunk, size] : pool->chunks_)
+      result.resident += resident_bytes(chunk, size);
   }
   return result;
+}
+
+block_pool::block_pool(std::size_t block_size, std::size_t alignment)
+  : alignment_(std::max(alignment, alignof(free_block))),
+    block_size_(round_up(std::max(block_size, sizeof(free_block)),
+                         alignment_)) {
+  // Nothing is mapped until the first block is asked for.
+  auto& list = live_pools();
+  std::lock_guard<std::mutex> guard{list.mtx};
+  list.pools.push_back(this);
 }
 
 block_pool::~block_pool() {
@@ -56,36 +73,27 @@ block_pool::~block_pool() {
     list.pools.erase(std::find(list.pools.begin(), list.pools.end(), this));
   }
   if (in_use_ == 0)
-    for (auto& [chunk, size] : chunks_) {
-      // ASan's poison would outlive the mapping and hit its next owner.
-      PRESENCE_UNPOISON(chunk, size);
+    for (auto& [chunk, size] : chunks_)
       unmap_huge_pages(chunk, size);
-    }
-}
-
-block_pool::block_pool(std::size_t block_size, std::size_t alignment)
-  : block_size_(round_up(std::max(block_size, sizeof(free_block)),
-                         std::max(alignment, alignof(free_block)))) {
-  // Nothing is mapped until the first block is asked for.
-  auto& list = live_pools();
-  std::lock_guard<std::mutex> guard{list.mtx};
-  list.pools.push_back(this);
 }
 
 void* block_pool::allocate() {
+  if constexpr (system_allocator_only) {
+    auto* result = ::operator new(block_size_, std::align_val_t{alignment_});
+    std::lock_guard<std::mutex> guard{mtx_};
+    ++in_use_;
+    return result;
+  }
   std::lock_guard<std::mutex> guard{mtx_};
   void* result;
   if (free_ != nullptr) {
-    auto* block = free_;
-    PRESENCE_UNPOISON(block, block_size_);
-    free_ = block->next;
-    result = block;
+    result = free_;
+    free_ = free_->next;
   } else {
     if (static_cast<std::size_t>(end_ - next_) < block_size_)
       add_chunk();
     result = next_;
     next_ += block_size_;
-    PRESENCE_UNPOISON(result, block_size_);
   }
   ++in_use_;
   return result;
@@ -94,14 +102,17 @@ void* block_pool::allocate() {
 void block_pool::deallocate(void* ptr) noexcept {
   if (ptr == nullptr)
     return;
+  if constexpr (system_allocator_only) {
+    ::operator delete(ptr, std::align_val_t{alignment_});
+    std::lock_guard<std::mutex> guard{mtx_};
+    --in_use_;
+    return;
+  }
   auto* block = static_cast<free_block*>(ptr);
   std::lock_guard<std::mutex> guard{mtx_};
   block->next = free_;
   free_ = block;
   --in_use_;
-  // The link stays readable by the pool only: ASan reports any other access
-  // to a freed block as a use after free.
-  PRESENCE_POISON(block, block_size_);
 }
 
 std::size_t block_pool::mapped_bytes() const {
@@ -124,7 +135,6 @@ void block_pool::add_chunk() {
   next_ = chunk;
   end_ = chunk + size;
   mapped_ += size;
-  PRESENCE_POISON(next_, size);
 }
 
 } // namespace presence::detail

@@ -22,7 +22,8 @@ namespace presence::detail {
 /// The price: memory freed by departed users stays with the pool for new
 /// users and is not returned to the system (glibc rarely returns a non-main
 /// arena's memory either). Thread-safe: blocks are freed on whichever thread
-/// drops an actor's last reference.
+/// drops an actor's last reference. Under AddressSanitizer every block comes
+/// from operator new instead (huge_pages.hpp, system_allocator_only).
 class block_pool {
 public:
   /// Blocks of `block_size` bytes, rounded up to and aligned to
@@ -53,18 +54,21 @@ public:
   /// actors), for tests and diagnostics.
   std::size_t blocks_in_use() const;
 
-  /// One huge page (huge_pages.hpp).
   /// What all pools of the process hold, for memory figures that must not
   /// depend on whether a block was reused (the benchmark's bytes per user).
   struct totals {
     /// Bytes mapped by all pools.
     std::size_t mapped = 0;
+    /// Bytes of those mappings in memory (mincore): with huge pages a whole
+    /// chunk once touched, without them the pages blocks were cut from.
+    std::size_t resident = 0;
     /// Bytes of blocks allocated and not yet freed.
     std::size_t in_use = 0;
   };
 
   static totals all_pools();
 
+  /// One huge page (huge_pages.hpp).
   static constexpr std::size_t chunk_size = std::size_t{2} << 20;
 
 private:
@@ -74,6 +78,7 @@ private:
 
   void add_chunk();
 
+  const std::size_t alignment_;
   const std::size_t block_size_;
   mutable std::mutex mtx_;
   free_block* free_ = nullptr;

@@ -1,6 +1,7 @@
 #include "actors/huge_pages.hpp"
 
 #include <cstdint>
+#include <new>
 
 #include <sys/mman.h>
 
@@ -16,6 +17,8 @@ std::size_t round_up(std::size_t n, std::size_t to) {
 
 void* map_huge_pages(std::size_t bytes) {
   auto size = round_up(bytes, huge_page_size);
+  if constexpr (system_allocator_only)
+    return ::operator new(size, std::align_val_t{huge_page_size});
   // Aligned to a huge page so the kernel can back it with them: map one
   // huge page more and give back the unaligned ends.
   auto* raw = static_cast<char*>(mmap(nullptr, size + huge_page_size,
@@ -39,7 +42,11 @@ void* map_huge_pages(std::size_t bytes) {
 }
 
 void unmap_huge_pages(void* ptr, std::size_t bytes) noexcept {
-  if (ptr != nullptr)
+  if (ptr == nullptr)
+    return;
+  if constexpr (system_allocator_only)
+    ::operator delete(ptr, std::align_val_t{huge_page_size});
+  else
     munmap(ptr, round_up(bytes, huge_page_size));
 }
 

@@ -5,7 +5,26 @@
 #include <memory>
 #include <new>
 
+#if defined(__SANITIZE_ADDRESS__)
+#  define PRESENCE_ADDRESS_SANITIZER 1
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+#    define PRESENCE_ADDRESS_SANITIZER 1
+#  endif
+#endif
+
 namespace presence::detail {
+
+/// Under AddressSanitizer the block pools and huge-page mappings pass every
+/// request to operator new/delete: ASan's redzones, quarantine and leak
+/// checker then see each user actor, session vector and table array as if
+/// the pools did not exist (a pool reuses the block freed last and LSan does
+/// not scan memory a program maps itself).
+#ifdef PRESENCE_ADDRESS_SANITIZER
+constexpr bool system_allocator_only = true;
+#else
+constexpr bool system_allocator_only = false;
+#endif
 
 /// Size and alignment of a transparent huge page on x86-64.
 constexpr std::size_t huge_page_size = std::size_t{2} << 20;
@@ -14,7 +33,8 @@ constexpr std::size_t huge_page_size = std::size_t{2} << 20;
 /// aligned to a huge page and advised `MADV_HUGEPAGE`: where the kernel
 /// grants transparent huge pages for advised memory (the Debian default
 /// `madvise` mode), each 2 MiB faults once instead of 512 times. Throws
-/// `std::bad_alloc` when the system has no memory left.
+/// `std::bad_alloc` when the system has no memory left. Under ASan, plain
+/// operator new (see system_allocator_only).
 void* map_huge_pages(std::size_t bytes);
 
 /// Returns memory from map_huge_pages(bytes) to the system.

@@ -204,8 +204,8 @@ size_t rss_bytes() {
 /// (docs/design.md, "Where per-user memory comes from"), so after an earlier
 /// run in the same process, resident growth alone would count a user whose
 /// actor and sessions reused blocks as ~1.3 KB lighter. `grown_since` counts
-/// every block taken at its size and the pools' freshly mapped chunks not at
-/// all.
+/// every block taken at its size and the pools' own resident memory not at
+/// all (the part of a fresh chunk no block was cut from yet included).
 struct memory_snapshot {
   size_t rss = rss_bytes();
   presence::detail::block_pool::totals pools
@@ -217,7 +217,7 @@ struct memory_snapshot {
       return static_cast<double>(now) - static_cast<double>(then);
     };
     auto outside_pools = d(rss, before.rss)
-                         - d(pools.mapped, before.pools.mapped);
+                         - d(pools.resident, before.pools.resident);
     return std::max(0.0, outside_pools
                            + d(pools.in_use, before.pools.in_use));
   }

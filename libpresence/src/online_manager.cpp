@@ -227,8 +227,9 @@ private:
   // every page in: the benchmark's two new W4 threads took 14-17k page
   // faults per million pushes, 0.2-2.5k with these pools
   // (docs/performance.md). The price is memory kept after a burst, at most
-  // ~40 MB at the default window of 65,536; a smaller `presence.window`
-  // keeps less.
+  // ~40 MB at the default window of 65,536 (recycle drops a state's result
+  // heap, on_results spares larger than max_buffer); a smaller
+  // `presence.window` keeps less.
   size_t max_pooled_states() const {
     return cfg_.window;
   }
@@ -265,10 +266,19 @@ private:
     if (st->refs.load(std::memory_order_acquire) != 1
         && st->refs.fetch_sub(1, std::memory_order_acq_rel) != 1)
       return;
-    if (pool_closed_ || pool_.size() >= max_pooled_states())
+    if (pool_closed_ || pool_.size() >= max_pooled_states()) {
       delete st;
-    else
-      pool_.push_back(st);
+      return;
+    }
+    // A pooled state keeps no heap from its last result: with a window of
+    // them, a burst of push_to_users reports (each listing its offline
+    // users) would stay allocated.
+    st->err = caf::error{};
+    if (st->report.not_online.capacity() != 0)
+      st->report.not_online = std::vector<std::string>{};
+    if (st->report.failed_pushers.capacity() != 0)
+      st->report.failed_pushers = std::vector<pusher_failure>{};
+    pool_.push_back(st);
   }
 
   // -- completion (runs in the client actor) ------------------------------------
@@ -292,7 +302,9 @@ private:
       batches_in_flight_ -= std::min<size_t>(rs.batches_done,
                                              batches_in_flight_);
       for (auto& spare : rs.spares)
-        if (spares_.size() < max_spares())
+        // A buffer that grew past max_buffer (filled while the batches in
+        // flight were at their cap) would keep its larger capacity forever.
+        if (spares_.size() < max_spares() && spare.capacity() <= max_buffer)
           spares_.push_back(std::move(spare));
       if (!buffer_.empty() && batches_in_flight_ < cfg_.batches_in_flight)
         send_buffer();
