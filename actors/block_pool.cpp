@@ -13,10 +13,6 @@ namespace presence::detail {
 
 namespace {
 
-std::size_t round_up(std::size_t n, std::size_t to) {
-  return (n + to - 1) / to * to;
-}
-
 // Every live pool, for block_pool::all_pools. Leaked like the pools that
 // never die.
 struct pool_list {
@@ -127,8 +123,7 @@ std::size_t block_pool::blocks_in_use() const {
 
 void block_pool::add_chunk() {
   // The rest of the previous chunk (less than one block) is left unused.
-  auto size = block_size_ > chunk_size ? round_up(block_size_, chunk_size)
-                                       : chunk_size;
+  auto size = round_up(block_size_, chunk_size);
   chunks_.reserve(chunks_.size() + 1); // the only throw after mapping
   auto* chunk = static_cast<char*>(map_huge_pages(size));
   chunks_.emplace_back(chunk, size);

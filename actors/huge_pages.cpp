@@ -7,14 +7,6 @@
 
 namespace presence::detail {
 
-namespace {
-
-std::size_t round_up(std::size_t n, std::size_t to) {
-  return (n + to - 1) / to * to;
-}
-
-} // namespace
-
 void* map_huge_pages(std::size_t bytes) {
   auto size = round_up(bytes, huge_page_size);
   if constexpr (system_allocator_only)

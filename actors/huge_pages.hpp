@@ -29,6 +29,11 @@ constexpr bool system_allocator_only = false;
 /// Size and alignment of a transparent huge page on x86-64.
 constexpr std::size_t huge_page_size = std::size_t{2} << 20;
 
+/// `n` rounded up to a multiple of `to`.
+constexpr std::size_t round_up(std::size_t n, std::size_t to) noexcept {
+  return (n + to - 1) / to * to;
+}
+
 /// Maps `bytes` (rounded up to whole huge pages) of zeroed anonymous memory,
 /// aligned to a huge page and advised `MADV_HUGEPAGE`: where the kernel
 /// grants transparent huge pages for advised memory (the Debian default
