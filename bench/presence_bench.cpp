@@ -11,6 +11,11 @@
 //   --bench-latency-rate=R  offered pushes per second (default 100000)
 //   --bench-timeout-s=S     extra seconds to wait for a completion (default 60)
 //   --bench-expiry=0|1      also run the idle-expiry rows X1-X3 (default 1)
+//   --bench-stall-check-ms=MS  how long to measure the machine's own stalls
+//                           before the runs and after each latency run
+//                           (default 2000, 0 skips; see machine_stalls)
+//   --bench-latency-pacing=spin|sleep  how the latency sender waits
+//                           (default spin)
 //   --bench-main=0|1        run W1-W6 and latency (default 1)
 //   --bench-help            this text
 // Every other `--` argument goes to CAF's parser (presence::config), e.g.
@@ -71,6 +76,8 @@ struct options {
   bool expiry = true;
   /// Run W1-W6 and the latency rows.
   bool main_rows = true;
+  /// Length of each machine stall check, 0 for none.
+  int stall_check_ms = 2000;
 };
 
 [[noreturn]] void usage(const char* argv0, int rc) {
@@ -79,6 +86,7 @@ struct options {
                "[--bench-latency-warmup-ms=MS] "
                "[--bench-latency-rate=R] [--bench-timeout-s=S] "
                "[--bench-main=0|1] [--bench-expiry=0|1] "
+               "[--bench-stall-check-ms=MS] [--bench-latency-pacing=spin|sleep] "
                "[--<caf or presence option>=VALUE...]\n"
                "  default N list: 10000 100000 1000000\n",
                argv0);
@@ -89,10 +97,12 @@ bool starts_with(const std::string& s, const char* prefix) {
   return s.compare(0, std::strlen(prefix), prefix) == 0;
 }
 
-long long parse_int(const std::string& s, const char* argv0) {
+long long parse_int(const std::string& s, const char* argv0,
+                    bool allow_zero = false) {
   long long v = 0;
   auto res = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (res.ec != std::errc{} || res.ptr != s.data() + s.size() || v <= 0) {
+  if (res.ec != std::errc{} || res.ptr != s.data() + s.size() || v < 0
+      || (v == 0 && !allow_zero)) {
     std::fprintf(stderr, "invalid number: %s\n", s.c_str());
     usage(argv0, 2);
   }
@@ -139,6 +149,9 @@ options parse_options(int argc, char** argv) {
     } else if (starts_with(arg, "--bench-timeout-s")) {
       opts.timeout_s = static_cast<int>(
         parse_int(value_of("--bench-timeout-s"), argv[0]));
+    } else if (starts_with(arg, "--bench-stall-check-ms")) {
+      opts.stall_check_ms = static_cast<int>(
+        parse_int(value_of("--bench-stall-check-ms"), argv[0], true));
     } else if (starts_with(arg, "--bench-main")) {
       opts.main_rows = parse_flag(value_of("--bench-main"), argv[0]);
     } else if (starts_with(arg, "--bench-expiry")) {
@@ -225,6 +238,68 @@ struct memory_snapshot {
 
 double seconds_between(clk::time_point a, clk::time_point b) {
   return std::chrono::duration<double>(b - a).count();
+}
+
+/// What the machine itself takes from a process that wants every CPU: one
+/// thread per CPU spins on the clock for `ms` and counts the gaps longer
+/// than 100 us (time it was not running). A push whose worker loses its core
+/// waits that long, and at 100k pushes/s a few milliseconds of such gaps in
+/// the 1.5 s latency run are enough to move the p99 past 200 us. So the
+/// benchmark states how much this machine stalls, measured with nothing of
+/// presence running (docs/performance.md, "Push latency").
+struct stall_report {
+  double lost_ms_per_s = 0; // averaged over the spinning threads
+  double longest_ms = 0;
+  uint64_t gaps = 0;        // over all threads
+};
+
+stall_report machine_stalls(int ms) {
+  constexpr auto min_gap = std::chrono::microseconds(100);
+  auto threads = std::max<size_t>(cpus_available(), 1);
+  std::vector<stall_report> per(threads);
+  std::vector<std::thread> spinners;
+  auto start = clk::now();
+  auto end = start + std::chrono::milliseconds(ms);
+  for (size_t i = 0; i < threads; ++i)
+    spinners.emplace_back([&per, i, end, min_gap] {
+      auto& r = per[i];
+      auto prev = clk::now();
+      double lost = 0;
+      double longest = 0;
+      while (prev < end) {
+        auto now = clk::now();
+        if (now - prev > min_gap) {
+          auto gap = std::chrono::duration<double, std::milli>(now - prev)
+                       .count();
+          lost += gap;
+          longest = std::max(longest, gap);
+          ++r.gaps;
+        }
+        prev = now;
+      }
+      r.lost_ms_per_s = lost;
+      r.longest_ms = longest;
+    });
+  for (auto& t : spinners)
+    t.join();
+  auto secs = seconds_between(start, clk::now());
+  stall_report total;
+  for (auto& r : per) {
+    total.lost_ms_per_s += r.lost_ms_per_s / secs / static_cast<double>(threads);
+    total.longest_ms = std::max(total.longest_ms, r.longest_ms);
+    total.gaps += r.gaps;
+  }
+  return total;
+}
+
+std::string describe(const stall_report& r, int ms) {
+  char buf[200];
+  std::snprintf(buf, sizeof(buf),
+                "%.1f ms lost per CPU-second in %" PRIu64
+                " gaps over 100 us, longest %.2f ms (%d ms, one spinning "
+                "thread per CPU, presence idle)",
+                r.lost_ms_per_s, r.gaps, r.longest_ms, ms);
+  return buf;
 }
 
 /// CPU time (user + system, all threads) this process has used.
@@ -866,6 +941,12 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
                       + fmt("%.1f us", pct(0.90)) + ", p99.9 "
                       + fmt("%.1f us", pct(0.999)) + ", max "
                       + fmt("%.1f us", lat.back() / 1e3));
+      // Right after the run, while the machine is in the same state.
+      if (opts.stall_check_ms > 0)
+        notes.push_back("N=" + fmt_count(n) + ": machine stalls after the "
+                        "latency run: "
+                        + describe(machine_stalls(opts.stall_check_ms),
+                                   opts.stall_check_ms));
     }
 
     // -- W6 mark_offline ----------------------------------------------------------
@@ -1133,6 +1214,11 @@ int main(int argc, char** argv) {
                                                           : "(not set)");
   }
   std::printf("- kernel memory monitor (DAMON): %s\n", damon_state().c_str());
+  if (opts.stall_check_ms > 0)
+    std::printf("- machine stalls before the runs: %s\n",
+                describe(machine_stalls(opts.stall_check_ms),
+                         opts.stall_check_ms)
+                  .c_str());
   std::printf("- CAF %d.%d.%d, presence %s\n", CAF_VERSION / 10000,
               CAF_VERSION / 100 % 100, CAF_VERSION % 100, "0.1.0");
   std::vector<std::string> notes;
