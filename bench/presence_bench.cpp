@@ -246,7 +246,7 @@ double seconds_between(clk::time_point a, clk::time_point b) {
 /// waits that long, and at 100k pushes/s a few milliseconds of such gaps in
 /// the 1.5 s latency run are enough to move the p99 past 200 us. So the
 /// benchmark states how much this machine stalls, measured with nothing of
-/// presence running (docs/performance.md, "Push latency").
+/// presence running (docs/performance.md, "Where the time goes now").
 struct stall_report {
   double lost_ms_per_s = 0; // averaged over the spinning threads
   double longest_ms = 0;
