@@ -246,59 +246,51 @@ double seconds_between(clk::time_point a, clk::time_point b) {
 /// waits that long, and at 100k pushes/s a few milliseconds of such gaps in
 /// the 1.5 s latency run are enough to move the p99 past 200 us. So the
 /// benchmark states how much this machine stalls, measured with nothing of
-/// presence running (docs/performance.md, "Where the time goes now").
-struct stall_report {
-  double lost_ms_per_s = 0; // averaged over the spinning threads
-  double longest_ms = 0;
-  uint64_t gaps = 0;        // over all threads
-};
-
-stall_report machine_stalls(int ms) {
+/// presence running (docs/performance.md, "Where the time goes now"), as
+/// one line of the output.
+std::string machine_stalls(int ms) {
   constexpr auto min_gap = std::chrono::microseconds(100);
+  struct figures {
+    double lost_ms = 0;
+    double longest_ms = 0;
+    uint64_t gaps = 0;
+  };
   auto threads = std::max<size_t>(cpus_available(), 1);
-  std::vector<stall_report> per(threads);
+  std::vector<figures> per(threads);
   std::vector<std::thread> spinners;
   auto start = clk::now();
   auto end = start + std::chrono::milliseconds(ms);
   for (size_t i = 0; i < threads; ++i)
-    spinners.emplace_back([&per, i, end, min_gap] {
-      auto& r = per[i];
+    spinners.emplace_back([&r = per[i], end, min_gap] {
       auto prev = clk::now();
-      double lost = 0;
-      double longest = 0;
       while (prev < end) {
         auto now = clk::now();
         if (now - prev > min_gap) {
           auto gap = std::chrono::duration<double, std::milli>(now - prev)
                        .count();
-          lost += gap;
-          longest = std::max(longest, gap);
+          r.lost_ms += gap;
+          r.longest_ms = std::max(r.longest_ms, gap);
           ++r.gaps;
         }
         prev = now;
       }
-      r.lost_ms_per_s = lost;
-      r.longest_ms = longest;
     });
   for (auto& t : spinners)
     t.join();
-  auto secs = seconds_between(start, clk::now());
-  stall_report total;
+  auto cpu_secs = seconds_between(start, clk::now())
+                  * static_cast<double>(threads);
+  figures total;
   for (auto& r : per) {
-    total.lost_ms_per_s += r.lost_ms_per_s / secs / static_cast<double>(threads);
+    total.lost_ms += r.lost_ms;
     total.longest_ms = std::max(total.longest_ms, r.longest_ms);
     total.gaps += r.gaps;
   }
-  return total;
-}
-
-std::string describe(const stall_report& r, int ms) {
   char buf[200];
   std::snprintf(buf, sizeof(buf),
                 "%.1f ms lost per CPU-second in %" PRIu64
                 " gaps over 100 us, longest %.2f ms (%d ms, one spinning "
                 "thread per CPU, presence idle)",
-                r.lost_ms_per_s, r.gaps, r.longest_ms, ms);
+                total.lost_ms / cpu_secs, total.gaps, total.longest_ms, ms);
   return buf;
 }
 
@@ -945,8 +937,7 @@ void run_one(size_t n, const options& opts, std::vector<std::string>& notes,
       if (opts.stall_check_ms > 0)
         notes.push_back("N=" + fmt_count(n) + ": machine stalls after the "
                         "latency run: "
-                        + describe(machine_stalls(opts.stall_check_ms),
-                                   opts.stall_check_ms));
+                        + machine_stalls(opts.stall_check_ms));
     }
 
     // -- W6 mark_offline ----------------------------------------------------------
@@ -1216,9 +1207,7 @@ int main(int argc, char** argv) {
   std::printf("- kernel memory monitor (DAMON): %s\n", damon_state().c_str());
   if (opts.stall_check_ms > 0)
     std::printf("- machine stalls before the runs: %s\n",
-                describe(machine_stalls(opts.stall_check_ms),
-                         opts.stall_check_ms)
-                  .c_str());
+                machine_stalls(opts.stall_check_ms).c_str());
   std::printf("- CAF %d.%d.%d, presence %s\n", CAF_VERSION / 10000,
               CAF_VERSION / 100 % 100, CAF_VERSION % 100, "0.1.0");
   std::vector<std::string> notes;
