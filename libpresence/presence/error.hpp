@@ -45,6 +45,18 @@ enum class error : uint8_t {
   empty_device,
   /// The event subscriber handle is invalid (default-constructed).
   invalid_subscriber,
+  /// A blocking wait (a pending's get/wait, a full window, a query waiting
+  /// on earlier writes) was made on one of the scheduler's own worker
+  /// threads, where it could deadlock the actors it waits for.
+  blocking_call_in_actor,
+  /// A login id, token, device type, custom type name or metadata key is
+  /// longer than its limit.
+  field_too_long,
+  /// A metadata map has more entries or bytes than its limit allows.
+  metadata_too_large,
+  /// A message sent to the registry is malformed (an empty or unknown reply
+  /// address, an operation that no client may send): it was rejected.
+  malformed_message,
 };
 
 /// The atom that names presence's error category.

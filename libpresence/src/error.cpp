@@ -42,6 +42,17 @@ std::string to_string(error x) {
       return "empty_device: the device type must not be empty";
     case error::invalid_subscriber:
       return "invalid_subscriber: the event subscriber handle is invalid";
+    case error::blocking_call_in_actor:
+      return "blocking_call_in_actor: a blocking presence call was made on "
+             "a scheduler thread, where it could deadlock";
+    case error::field_too_long:
+      return "field_too_long: an id, token, device type, type name or "
+             "metadata key exceeds its length limit";
+    case error::metadata_too_large:
+      return "metadata_too_large: the metadata exceeds its entry or byte "
+             "limit";
+    case error::malformed_message:
+      return "malformed_message: the registry rejected a malformed message";
   }
   return "unknown presence error";
 }
