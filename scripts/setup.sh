@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building and testing presence needs:
-# cmake, g++, make, libcaf-dev (CAF 0.17.6), catch2 and libfmt-dev.
+# cmake, g++, make, libcaf-dev (CAF 0.17.6), catch2 and libfmt-dev, plus
+# clang-14 and libfuzzer-14-dev for the fuzz target (scripts/fuzz.sh).
 # Idempotent: does nothing when everything is installed already.
 set -euo pipefail
 
-packages=(cmake g++ make libcaf-dev catch2 libfmt-dev)
+packages=(cmake g++ make libcaf-dev catch2 libfmt-dev clang-14 libfuzzer-14-dev)
 
 missing=()
 for pkg in "${packages[@]}"; do
