@@ -199,19 +199,28 @@ public:
   // -- reading the view ---------------------------------------------------------
 
 
+  /// Runs `f` on the published view once earlier writes are applied. A dead
+  /// registry's view is frozen, not current: queries fail then, as writes do.
   template <class F>
   auto read(F f) -> caf::expected<decltype(f(std::declval<user_table&>()))> {
     if (auto err = await_writes())
+      return err;
+    if (auto err = down_error())
       return err;
     std::shared_lock<std::shared_mutex> guard{view_->mtx};
     return f(view_->table);
   }
 
   caf::expected<presence_stats> read_stats() {
-    if (auto err = await_writes())
-      return err;
-    std::shared_lock<std::shared_mutex> guard{view_->mtx};
-    return view_->stats();
+    return read([this](user_table&) { return view_->stats(); });
+  }
+
+  /// `registry_down` once the client saw the registry terminate.
+  caf::error down_error() {
+    if (!is_down_.load(std::memory_order_acquire))
+      return {};
+    std::unique_lock<std::mutex> guard{mtx_};
+    return down_;
   }
 
 private:
@@ -318,6 +327,7 @@ private:
     std::unique_lock<std::mutex> guard{mtx_};
     down_ = reason ? make_error(error::registry_down, to_string(reason))
                    : make_error(error::registry_down);
+    is_down_.store(true, std::memory_order_release);
     in_flight_ops_.for_each([&](op_ref& st) {
       st->err = down_;
       st->done.store(true, std::memory_order_release);
@@ -397,6 +407,8 @@ private:
   std::condition_variable done_;
   size_t waiters_ = 0;
   caf::error down_;
+  /// Set with `down_`; read without the lock by queries.
+  std::atomic<bool> is_down_{false};
   std::vector<client_op> buffer_;
   /// Emptied batch vectors the registry handed back (client_results::spares):
   /// refilling one costs no reallocation and no copy of the calls (measured:
