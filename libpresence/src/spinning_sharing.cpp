@@ -52,7 +52,8 @@ bool in_scheduler_job() noexcept {
     return false;
   // A CAF worker sets the logger's thread-local actor id for each job it runs
   // and resets it to 0 after (even with logging compiled out). A scoped_actor
-  // or a detached actor sets it too, but on threads without the name.
+  // or a detached actor sets it too, but on threads without the name. CAF
+  // 0.17 has no caf::detail::current_actor() (later versions do).
   auto lg = caf::logger::current_logger();
   return lg != nullptr && lg->thread_local_aid() != 0;
 }
