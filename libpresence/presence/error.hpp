@@ -79,4 +79,11 @@ caf::error make_error(error x, std::string context);
 /// True when `err` is `x` in presence's category.
 bool is(const caf::error& err, error x);
 
+/// Renders any error readably, on any actor system: presence's errors as
+/// "presence::<name>: <description> (<context>)" whether or not the system
+/// was prepared with `presence::configure` (which registers the same text
+/// for `actor_system::render`), CAF's own as `actor_system_config::render`
+/// does, others as `caf::to_string`.
+std::string render(const caf::error& err);
+
 } // namespace presence

@@ -14,6 +14,11 @@
 // - At most `presence.window` calls are in flight; a caller blocks while the
 //   window is full, so a fast caller cannot grow the registry's mailbox
 //   without bound.
+// - Inside an actor (README, "Blocking calls inside actors") nothing blocks:
+//   calls are issued while the window has room and their pendings dropped;
+//   waiting on a pending, a query, sync() and a call that finds the window
+//   full fail at once with `blocking_call_in_actor` where presence can tell
+//   (presence's `spinning` scheduler, CAF 0.17's `sharing` and `stealing`).
 
 #include <cstddef>
 #include <memory>
@@ -137,7 +142,13 @@ public:
   unsubscribe_events(const event_subscriber_actor& subscriber);
 
   /// Blocks until every call issued so far through this facade is complete.
-  void sync();
+  /// Fails at once with `blocking_call_in_actor` inside an actor, and with
+  /// the manager's status if it is not usable.
+  caf::error sync();
+
+  /// Blocking calls this manager and its pendings refused inside actors
+  /// (`blocking_call_in_actor`), for metrics. Never blocks.
+  uint64_t blocking_calls_refused() const;
 
 private:
   pending<delivery_report> kick(detail::client_op op, std::string reason);

@@ -1,10 +1,12 @@
 #pragma once
 
 // The future-like result of a facade call. Waiting is optional: a caller that
-// drops it pays no round trip, and the call still completes.
+// drops it pays no round trip, and the call still completes. Dropping one is
+// how actors use the facade: they must not wait on it.
 
 #include <utility>
 
+#include <caf/error.hpp>
 #include <caf/expected.hpp>
 #include <caf/timespan.hpp>
 
@@ -85,16 +87,23 @@ public:
   explicit pending(detail::op_ref state) : state_(std::move(state)) {
   }
 
-  /// True once the outcome is known (immediately for invalid input).
+  /// True once the outcome is known (immediately for invalid input). Never
+  /// blocks: legal everywhere.
   bool ready() const;
 
-  /// Blocks until the outcome is known.
-  void wait() const;
+  /// Blocks until the outcome is known. Inside an actor (on a scheduler
+  /// worker thread, where waiting could deadlock the registry) it does not
+  /// wait and returns `blocking_call_in_actor`, whether or not the outcome is
+  /// known yet (README, "Blocking calls inside actors").
+  caf::error wait() const;
 
-  /// Blocks for at most `timeout`; true if the outcome is known.
+  /// Blocks for at most `timeout`; true if the outcome is known. Inside an
+  /// actor it does not wait: it returns `ready()`.
   bool wait_for(caf::timespan timeout) const;
 
-  /// Blocks until the outcome is known and returns it.
+  /// Blocks until the outcome is known and returns it. Inside an actor it
+  /// does not wait and fails with `blocking_call_in_actor`, unless the call
+  /// failed at once on invalid input (then that error).
   caf::expected<T> get() const;
 
 private:

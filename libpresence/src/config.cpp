@@ -71,14 +71,11 @@ void add_options(caf::config_option_set& opts) {
 
 void configure(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::presence>();
+  // The same text as presence::render, which needs no registration.
   cfg.add_error_category(error_category,
-                         [](uint8_t code, caf::atom_value,
+                         [](uint8_t code, caf::atom_value category,
                             const caf::message& ctx) {
-                           auto str = "presence::" + to_string(
-                                        static_cast<error>(code));
-                           if (ctx.match_elements<std::string>())
-                             str += " (" + ctx.get_as<std::string>(0) + ")";
-                           return str;
+                           return render(caf::error{code, category, ctx});
                          });
   add_options(cfg.*options_access::member);
   // Measured (docs/design.md, "Scheduler"): work sharing is what lets one
@@ -106,7 +103,10 @@ config::config() {
 caf::expected<settings> read_settings(const caf::actor_system& sys) {
   auto& cfg = sys.config();
   if (cfg.type_names_by_rtti.count(std::type_index(typeid(online_user))) == 0)
-    return make_error(error::system_not_configured);
+    // Its description rides in the context: the system that reports it has
+    // no renderer for presence's category, and caf::to_string shows it.
+    return make_error(error::system_not_configured,
+                      to_string(error::system_not_configured));
   settings result;
   result.max_content_size = caf::get_or(cfg, "presence.max-content-size",
                                         result.max_content_size);

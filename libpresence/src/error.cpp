@@ -1,5 +1,6 @@
 #include "presence/error.hpp"
 
+#include <caf/actor_system_config.hpp>
 #include <caf/make_message.hpp>
 #include <caf/message.hpp>
 
@@ -55,6 +56,23 @@ std::string to_string(error x) {
       return "malformed_message: the registry rejected a malformed message";
   }
   return "unknown presence error";
+}
+
+std::string render(const caf::error& err) {
+  if (!err || err.category() != error_category)
+    return caf::actor_system_config::render(err);
+  auto str = "presence::" + to_string(static_cast<error>(err.code()));
+  auto& ctx = err.context();
+  // The context of system_not_configured repeats the description (so that
+  // caf::to_string shows it too): not worth printing twice.
+  if (ctx.match_elements<std::string>()) {
+    auto& what = ctx.get_as<std::string>(0);
+    if (what != to_string(static_cast<error>(err.code())))
+      str += " (" + what + ")";
+  } else if (!ctx.empty()) {
+    str += " " + caf::to_string(ctx);
+  }
+  return str;
 }
 
 caf::error make_error(error x) {

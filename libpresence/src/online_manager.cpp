@@ -21,6 +21,7 @@
 #include "presence/config.hpp"
 #include "presence/error.hpp"
 #include "presence/validation.hpp"
+#include "spinning_sharing.hpp"
 
 namespace presence {
 
@@ -78,8 +79,13 @@ public:
   }
 
   void stop() {
-    if (!status_)
-      sync();
+    if (!status_ && sync()) {
+      // Destroyed inside an actor: waiting for the calls in flight could
+      // deadlock, so they fail instead of waiting for their answers.
+      on_registry_down(make_error(error::registry_down,
+                                  "the online_manager was destroyed inside "
+                                  "an actor with calls in flight"));
+    }
     if (registry_)
       caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
     if (client_)
@@ -113,6 +119,19 @@ public:
     return lim_;
   }
 
+  // -- blocking calls inside actors ---------------------------------------------
+
+  /// Fails a blocking call made inside an actor and counts it (README,
+  /// "Blocking calls inside actors").
+  caf::error refuse_blocking(const char* what) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    return make_error(error::blocking_call_in_actor, what);
+  }
+
+  uint64_t refused() const {
+    return refused_.load(std::memory_order_relaxed);
+  }
+
   // -- issuing calls ------------------------------------------------------------
 
   template <class T>
@@ -138,8 +157,17 @@ public:
     op_state* st;
     {
       std::unique_lock<std::mutex> guard{mtx_};
-      space_.wait(guard,
-                  [&] { return in_flight_ < cfg_.window || static_cast<bool>(down_); });
+      auto has_space = [&] {
+        return in_flight_ < cfg_.window || static_cast<bool>(down_);
+      };
+      // An actor waiting for room would hold a worker the registry may need
+      // to make that room: the call fails instead (it is not issued).
+      if (!has_space() && in_scheduler_job()) {
+        guard.unlock();
+        return failed<T>(
+          refuse_blocking("the call window (presence.window) is full"));
+      }
+      space_.wait(guard, has_space);
       if (down_)
         return failed<T>(down_);
       st = acquire_state();
@@ -199,29 +227,47 @@ public:
     return result;
   }
 
-  void sync() {
+  caf::error sync() {
+    if (in_scheduler_job())
+      return refuse_blocking("sync() waits for every call in flight");
     std::unique_lock<std::mutex> guard{mtx_};
     ++waiters_;
     done_.wait(guard, [&] { return in_flight_ == 0 || down_; });
     --waiters_;
+    return {};
   }
 
   // -- reading the view ---------------------------------------------------------
 
 
+  /// Runs `f` on the published view once earlier writes are applied. A dead
+  /// registry's view is frozen, not current: queries fail then, as writes do.
   template <class F>
   auto read(F f) -> caf::expected<decltype(f(std::declval<user_table&>()))> {
+    if (status_)
+      return status_;
+    // Refused whether or not earlier writes are still in flight, so that the
+    // misuse shows in every run, not only under load.
+    if (in_scheduler_job())
+      return refuse_blocking("a facade query waits for earlier writes");
     if (auto err = await_writes())
+      return err;
+    if (auto err = down_error())
       return err;
     std::shared_lock<std::shared_mutex> guard{view_->mtx};
     return f(view_->table);
   }
 
   caf::expected<presence_stats> read_stats() {
-    if (auto err = await_writes())
-      return err;
-    std::shared_lock<std::shared_mutex> guard{view_->mtx};
-    return view_->stats();
+    return read([this](user_table&) { return view_->stats(); });
+  }
+
+  /// `registry_down` once the client saw the registry terminate.
+  caf::error down_error() {
+    if (!is_down_.load(std::memory_order_acquire))
+      return {};
+    std::unique_lock<std::mutex> guard{mtx_};
+    return down_;
   }
 
 private:
@@ -328,6 +374,7 @@ private:
     std::unique_lock<std::mutex> guard{mtx_};
     down_ = reason ? make_error(error::registry_down, to_string(reason))
                    : make_error(error::registry_down);
+    is_down_.store(true, std::memory_order_release);
     in_flight_ops_.for_each([&](op_ref& st) {
       st->err = down_;
       st->done.store(true, std::memory_order_release);
@@ -410,6 +457,10 @@ private:
   std::condition_variable done_;
   size_t waiters_ = 0;
   caf::error down_;
+  /// Set with `down_`; read without the lock by queries.
+  std::atomic<bool> is_down_{false};
+  /// Blocking calls refused inside actors.
+  std::atomic<uint64_t> refused_{0};
   std::vector<client_op> buffer_;
   /// Emptied batch vectors the registry handed back (client_results::spares):
   /// refilling one costs no reallocation and no copy of the calls (measured:
@@ -452,18 +503,28 @@ bool pending<T>::ready() const {
   return !state_ || state_->done.load(std::memory_order_acquire);
 }
 
+// A call that failed at once has no core: its outcome was known when it
+// returned, so reading it never waits, inside an actor or not. Every other
+// pending is refused inside an actor whether or not it is ready yet, so that
+// the misuse shows in every run, not only when the registry is slow.
+
 template <class T>
-void pending<T>::wait() const {
-  if (!state_ || state_->done.load(std::memory_order_acquire))
-    return;
-  if (auto core = state_->core)
-    core->wait(*state_);
+caf::error pending<T>::wait() const {
+  if (!state_ || !state_->core)
+    return {};
+  if (detail::in_scheduler_job())
+    return state_->core->refuse_blocking("wait() on a pending");
+  if (!state_->done.load(std::memory_order_acquire))
+    state_->core->wait(*state_);
+  return {};
 }
 
 template <class T>
 bool pending<T>::wait_for(caf::timespan timeout) const {
   if (!state_ || state_->done.load(std::memory_order_acquire))
     return true;
+  if (detail::in_scheduler_job())
+    return false;
   if (auto core = state_->core)
     return core->wait_for(*state_, timeout);
   return state_->done.load(std::memory_order_acquire);
@@ -473,7 +534,12 @@ template <class T>
 caf::expected<T> pending<T>::get() const {
   if (!state_)
     return make_error(error::invalid_option, "empty pending result");
-  wait();
+  if (auto core = state_->core) {
+    if (detail::in_scheduler_job())
+      return core->refuse_blocking("get() on a pending");
+    if (!state_->done.load(std::memory_order_acquire))
+      core->wait(*state_);
+  }
   if (state_->err)
     return state_->err;
   return value_of(*state_, static_cast<T*>(nullptr));
@@ -797,9 +863,14 @@ pending<delivery_report> online_manager::kick(detail::client_op op,
   return core_->issue<delivery_report>(std::move(op), true);
 }
 
-void online_manager::sync() {
-  if (!core_->status())
-    core_->sync();
+caf::error online_manager::sync() {
+  if (auto err = core_->status())
+    return err;
+  return core_->sync();
+}
+
+uint64_t online_manager::blocking_calls_refused() const {
+  return core_->refused();
 }
 
 } // namespace presence

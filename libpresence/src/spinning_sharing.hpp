@@ -244,6 +244,13 @@ private:
   /// How long a job may have run and still count as about to end.
   static constexpr auto short_job = std::chrono::microseconds(20);
 
+public:
+  /// True while this thread runs a job for a spinning worker (in any system).
+  static bool runs_job_here() noexcept {
+    return running_here() != nullptr;
+  }
+
+private:
   /// The worker data of the job this thread runs, if it is a worker.
   static worker_data*& running_here() noexcept {
     static thread_local worker_data* current = nullptr;
@@ -318,6 +325,15 @@ private:
 #endif
   }
 };
+
+/// True if the calling thread is a CAF scheduler worker running an actor's
+/// handler, where a blocking wait could deadlock the actors it waits for
+/// (docs/design.md, "Blocking calls inside actors"). Exact under `spinning`
+/// (presence's own marker); under CAF's `sharing` and `stealing` it relies on
+/// what CAF 0.17 sets on its workers: the thread name and the logger's
+/// thread-local actor id. Always false under `testing`, whose actors run on
+/// the thread that drives the test coordinator.
+bool in_scheduler_job() noexcept;
 
 /// Creates the scheduler `scheduler.policy` names: `spinning` (presence's
 /// default, set by presence::configure), or CAF's `sharing`, `stealing` or
