@@ -1443,13 +1443,23 @@ registry_behavior(registry_pointer self, settings cfg,
     st.buffer = std::make_unique<offline_buffer>(
       cfg.buffer_per_user, cfg.buffer_ttl, cfg.buffer_max_bytes);
   self->set_down_handler([=](caf::down_msg& dm) { self->state.on_down(dm); });
-  // User actors live only as long as the registry that knows them.
+  // User actors live only as long as the registry that knows them. Their
+  // handles are dropped here, not sent exit messages: one exit per actor fans
+  // out through the scheduler, which took minutes for a million online users
+  // under CAF's stealing policy (docs/design.md, "Retiring user actors").
   self->attach_functor([view](const caf::error&) {
-    std::shared_lock<std::shared_mutex> guard{view->mtx};
-    for (auto& e : view->table.entries())
-      caf::anon_send_exit(e.actor, caf::exit_reason::user_shutdown);
-    for (auto& a : view->retiring)
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    std::vector<user_actor> handles;
+    {
+      write_lock guard{view->mtx};
+      handles.reserve(view->table.entries().size() + view->retiring.size());
+      for (auto& e : view->table.entries())
+        if (e.actor)
+          handles.push_back(std::move(e.actor));
+      for (auto& a : view->retiring)
+        handles.push_back(std::move(a));
+      view->retiring.clear();
+    }
+    handles.clear(); // each the actor's last reference: destroyed right here
   });
   using str = std::string;
   return {

@@ -14,9 +14,9 @@ namespace bench {
 /// Logs N users in, starts two threads pushing to users N/2..N-1 as fast as
 /// the facade takes them, then takes users 0..N/2-1 offline with
 /// mark_offline_all and measures until the last of their actors is
-/// destroyed (the user actor pool's live count). The same pushes over a span
-/// of the same length with all N users online (the logged-out half logged in
-/// again) are the reference. Rows: the span, push throughput and push p99
+/// destroyed (the user actor pool's live count). The pushes of a span of the
+/// same length right before the logout, all N users online, are the
+/// reference. Rows: the span, push throughput and push p99
 /// (send to pusher, as the L rows) with and without the logout; a machine
 /// stall check follows once the pushers stopped. Exits non-zero if a
 /// delivery is missing or extra or a retired actor outlives the timeout.

@@ -122,3 +122,26 @@ TEST_CASE("users back online during retirement keep their new actors",
   }
   CHECK(live_user_actors() == before);
 }
+
+TEST_CASE("user actors still online when the registry stops are destroyed",
+          "[retirement]") {
+  auto policy = GENERATE(std::string{}, std::string{"stealing"});
+  INFO("policy " << policy_name(policy));
+  auto before = live_user_actors();
+  {
+    env e{with_policy(policy)};
+    {
+      presence::online_manager mgr{e.sys};
+      constexpr size_t n = 5000;
+      for (size_t i = 0; i < n; ++i)
+        mgr.mark_online(user("u" + std::to_string(i), "t"));
+      // Some retiring, not yet handed over, when the registry stops.
+      for (size_t i = 0; i < 100; ++i)
+        mgr.mark_offline_all("u" + std::to_string(i));
+      CHECK(ok(mgr.get_online_count()) == n - 100);
+      CHECK(live_user_actors() >= before + n - 100);
+    } // ~online_manager stops the registry
+    CHECK(wait_until([&] { return live_user_actors() == before; }));
+  }
+  CHECK(live_user_actors() == before);
+}
