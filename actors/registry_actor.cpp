@@ -21,6 +21,7 @@
 #include "actors/reply_target.hpp"
 #include "actors/session_ops.hpp"
 #include "actors/user_actor.hpp"
+#include "actors/user_retirement.hpp"
 #include "presence/detail/slab.hpp"
 #include "presence/error.hpp"
 #include "presence/registry.hpp"
@@ -166,15 +167,12 @@ struct registry_state {
   std::string id_prefix;
   uint64_t next_message = 1;
   bool flush_scheduled = false;
-  static constexpr size_t reap_slack = 65536;
+  /// Retired actors go to the retirement thread in chunks of this many, and
+  /// whatever is left `reap_delay` after the first of them.
+  static constexpr size_t reap_chunk = 4096;
   static constexpr auto reap_delay = std::chrono::milliseconds(100);
-  /// Most users online at once since the last reap.
-  size_t peak_users = 0;
   bool reap_scheduled = false;
-  /// Counts incoming work, so that a reap can tell whether the registry was
-  /// idle since it was scheduled.
-  uint64_t work_epoch = 0;
-  uint64_t reap_epoch = 0;
+  user_retirement retirement;
   /// Presence event subscribers and the batch being filled for them.
   std::vector<subscriber_entry> subscribers;
   std::vector<presence_event> events;
@@ -588,7 +586,6 @@ struct registry_state {
                                  std::move(actor),
                                  session_record::from(std::move(user)));
     }
-    peak_users = std::max(peak_users, table().user_count());
     arm_idle_check(*inserted, started + cfg.idle_timeout);
     complete(rt, change_result{change_status::joined, 1, 0});
     if (events_on()) {
@@ -700,19 +697,15 @@ struct registry_state {
   }
 
   /// The user's last session is gone from the table: its actor has nothing
-  /// left to own and is told to exit. Tearing an actor down is the most
-  /// expensive step of going offline in CAF 0.17 (every exit wakes CAF's clock
-  /// thread), so it waits until the registry has been idle for `reap_delay`:
-  /// the change is visible at once and the teardown does not compete with the
-  /// work that follows. Memory stays bounded: a retiring actor existed while
-  /// its user was online, so as long as retiring plus online actors stay
-  /// within the peak online count since the last reap (plus `reap_slack`),
-  /// holding them back costs nothing beyond that peak. A mass logout never
-  /// crosses the line; steady churn reaps every `reap_slack` departures.
+  /// left to own. The change is visible at once; the actor is destroyed on
+  /// the retirement thread (user_retirement.hpp), handed over in chunks so
+  /// that a departure costs the registry a vector append. No exit message:
+  /// one per actor fans out through the scheduler, which CAF's `stealing`
+  /// policy cannot take (docs/design.md, "Retiring user actors").
   void retire_user(user_entry& e) {
     view->retiring.push_back(std::move(e.actor));
     erase_user(e);
-    if (view->retiring.size() + table().user_count() > peak_users + reap_slack)
+    if (view->retiring.size() >= reap_chunk)
       reap();
     else
       schedule_reap();
@@ -721,26 +714,17 @@ struct registry_state {
   void schedule_reap() {
     if (!reap_scheduled) {
       reap_scheduled = true;
-      reap_epoch = work_epoch;
       self->delayed_send(handle, reap_delay, reap_atom::value);
     }
   }
 
-  /// If no new work arrived since the reap was scheduled, the registry was
-  /// idle for `reap_delay`: reap. Otherwise wait again.
   void on_reap() {
     reap_scheduled = false;
-    if (work_epoch == reap_epoch)
-      reap();
-    else if (!view->retiring.empty())
-      schedule_reap();
+    reap();
   }
 
   void reap() {
-    for (auto& a : view->retiring)
-      self->send_exit(a, caf::exit_reason::user_shutdown);
-    view->retiring.clear();
-    peak_users = table().user_count();
+    retirement.hand_over(self, view->retiring);
   }
 
   void erase_user(user_entry& e) {
@@ -842,7 +826,6 @@ struct registry_state {
                               session_record::from(std::move(u.session)));
       table().sessions_changed(e, before);
     }
-    peak_users = std::max(peak_users, table().user_count());
     if (!e.check_armed) // the actor's checks stopped when it had no session
       arm_idle_check(e, now() + cfg.idle_timeout);
     complete(rt, u.result);
@@ -1543,13 +1526,23 @@ registry_behavior(registry_pointer self, settings cfg,
   // A bare error message would make CAF's default error handler quit.
   self->set_error_handler(
     [=](caf::scheduled_actor*, caf::error&) { self->state.count_rejected(); });
-  // User actors live only as long as the registry that knows them.
+  // User actors live only as long as the registry that knows them. Their
+  // handles are dropped here, not sent exit messages: one exit per actor fans
+  // out through the scheduler, which took minutes for a million online users
+  // under CAF's stealing policy (docs/design.md, "Retiring user actors").
   self->attach_functor([view](const caf::error&) {
-    std::shared_lock<std::shared_mutex> guard{view->mtx};
-    for (auto& e : view->table.entries())
-      caf::anon_send_exit(e.actor, caf::exit_reason::user_shutdown);
-    for (auto& a : view->retiring)
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    std::vector<user_actor> handles;
+    {
+      write_lock guard{view->mtx};
+      handles.reserve(view->table.entries().size() + view->retiring.size());
+      for (auto& e : view->table.entries())
+        if (e.actor)
+          handles.push_back(std::move(e.actor));
+      for (auto& a : view->retiring)
+        handles.push_back(std::move(a));
+      view->retiring.clear();
+    }
+    handles.clear(); // each the actor's last reference: destroyed right here
   });
   using str = std::string;
   return {
@@ -1681,7 +1674,6 @@ registry_behavior(registry_pointer self, settings cfg,
         st.reject("a batch whose reply address is not its sender");
         return;
       }
-      ++st.work_epoch;
       auto idx = st.client_of(batch.reply_to);
       if (needs_validation(*from)) {
         // Checked here, on the registry's thread: the own facade checked its

@@ -209,8 +209,8 @@ struct view_counters {
 struct presence_view {
   mutable std::shared_mutex mtx;
   user_table table;
-  /// User actors whose last session is gone, waiting to be told to exit
-  /// (registry thread only; see registry_state::retire_user).
+  /// User actors whose last session is gone, waiting to be handed to the
+  /// retirement thread (registry thread only; see registry_state::retire_user).
   std::vector<user_actor> retiring;
   view_counters counters;
   /// The facade client that spawned this registry along with this view

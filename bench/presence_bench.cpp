@@ -17,6 +17,8 @@
 //   --bench-latency-pacing=spin|sleep  how the latency sender waits
 //                           (default spin)
 //   --bench-main=0|1        run W1-W6 and latency (default 1)
+//   --bench-mass-logout=0|1 run the mass logout rows M (default 0; see
+//                           mass_logout.hpp)
 //   --bench-help            this text
 // Every other `--` argument goes to CAF's parser (presence::config), e.g.
 // --scheduler.policy=stealing or --presence.batch-size=1024.
@@ -52,7 +54,11 @@
 // Internal, for honest memory figures only (see memory_snapshot).
 #include "actors/block_pool.hpp"
 
-namespace {
+#include "bench/mass_logout.hpp"
+#include "bench/report.hpp"
+
+// Named, not anonymous: report.hpp declares what other workload files use.
+namespace bench {
 
 using clk = std::chrono::steady_clock;
 using std::chrono::duration_cast;
@@ -78,6 +84,8 @@ struct options {
   bool main_rows = true;
   /// Length of each machine stall check, 0 for none.
   int stall_check_ms = 2000;
+  /// Run the mass logout rows (mass_logout.hpp).
+  bool mass_logout = false;
 };
 
 [[noreturn]] void usage(const char* argv0, int rc) {
@@ -86,6 +94,7 @@ struct options {
                "[--bench-latency-warmup-ms=MS] "
                "[--bench-latency-rate=R] [--bench-timeout-s=S] "
                "[--bench-main=0|1] [--bench-expiry=0|1] "
+               "[--bench-mass-logout=0|1] "
                "[--bench-stall-check-ms=MS] [--bench-latency-pacing=spin|sleep] "
                "[--<caf or presence option>=VALUE...]\n"
                "  default N list: 10000 100000 1000000\n",
@@ -154,6 +163,8 @@ options parse_options(int argc, char** argv) {
         parse_int(value_of("--bench-stall-check-ms"), argv[0], true));
     } else if (starts_with(arg, "--bench-main")) {
       opts.main_rows = parse_flag(value_of("--bench-main"), argv[0]);
+    } else if (starts_with(arg, "--bench-mass-logout")) {
+      opts.mass_logout = parse_flag(value_of("--bench-mass-logout"), argv[0]);
     } else if (starts_with(arg, "--bench-expiry")) {
       opts.expiry = parse_flag(value_of("--bench-expiry"), argv[0]);
     } else if (starts_with(arg, "--bench-")) {
@@ -415,7 +426,7 @@ std::string fmt(const char* format, double x) {
   return buf;
 }
 
-std::string fmt_rate(double per_s, const char* unit = "/s") {
+std::string fmt_rate(double per_s, const char* unit) {
   if (per_s >= 1e6)
     return fmt("%.2f M", per_s / 1e6) + unit;
   if (per_s >= 1e3)
@@ -451,19 +462,6 @@ std::string fmt_count(size_t n) {
   }
   return out;
 }
-
-struct row {
-  std::string name;
-  size_t n = 0;
-  std::string ops;
-  std::string time;
-  std::string rate;
-  std::string per_op;
-  std::string baseline;
-  std::string vs_base;
-  std::string target;
-  std::string holds;
-};
 
 void print_header() {
   std::printf("| Workload | N | Ops | Time | Rate | Per op | Baseline | "
@@ -550,8 +548,6 @@ T value_or_fail(caf::actor_system& sys, caf::expected<T> x,
     fail(what + ": " + sys.render(x.error()));
   return std::move(*x);
 }
-
-void progress(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
 void progress(const char* format, ...) {
   va_list args;
@@ -1189,9 +1185,10 @@ std::string damon_state() {
   return on == 0 ? "off" : result;
 }
 
-} // namespace
+} // namespace bench
 
 int main(int argc, char** argv) {
+  using namespace bench;
   auto opts = parse_options(argc, argv);
   std::printf("# presence benchmark\n\n");
   std::printf("- machine: %zu CPUs (nproc), %s\n", cpus_available(),
@@ -1217,6 +1214,11 @@ int main(int argc, char** argv) {
     auto t0 = clk::now();
     if (opts.main_rows || first)
       run_one(n, opts, notes, first, opts.main_rows);
+    if (opts.mass_logout) {
+      presence::config cfg;
+      parse_caf_options(opts, cfg);
+      run_mass_logout(n, cfg, opts.stall_check_ms, opts.timeout_s, notes);
+    }
     if (opts.expiry)
       run_expiry(n, opts);
     notes.push_back("N=" + fmt_count(n) + ": whole run incl. setup and "
