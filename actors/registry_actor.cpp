@@ -471,16 +471,39 @@ struct registry_state {
     if (e == nullptr || e->pending == 0)
       return false;
     if (!e->parked)
-      e->parked = std::make_unique<std::vector<parked_op>>();
+      e->parked = std::make_unique<parked_queue>();
     e->parked->push_back(parked_op{std::move(op), std::move(rt)});
+    bump(counters().parks);
     return true;
   }
 
-  void replay_parked(std::unique_ptr<std::vector<parked_op>> parked) {
+  /// Replays the calls parked on a user, oldest first, until one makes the
+  /// user busy again (a login forwarded to its actor): the rest stay parked,
+  /// in order, as they are. Each parked call is replayed once. (Replaying the
+  /// whole queue after every answer parked each remaining call again: n
+  /// pipelined logins on one user cost n^2 steps.)
+  void replay_parked(std::unique_ptr<parked_queue> parked) {
     if (!parked)
       return;
-    for (auto& p : *parked)
+    while (!parked->empty()) {
+      auto p = std::move(parked->front());
+      parked->pop_front();
       handle_op(std::move(p.op), std::move(p.target));
+      if (parked->empty())
+        return;
+      // Every call in the queue is on the same login id, whose entry may
+      // have changed meanwhile (retired, or a new actor).
+      auto e = find_user(parked->front().op);
+      if (e != nullptr && e->pending > 0) {
+        // Nothing else parks while this loop runs but the call just
+        // handled, which did not (the user was not busy); keep it general.
+        if (e->parked)
+          for (auto& later : *e->parked)
+            parked->push_back(std::move(later));
+        e->parked = std::move(parked);
+        return;
+      }
+    }
   }
 
   // -- presence changes -------------------------------------------------------
