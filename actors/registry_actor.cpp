@@ -213,6 +213,27 @@ struct registry_state {
   std::map<int64_t, std::vector<idle_check>> wheel;
   caf::timespan wheel_granularity{0};
 
+  /// CAF destroys the state when the registry terminates, whatever the exit
+  /// reason (a kill runs no handler): the one place to answer every typed
+  /// request still open and to stop the relays. Facade calls are the
+  /// facade's own (it watches the registry).
+  ~registry_state() {
+    if (view == nullptr)
+      return;
+    auto answer = [](reply_target& rt) {
+      if (rt.client == reply_target::no_client && rt.promise.pending())
+        rt.promise.deliver(make_error(error::registry_down));
+    };
+    forwarded.for_each([&](forwarded_command& fc) { answer(fc.target); });
+    pushes.for_each([&](push_state& ps) { answer(ps.target); });
+    for (auto& e : table().entries())
+      if (e.parked)
+        for (auto& p : *e.parked)
+          answer(p.target);
+    for (auto& r : relays)
+      caf::anon_send_exit(r.relay, caf::exit_reason::user_shutdown);
+  }
+
   user_table& table() {
     return view->table;
   }
