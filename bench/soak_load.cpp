@@ -14,8 +14,7 @@ namespace {
 
 constexpr const char* devices[] = {"web", "ios", "android"};
 
-/// More sessions than this per user and a login becomes a logout, so the
-/// population stays near its size and no user grows without bound.
+/// A login adds a session only to users with fewer than this.
 constexpr size_t session_cap = 4;
 
 /// Users per push_to_users call.
@@ -130,12 +129,22 @@ presence::online_user churn_worker::new_session(size_t j, uint8_t device) {
 void churn_worker::ramp() {
   bool timed_out = false;
   for (size_t j = 0; j < model_.size(); ++j) {
-    auto p = mgr_.mark_online(new_session(j, 0));
-    changes_.push_back({std::move(p), op::login, presence::change_status::joined,
-                        1, 0});
+    auto i = k_ + j * stride_;
+    if (i >= opts_.users)
+      continue; // a spare login id: offline until the churn brings it in
+    // Every second user has two sessions, so that kicks by device and
+    // policy replacements meet users with several.
+    for (uint32_t n = 1; n <= 1 + i % 2; ++n) {
+      auto p = mgr_.mark_online(new_session(j, static_cast<uint8_t>(n - 1)));
+      changes_.push_back({std::move(p), op::login,
+                          presence::change_status::joined, n, 0});
+    }
+    counted(j, 0);
     if (changes_.size() >= 4096)
       reap(false, clk::now(), timed_out);
   }
+  target_users_ = users_;
+  target_sessions_ = sessions_;
 }
 
 void churn_worker::login(size_t j) {
@@ -172,45 +181,89 @@ void churn_worker::kick(size_t j) {
   }
 }
 
+size_t churn_worker::pick(bool online, size_t below) {
+  // Rejection sampling: online users are the large majority and offline
+  // ones exist whenever the count is below its target.
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    auto j = rng_() % model_.size();
+    auto n = model_[j].size();
+    if ((n > 0) == online && n < below)
+      return j;
+  }
+  return model_.size();
+}
+
+void churn_worker::counted(size_t j, size_t before) {
+  auto after = model_[j].size();
+  auto ds = static_cast<int64_t>(after) - static_cast<int64_t>(before);
+  auto du = int64_t{after > 0} - int64_t{before > 0};
+  users_ += du;
+  sessions_ += ds;
+  pr_.model_sessions.fetch_add(ds, std::memory_order_relaxed);
+  pr_.model_users.fetch_add(du, std::memory_order_relaxed);
+}
+
 void churn_worker::issue_one() {
   using presence::change_status;
-  auto j = rng_() % model_.size();
+  // Mix: 20% refresh, 10% policy replacement (neither changes a count),
+  // 70% a login or a removal (3 logouts to 1 kick), whichever brings the
+  // online users and sessions back to their counts after the ramp: the
+  // population stays fixed, so memory has no reason to grow.
+  auto roll = rng_() % 100;
+  size_t j = model_.size();
+  enum { refresh, replace, add, remove } what;
+  if (roll < 30) {
+    what = roll < 20 ? refresh : replace;
+    j = pick(true, SIZE_MAX);
+  } else if (sessions_ < target_sessions_ || users_ < target_users_) {
+    what = add;
+    j = users_ < target_users_ ? pick(false, SIZE_MAX)
+                               : pick(true, session_cap);
+  } else {
+    what = remove;
+    j = pick(true, SIZE_MAX);
+  }
+  if (j == model_.size())
+    return; // nobody fits (a tiny population): skip this one
+  auto before = model_[j].size();
   auto& xs = model_[j];
   auto& id = ids_[k_ + j * stride_];
   auto n = static_cast<uint32_t>(xs.size());
-  auto roll = rng_() % 100;
-  // Mix: 35% login, 25% logout, 20% refresh, 10% kick, 10% login that a
-  // policy at the user's limit turns into a replacement. An offline user
-  // logs in; a user at the cap logs out.
-  if (n == 0 || (roll < 35 && n < session_cap)) {
-    login(j);
-    return;
+  switch (what) {
+    case add:
+      login(j);
+      break;
+    case remove:
+      if (rng_() % 4 == 0) {
+        kick(j);
+      } else {
+        auto i = rng_() % n;
+        auto p = mgr_.mark_offline(id, xs[i].token);
+        xs.erase(xs.begin() + static_cast<ptrdiff_t>(i));
+        changes_.push_back({std::move(p), op::logout,
+                            n == 1 ? change_status::user_offline
+                                   : change_status::left,
+                            n - 1, 1});
+      }
+      break;
+    case refresh: {
+      auto p = mgr_.update_activity(id, xs[rng_() % n].token);
+      changes_.push_back({std::move(p), op::refresh,
+                          change_status::refreshed, n, 0});
+      break;
+    }
+    case replace: {
+      presence::login_policy policy;
+      policy.max_sessions = static_cast<int32_t>(n);
+      policy.on_limit = presence::limit_action::replace;
+      auto x = new_session(j, static_cast<uint8_t>(rng_() % 3));
+      xs.erase(xs.begin());
+      auto p = mgr_.mark_online(std::move(x), policy);
+      changes_.push_back({std::move(p), op::replace, change_status::joined,
+                          n, 1});
+    }
   }
-  if (roll < 60) {
-    auto i = rng_() % n;
-    auto p = mgr_.mark_offline(id, xs[i].token);
-    xs.erase(xs.begin() + static_cast<ptrdiff_t>(i));
-    changes_.push_back({std::move(p), op::logout,
-                        n == 1 ? change_status::user_offline
-                               : change_status::left,
-                        n - 1, 1});
-  } else if (roll < 80) {
-    auto p = mgr_.update_activity(id, xs[rng_() % n].token);
-    changes_.push_back({std::move(p), op::refresh, change_status::refreshed,
-                        n, 0});
-  } else if (roll < 90) {
-    kick(j);
-  } else {
-    presence::login_policy policy;
-    policy.max_sessions = static_cast<int32_t>(n);
-    policy.on_limit = presence::limit_action::replace;
-    auto device = static_cast<uint8_t>(rng_() % 3);
-    auto x = new_session(j, device);
-    xs.erase(xs.begin());
-    auto p = mgr_.mark_online(std::move(x), policy);
-    changes_.push_back({std::move(p), op::replace, change_status::joined, n,
-                        1});
-  }
+  counted(j, before);
 }
 
 void churn_worker::finish_change(change_call& c) {

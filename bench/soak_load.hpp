@@ -23,6 +23,8 @@ namespace soak {
 using clk = std::chrono::steady_clock;
 
 struct load_options {
+  /// The online population; a tenth more login ids exist, offline after the
+  /// ramp, so that users can leave and others come in.
   size_t users = 200000;
   size_t churn_threads = 4;
   size_t push_threads = 2;
@@ -42,6 +44,9 @@ struct progress {
   std::atomic<uint64_t> changes_done{0};
   std::atomic<uint64_t> pushes_issued{0};
   std::atomic<uint64_t> pushes_done{0};
+  /// What the models say should be online (issued calls, not completed).
+  std::atomic<int64_t> model_users{0};
+  std::atomic<int64_t> model_sessions{0};
 };
 
 /// Login id of user `i`.
@@ -97,6 +102,10 @@ private:
   };
 
   void issue_one();
+  /// A random owned user, online or not, with fewer than `below` sessions;
+  /// model_.size() if none was found.
+  size_t pick(bool online, size_t below);
+  void counted(size_t j, size_t before);
   void login(size_t u);
   void kick(size_t u);
   presence::online_user new_session(size_t u, uint8_t device);
@@ -115,6 +124,11 @@ private:
   /// Sessions of owned user j (global index k_ + j * stride_), in joining
   /// order, which is connect-time order: the policy replaces the first.
   std::vector<std::vector<session_rec>> model_;
+  int64_t users_ = 0;
+  int64_t sessions_ = 0;
+  /// The counts after the ramp, which the churn keeps.
+  int64_t target_users_ = 0;
+  int64_t target_sessions_ = 0;
   uint64_t next_token_ = 0;
   caf::timestamp last_connect_{};
   std::deque<change_call> changes_;
