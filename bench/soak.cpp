@@ -181,6 +181,8 @@ struct sample {
   int64_t users;
   int64_t sessions;
   uint64_t stalled;
+  size_t heap;
+  size_t pools;
 };
 
 void print_sample(const sample& s, const sample* prev, const char* note) {
@@ -188,9 +190,11 @@ void print_sample(const sample& s, const sample* prev, const char* note) {
   auto rate = [&](uint64_t now, uint64_t then) {
     return dt > 0 ? static_cast<double>(now - then) / dt : 0.0;
   };
-  std::printf("| %7.1f | %9.1f | %5.2f | %9.0f | %9.0f | %7" PRId64
+  std::printf("| %7.1f | %9.1f | %8.1f | %7.1f | %5.2f | %9.0f | %9.0f | %7" PRId64
               " | %7" PRId64 " | %8" PRIu64 " | %s\n",
-              s.t, static_cast<double>(s.rss) / 1e6, s.load,
+              s.t, static_cast<double>(s.rss) / 1e6,
+              static_cast<double>(s.heap) / 1e6,
+              static_cast<double>(s.pools) / 1e6, s.load,
               prev ? rate(s.changes_done, prev->changes_done) * 60 : 0.0,
               prev ? rate(s.pushes_done, prev->pushes_done) : 0.0, s.users,
               s.sessions, s.stalled, note);
@@ -282,16 +286,17 @@ int main(int argc, char** argv) {
     pushers.push_back(std::make_unique<soak::push_worker>(*mgr, sys, ids, k,
                                                           opts.load, pr));
 
-  std::printf("\n| t (s) | RSS (MB) | load | changes/min | pushes/s | users "
-              "| sessions | stalled | note\n"
-              "|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("\n| t (s) | RSS (MB) | heap (MB) | pools (MB) | load "
+              "| changes/min | pushes/s | users | sessions | stalled | note\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|\n");
   std::vector<sample> series;
   auto t0 = clk::now();
   auto take = [&](const char* note) {
     sample s{secs(clk::now() - t0), soak::rss_bytes(), soak::load_average(),
              pr.changes_done.load(), pr.pushes_done.load(),
              pr.model_users.load(), pr.model_sessions.load(),
-             flaky_counts->stalled.load()};
+             flaky_counts->stalled.load(), soak::heap_in_use(),
+             soak::pools_in_use()};
     print_sample(s, series.empty() ? nullptr : &series.back(), note);
     series.push_back(s);
   };

@@ -9,7 +9,11 @@
 #include <thread>
 #include <vector>
 
+#include <malloc.h>
 #include <unistd.h>
+
+// Internal, read for the memory series only.
+#include "actors/block_pool.hpp"
 
 namespace soak {
 
@@ -19,6 +23,15 @@ size_t rss_bytes() {
   size_t pages_resident = 0;
   in >> pages_total >> pages_resident;
   return pages_resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+size_t heap_in_use() {
+  auto mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+size_t pools_in_use() {
+  return presence::detail::block_pool::all_pools().in_use;
 }
 
 double load_average() {
