@@ -453,6 +453,10 @@ int main(int argc, char** argv) {
               opts.changes_per_minute, pr.changes_issued.load(),
               static_cast<double>(pr.changes_issued.load()) / load_s * 60,
               static_cast<double>(at_end_changes) / load_s * 60);
+  std::printf("- users gone offline (their actors retire): %" PRIu64
+              " (%.0f/s)\n",
+              pr.departures.load(),
+              static_cast<double>(pr.departures.load()) / load_s);
   std::printf("- pushes: offered %.0f/s, issued %" PRIu64
               " (%.0f/s, %" PRIu64 " broadcasts), completed in the load "
               "phase %.0f/s\n",

@@ -201,6 +201,8 @@ void churn_worker::counted(size_t j, size_t before) {
   sessions_ += ds;
   pr_.model_sessions.fetch_add(ds, std::memory_order_relaxed);
   pr_.model_users.fetch_add(du, std::memory_order_relaxed);
+  if (du < 0)
+    pr_.departures.fetch_add(1, std::memory_order_relaxed);
 }
 
 void churn_worker::issue_one() {

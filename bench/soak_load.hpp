@@ -47,6 +47,9 @@ struct progress {
   /// What the models say should be online (issued calls, not completed).
   std::atomic<int64_t> model_users{0};
   std::atomic<int64_t> model_sessions{0};
+  /// Changes that took a user's last session (the user goes offline and
+  /// the registry retires its actor).
+  std::atomic<uint64_t> departures{0};
 };
 
 /// Login id of user `i`.
