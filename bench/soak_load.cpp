@@ -59,6 +59,16 @@ void paced(clk::time_point start, clk::time_point end, double rate,
   }
 }
 
+presence::pending<presence::delivery_report>&
+pending_of(presence::pending<presence::delivery_report>& x) {
+  return x;
+}
+
+template <class Call>
+auto& pending_of(Call& x) {
+  return x.result;
+}
+
 /// Completes the front of `q` while ready, or (block) all of it by
 /// `deadline`.
 template <class Queue, class Finish>
@@ -66,14 +76,7 @@ void reap_queue(Queue& q, bool block, clk::time_point deadline,
                 bool& timed_out, Finish finish) {
   while (!q.empty()) {
     auto& front = q.front();
-    auto& p = [&]() -> auto& {
-      if constexpr (std::is_same_v<std::decay_t<decltype(front)>,
-                                   presence::pending<
-                                     presence::delivery_report>>)
-        return front;
-      else
-        return front.result;
-    }();
+    auto& p = pending_of(front);
     if (!p.ready()) {
       if (!block)
         return;
