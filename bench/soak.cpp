@@ -95,6 +95,18 @@ void print_sample(const sample& s, const sample* prev, const char* note) {
 
 int main(int argc, char** argv) {
   auto opts = soak::parse_options(argc, argv);
+  presence::config cfg;
+  {
+    std::vector<char*> args;
+    for (auto& a : opts.caf_args)
+      args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    if (auto err = cfg.parse(static_cast<int>(args.size() - 1), args.data()))
+      usage_error("invalid options: "
+                  + caf::actor_system_config::render(err));
+    if (cfg.cli_helptext_printed)
+      return 0;
+  }
   std::printf("# presence soak\n\n");
   std::printf("- command: ");
   for (int i = 0; i < argc; ++i)
@@ -119,18 +131,6 @@ int main(int argc, char** argv) {
               opts.fail_rate * 100, opts.stall_rate * 100, opts.die_every_s);
   std::fflush(stdout);
 
-  presence::config cfg;
-  {
-    std::vector<char*> args;
-    for (auto& a : opts.caf_args)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    if (auto err = cfg.parse(static_cast<int>(args.size() - 1), args.data()))
-      usage_error("invalid options: "
-                  + caf::actor_system_config::render(err));
-    if (cfg.cli_helptext_printed)
-      return 0;
-  }
   caf::actor_system sys{cfg};
   auto st = presence::read_settings(sys);
   if (!st)
