@@ -3,6 +3,8 @@
 // A call parked on a user entry (see user_table.hpp) with where its answer
 // goes.
 
+#include <deque>
+
 #include "actors/reply_target.hpp"
 #include "presence/detail/protocol.hpp"
 
@@ -12,5 +14,8 @@ struct parked_op {
   client_op op;
   reply_target target;
 };
+
+/// The calls parked on one user, oldest first.
+struct parked_queue : std::deque<parked_op> {};
 
 } // namespace presence::detail

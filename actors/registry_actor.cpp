@@ -17,6 +17,7 @@
 
 #include "actors/offline_buffer.hpp"
 #include "actors/parked_op.hpp"
+#include "actors/pusher_relay.hpp"
 #include "actors/reply_target.hpp"
 #include "actors/session_ops.hpp"
 #include "actors/user_actor.hpp"
@@ -54,7 +55,7 @@ struct contribution {
 // A batch sent to every pusher, waiting for their answers.
 struct batch_state {
   std::vector<contribution> parts;
-  /// Pushers that have not answered yet.
+  /// The relays (see relay_entry) whose pushers have not answered yet.
   std::vector<caf::actor_id> waiting;
   /// Pushers that failed this batch; every push in it reports them.
   std::vector<pusher_failure> failures;
@@ -106,6 +107,26 @@ struct member {
 
 using pusher_entry = member<pusher_actor>;
 
+/// A relay that requests batches from one pusher on the registry's behalf
+/// (pusher_relay.hpp). A pusher has one current relay; a replaced one drains
+/// (gets no new batches) and is told to exit once no batch waits on it, and
+/// its exit frees the response handlers CAF keeps for the batches its pusher
+/// never answered.
+struct relay_entry {
+  caf::actor relay;
+  caf::actor_id id = 0;
+  pusher_actor pusher;
+  caf::actor_id pusher_id = 0;
+  /// Batches sent through it that still wait for its pusher's answer.
+  uint32_t open = 0;
+  /// Batches sent through it that timed out here and that the pusher has not
+  /// answered since: the relay holds a response handler for each.
+  uint32_t held = 0;
+  bool draining = false;
+  /// A newer relay of the same pusher waits for this one's go.
+  bool has_successor = false;
+};
+
 struct client_entry {
   client_actor handle;
   client_results out;
@@ -150,6 +171,11 @@ struct registry_state {
   settings cfg;
   std::shared_ptr<presence_view> view;
   std::vector<pusher_entry> pushers;
+  std::vector<relay_entry> relays;
+  /// A relay holding this many timed-out batches is replaced: a pusher that
+  /// stopped answering pins at most about this many response handlers
+  /// (~250 bytes each) per relay, plus the batches of one timeout period.
+  static constexpr uint32_t max_held_batches = 1024;
   std::vector<client_entry> clients;
   std::unordered_map<caf::actor_id, uint32_t> client_index;
   /// Commands sent to user actors, by ticket, waiting for their answer.
@@ -186,6 +212,27 @@ struct registry_state {
   /// at a million users (docs/design.md).
   std::map<int64_t, std::vector<idle_check>> wheel;
   caf::timespan wheel_granularity{0};
+
+  /// CAF destroys the state when the registry terminates, whatever the exit
+  /// reason (a kill runs no handler): the one place to answer every typed
+  /// request still open and to stop the relays. Facade calls are the
+  /// facade's own (it watches the registry).
+  ~registry_state() {
+    if (view == nullptr)
+      return;
+    auto answer = [](reply_target& rt) {
+      if (rt.client == reply_target::no_client && rt.promise.pending())
+        rt.promise.deliver(make_error(error::registry_down));
+    };
+    forwarded.for_each([&](forwarded_command& fc) { answer(fc.target); });
+    pushes.for_each([&](push_state& ps) { answer(ps.target); });
+    for (auto& e : table().entries())
+      if (e.parked)
+        for (auto& p : *e.parked)
+          answer(p.target);
+    for (auto& r : relays)
+      caf::anon_send_exit(r.relay, caf::exit_reason::user_shutdown);
+  }
 
   user_table& table() {
     return view->table;
@@ -471,16 +518,39 @@ struct registry_state {
     if (e == nullptr || e->pending == 0)
       return false;
     if (!e->parked)
-      e->parked = std::make_unique<std::vector<parked_op>>();
+      e->parked = std::make_unique<parked_queue>();
     e->parked->push_back(parked_op{std::move(op), std::move(rt)});
+    bump(counters().parks);
     return true;
   }
 
-  void replay_parked(std::unique_ptr<std::vector<parked_op>> parked) {
+  /// Replays the calls parked on a user, oldest first, until one makes the
+  /// user busy again (a login forwarded to its actor): the rest stay parked,
+  /// in order, as they are. Each parked call is replayed once. (Replaying the
+  /// whole queue after every answer parked each remaining call again: n
+  /// pipelined logins on one user cost n^2 steps.)
+  void replay_parked(std::unique_ptr<parked_queue> parked) {
     if (!parked)
       return;
-    for (auto& p : *parked)
+    while (!parked->empty()) {
+      auto p = std::move(parked->front());
+      parked->pop_front();
       handle_op(std::move(p.op), std::move(p.target));
+      if (parked->empty())
+        return;
+      // Every call in the queue is on the same login id, whose entry may
+      // have changed meanwhile (retired, or a new actor).
+      auto e = find_user(parked->front().op);
+      if (e != nullptr && e->pending > 0) {
+        // Nothing else parks while this loop runs but the call just
+        // handled, which did not (the user was not busy); keep it general.
+        if (e->parked)
+          for (auto& later : *e->parked)
+            parked->push_back(std::move(later));
+        e->parked = std::move(parked);
+        return;
+      }
+    }
   }
 
   // -- presence changes -------------------------------------------------------
@@ -1072,8 +1142,9 @@ struct registry_state {
       settle(bs.parts, false);
       return;
     }
-    for (auto& p : pushers)
-      bs.waiting.push_back(p.id);
+    for (auto& r : relays)
+      if (!r.draining)
+        bs.waiting.push_back(r.id);
     bs.deadline = now() + cfg.pusher_timeout;
     auto id = batches.insert(std::move(bs));
     schedule_timeout_check(cfg.pusher_timeout);
@@ -1088,19 +1159,17 @@ struct registry_state {
     open.messages.reserve(n_messages);
     open.deliveries.reserve(n_deliveries);
     open.sessions.reserve(n_sessions);
-    // No timeout on the request itself: in CAF 0.17 each one locks the actor
-    // clock and wakes its thread, which at 100k single pushes a second was
-    // half the latency (docs/performance.md). One timeout message at the
-    // oldest batch's deadline covers them all. The price: CAF keeps the
-    // response handler of a batch that a pusher consumes and never answers
-    // (0.17 cannot drop one); such a pusher is broken anyway, and its
-    // failure is reported at the deadline all the same.
-    for (auto& p : pushers) {
-      auto pid = p.id;
-      self->request(caf::actor_cast<caf::actor>(p.handle), caf::infinite, msg)
-        .then([=]() { on_pusher_answer(id, pid, caf::error{}); },
-              [=](caf::error& err) { on_pusher_answer(id, pid, err); });
-    }
+    // Each pusher's relay makes the request (pusher_relay.hpp) and reports
+    // the answer. One timeout message at the oldest batch's deadline covers
+    // every batch: per-request timeouts lock CAF 0.17's clock and wake its
+    // thread, which at 100k single pushes a second was half the latency
+    // (docs/performance.md).
+    for (auto& r : relays)
+      if (!r.draining) {
+        ++r.open;
+        caf::actor_cast<caf::abstract_actor*>(r.relay)->enqueue(
+          self->ctrl(), caf::make_message_id(), msg, self->context());
+      }
   }
 
   void schedule_timeout_check(caf::timespan delay) {
@@ -1127,35 +1196,138 @@ struct registry_state {
     auto timeout = caf::make_error(caf::sec::request_timeout);
     for (auto key : expired)
       if (auto bs = batches.find(key))
-        for (auto pid : std::vector<caf::actor_id>{bs->waiting})
-          on_pusher_answer(key, pid, timeout);
+        for (auto rid : std::vector<caf::actor_id>{bs->waiting})
+          if (auto r = find_relay(rid)) {
+            // The relay keeps the request until the pusher answers it.
+            ++r->held;
+            on_pusher_answer(key, *r, timeout);
+          }
+    tidy_relays();
     if (next != caf::actor_clock::time_point::max())
       schedule_timeout_check(next - t);
   }
 
-  void on_pusher_answer(uint64_t batch_id, caf::actor_id pusher,
+  /// A relay reports its pusher's answer to a batch.
+  void on_relay_answer(uint64_t batch_id, const caf::error& err) {
+    auto sender = self->current_sender();
+    auto r = sender ? find_relay(sender->id()) : nullptr;
+    if (r == nullptr)
+      return; // Not from a relay of ours (or from one already gone).
+    if (!on_pusher_answer(batch_id, *r, err) && r->held > 0) {
+      // An answer after the batch timed out: the relay freed its handler.
+      --r->held;
+    }
+    if (r->draining && r->open == 0)
+      drop_relay(r->id);
+  }
+
+  /// Records the answer of relay `r`'s pusher to a batch (a value, an error,
+  /// its death or the timeout). False if the batch no longer waited for it.
+  bool on_pusher_answer(uint64_t batch_id, relay_entry& r,
                         const caf::error& err) {
     auto bsp = batches.find(batch_id);
     if (bsp == nullptr)
-      return;
+      return false;
     auto& bs = *bsp;
-    // Each pusher answers once: a late timeout after the pusher's death was
-    // already counted is ignored.
-    auto w = std::find(bs.waiting.begin(), bs.waiting.end(), pusher);
+    // Each pusher answers once: a late answer after the timeout or the
+    // pusher's death was counted is ignored.
+    auto w = std::find(bs.waiting.begin(), bs.waiting.end(), r.id);
     if (w == bs.waiting.end())
-      return;
+      return false;
     bs.waiting.erase(w);
+    --r.open;
     if (!err)
       bs.any_ok = true;
     else
-      bs.failures.push_back(pusher_failure{pusher, err});
+      bs.failures.push_back(pusher_failure{r.pusher_id, err});
     if (!bs.waiting.empty())
-      return;
+      return true;
     auto parts = std::move(bs.parts);
     auto failures = std::move(bs.failures);
     auto ok = bs.any_ok;
     batches.erase(batch_id);
     settle(parts, ok, failures);
+    return true;
+  }
+
+  // -- relays -----------------------------------------------------------------
+
+  relay_entry* find_relay(caf::actor_id id) {
+    for (auto& r : relays)
+      if (r.id == id)
+        return &r;
+    return nullptr;
+  }
+
+  /// Gives pusher `p` a new current relay. If an older relay of `p` still
+  /// drains, the new one starts requesting only after the old one handed on
+  /// everything it was sent: batches reach a pusher in the order they were
+  /// sent.
+  void add_relay(const pusher_actor& p) {
+    relay_entry* prev = nullptr;
+    for (auto& r : relays)
+      if (r.pusher_id == p.id() && !r.has_successor)
+        prev = &r;
+    auto relay = spawn_pusher_relay(self->system(), handle, p,
+                                    prev != nullptr);
+    if (prev != nullptr) {
+      prev->has_successor = true;
+      // A typed actor cannot send() to an untyped one.
+      caf::actor_cast<caf::abstract_actor*>(prev->relay)->enqueue(
+        self->ctrl(), caf::make_message_id(),
+        caf::make_message(relay_handover_atom::value, relay), self->context());
+    }
+    auto& r = relays.emplace_back();
+    r.id = relay.id();
+    r.relay = std::move(relay);
+    r.pusher = p;
+    r.pusher_id = p.id();
+  }
+
+  /// Tells a relay to exit (freeing what it holds) and forgets it. Its exit
+  /// message queues behind the batches sent to it, so it hands those on
+  /// first.
+  void drop_relay(caf::actor_id id) {
+    auto i = std::find_if(relays.begin(), relays.end(),
+                          [&](auto& r) { return r.id == id; });
+    if (i == relays.end())
+      return;
+    self->send_exit(i->relay, caf::exit_reason::user_shutdown);
+    relays.erase(i);
+  }
+
+  /// The pusher's current relay gets no new batches; it exits once none
+  /// waits on it. With `successor`, a new relay takes over (add_relay).
+  void drain_relay(caf::actor_id pusher_id, bool successor) {
+    for (auto& r : relays) {
+      if (r.pusher_id != pusher_id || r.draining)
+        continue;
+      r.draining = true;
+      auto p = r.pusher;
+      auto open = r.open;
+      auto id = r.id;
+      if (successor)
+        add_relay(p); // invalidates r
+      if (open == 0)
+        drop_relay(id);
+      return;
+    }
+  }
+
+  /// After timeouts: replaces every relay that holds too many timed-out
+  /// batches, and lets draining relays with nothing open exit.
+  void tidy_relays() {
+    std::vector<caf::actor_id> full;
+    std::vector<caf::actor_id> done;
+    for (auto& r : relays)
+      if (!r.draining && r.held > max_held_batches)
+        full.push_back(r.pusher_id);
+      else if (r.draining && r.open == 0)
+        done.push_back(r.id);
+    for (auto rid : done)
+      drop_relay(rid);
+    for (auto pid : full)
+      drain_relay(pid, true);
   }
 
   /// Every pusher has answered a batch: credit its pushes, finish those that
@@ -1303,6 +1475,8 @@ struct registry_state {
     if (!p)
       return;
     auto added = add_member(pushers, p);
+    if (added)
+      add_relay(p);
     complete(rt, change_result{change_status::subscribed, 0, 0});
     if (added && pushers.size() == 1 && buffer && !buffer->empty()) {
       // Messages for users who came online while no pusher could take them.
@@ -1316,8 +1490,12 @@ struct registry_state {
     auto p = member_of<pusher_actor>(op, rt, error::invalid_pusher);
     if (!p)
       return;
-    auto status = remove_member(pushers, p) ? change_status::unsubscribed
-                                            : change_status::unknown_pusher;
+    auto removed = remove_member(pushers, p);
+    // Batches already sent still wait for its answers (or their timeout).
+    if (removed)
+      drain_relay(p.id(), false);
+    auto status = removed ? change_status::unsubscribed
+                          : change_status::unknown_pusher;
     complete(rt, change_result{status, 0, 0});
   }
 
@@ -1354,25 +1532,36 @@ struct registry_state {
                           [&](auto& x) { return x.id == id; });
     if (i != pushers.end()) {
       pushers.erase(i);
-      // A pusher that dies while holding a batch never answers it (CAF only
-      // bounces requests still in its mailbox): fail its batches now rather
-      // than at the timeout.
-      std::vector<uint64_t> held;
-      batches.for_each_key([&](uint64_t key, batch_state& bs) {
-        if (std::find(bs.waiting.begin(), bs.waiting.end(), id)
-            != bs.waiting.end())
-          held.push_back(key);
-      });
-      auto reason = dm.reason ? dm.reason
-                              : caf::make_error(caf::sec::request_receiver_down);
-      for (auto key : held)
-        on_pusher_answer(key, id, reason);
+      drop_relays_of(id, dm.reason);
       return;
     }
     auto j = client_index.find(id);
     if (j != client_index.end()) {
       clients[j->second] = client_entry{};
       client_index.erase(j);
+    }
+  }
+
+  /// A pusher died: it never answers the batches it holds (CAF only bounces
+  /// requests still in its mailbox), so they fail now rather than at the
+  /// timeout, and its relays exit.
+  void drop_relays_of(caf::actor_id pusher_id, const caf::error& why) {
+    auto reason = why ? why : caf::make_error(caf::sec::request_receiver_down);
+    std::vector<caf::actor_id> ids;
+    for (auto& r : relays)
+      if (r.pusher_id == pusher_id)
+        ids.push_back(r.id);
+    for (auto rid : ids) {
+      std::vector<uint64_t> held;
+      batches.for_each_key([&](uint64_t key, batch_state& bs) {
+        if (std::find(bs.waiting.begin(), bs.waiting.end(), rid)
+            != bs.waiting.end())
+          held.push_back(key);
+      });
+      for (auto key : held)
+        if (auto r = find_relay(rid))
+          on_pusher_answer(key, *r, reason);
+      drop_relay(rid);
     }
   }
 
@@ -1642,6 +1831,9 @@ registry_behavior(registry_pointer self, settings cfg,
     },
     [=](tick_atom) { self->state.on_tick(); },
     [=](timeout_atom) { self->state.check_pusher_timeouts(); },
+    [=](pushed_atom, uint64_t batch, const caf::error& err) {
+      self->state.on_relay_answer(batch, err);
+    },
   };
 }
 

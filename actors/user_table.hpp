@@ -24,9 +24,9 @@
 
 namespace presence::detail {
 
-/// A call on a user whose actor is still applying an earlier change; replayed
-/// when the actor has answered, so per-user order holds.
-struct parked_op;
+/// The calls on a user whose actor is still applying an earlier change;
+/// replayed when the actor has answered, so per-user order holds.
+struct parked_queue;
 
 /// A session as the table keeps it: an online_user without the login id (the
 /// entry has it) and with its metadata behind a pointer (most sessions have
@@ -57,7 +57,7 @@ struct user_entry {
   /// An idle check for this user is in the registry's wheel or with its
   /// actor: at most one chain of checks per user.
   bool check_armed = false;
-  std::unique_ptr<std::vector<parked_op>> parked;
+  std::unique_ptr<parked_queue> parked;
 };
 
 class user_table {
@@ -202,6 +202,9 @@ struct view_counters {
   std::atomic<uint64_t> kicks{0};
   std::atomic<uint64_t> replaced{0};
   std::atomic<uint64_t> events{0};
+  /// Calls parked behind a busy user (not in presence_stats: it shows the
+  /// parking's cost in tests and benchmarks).
+  std::atomic<uint64_t> parks{0};
 };
 
 /// The table plus the lock that lets facade threads read it.

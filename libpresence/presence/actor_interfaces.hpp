@@ -105,6 +105,8 @@ using registry_actor = caf::typed_actor<
   caf::reacts_to<detail::sweep_atom>,
   caf::reacts_to<detail::user_update>,
   caf::reacts_to<detail::tick_atom>,
-  caf::reacts_to<detail::timeout_atom>>;
+  caf::reacts_to<detail::timeout_atom>,
+  // A pusher relay reports a pusher's answer: batch id, error (none: ok).
+  caf::reacts_to<detail::pushed_atom, uint64_t, caf::error>>;
 
 } // namespace presence

@@ -45,6 +45,7 @@ using expire_atom = caf::atom_constant<caf::atom("pExpire")>;
 using sweep_atom = caf::atom_constant<caf::atom("pSweep")>;
 using tick_atom = caf::atom_constant<caf::atom("pTick")>;
 using timeout_atom = caf::atom_constant<caf::atom("pTimeout")>;
+using pushed_atom = caf::atom_constant<caf::atom("pPushed")>;
 
 } // namespace detail
 
