@@ -17,6 +17,9 @@
 //   --bench-latency-pacing=spin|sleep  how the latency sender waits
 //                           (default spin)
 //   --bench-main=0|1        run W1-W6 and latency (default 1)
+//   --bench-one-user=K      also run the one-user rows U1-U2: K logins with
+//                           distinct tokens on one login id, pipelined and
+//                           one by one (default 0: not run)
 //   --bench-help            this text
 // Every other `--` argument goes to CAF's parser (presence::config), e.g.
 // --scheduler.policy=stealing or --presence.batch-size=1024.
@@ -78,6 +81,8 @@ struct options {
   bool main_rows = true;
   /// Length of each machine stall check, 0 for none.
   int stall_check_ms = 2000;
+  /// Logins for the one-user rows, 0 for none.
+  size_t one_user = 0;
 };
 
 [[noreturn]] void usage(const char* argv0, int rc) {
@@ -85,7 +90,7 @@ struct options {
                "usage: %s [N...] [--bench-latency-ms=MS] "
                "[--bench-latency-warmup-ms=MS] "
                "[--bench-latency-rate=R] [--bench-timeout-s=S] "
-               "[--bench-main=0|1] [--bench-expiry=0|1] "
+               "[--bench-main=0|1] [--bench-expiry=0|1] [--bench-one-user=K] "
                "[--bench-stall-check-ms=MS] [--bench-latency-pacing=spin|sleep] "
                "[--<caf or presence option>=VALUE...]\n"
                "  default N list: 10000 100000 1000000\n",
@@ -152,6 +157,9 @@ options parse_options(int argc, char** argv) {
     } else if (starts_with(arg, "--bench-stall-check-ms")) {
       opts.stall_check_ms = static_cast<int>(
         parse_int(value_of("--bench-stall-check-ms"), argv[0], true));
+    } else if (starts_with(arg, "--bench-one-user")) {
+      opts.one_user = static_cast<size_t>(
+        parse_int(value_of("--bench-one-user"), argv[0]));
     } else if (starts_with(arg, "--bench-main")) {
       opts.main_rows = parse_flag(value_of("--bench-main"), argv[0]);
     } else if (starts_with(arg, "--bench-expiry")) {
@@ -1159,6 +1167,42 @@ void run_expiry(size_t n, const options& opts) {
                      reference{0, 0, 0}, " expiries/s"));
 }
 
+/// U1-U2: `k` logins with distinct tokens on one login id through the
+/// facade, all issued before any answer (U1) and each waited for (U2). Every
+/// login but the first waits for the user's actor, so pipelined calls park
+/// behind each other; pipelined must not be slower than one by one.
+void run_one_user(size_t k, const options& opts) {
+  presence::config cfg;
+  parse_caf_options(opts, cfg);
+  caf::actor_system sys{cfg};
+  double secs[2] = {0, 0};
+  {
+    presence::online_manager mgr{sys};
+    if (auto err = mgr.status())
+      fail("one user: online_manager status: " + sys.render(err));
+    for (int pass = 0; pass < 2; ++pass) {
+      auto login_id = std::string{pass == 0 ? "pipelined" : "sequential"};
+      progress("U%d one user, %zu logins %s", pass + 1, k, login_id.c_str());
+      auto t0 = clk::now();
+      for (size_t i = 0; i < k; ++i) {
+        auto p = mgr.mark_online(presence::make_online_user(
+          login_id, "t" + std::to_string(i), device));
+        if (pass == 1)
+          value_or_fail(sys, p.get(), "U2 mark_online");
+      }
+      auto sessions = value_or_fail(sys, mgr.get_session_count(),
+                                    "U session count");
+      secs[pass] = seconds_between(t0, clk::now());
+      check(sessions == k * (pass + 1),
+            "U: get_session_count() = " + std::to_string(sessions));
+    }
+  }
+  print_row(rate_row("U1 one user, pipelined mark_online", k, k, secs[0],
+                     reference{0, 0, 0}));
+  print_row(rate_row("U2 one user, mark_online one by one", k, k, secs[1],
+                     reference{0, 0, 0}));
+}
+
 /// Whether the kernel runs DAMON monitors, and what they do. A kdamond
 /// with a pageout scheme ran for up to 33 ms at a stretch on one of this
 /// machine class's two cores during the latency run, which alone puts the
@@ -1223,6 +1267,8 @@ int main(int argc, char** argv) {
                     "shutdown " + fmt_duration(seconds_between(t0, clk::now())));
     first = false;
   }
+  if (opts.one_user > 0)
+    run_one_user(opts.one_user, opts);
   std::printf("\nNotes:\n");
   for (auto& note : notes)
     std::printf("- %s\n", note.c_str());

@@ -200,3 +200,72 @@ TEST_CASE("a late answer from a pusher still counts before the timeout and "
   CHECK(rep.users_reached == 1);
   CHECK(rep.failed_pushers.empty());
 }
+
+namespace {
+
+/// What a stalled pusher saw: message contents in arrival order, and the
+/// distinct actors that sent it batches.
+struct arrivals {
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::vector<std::string> contents;
+  std::set<caf::actor_id> senders;
+
+  size_t wait(size_t n) {
+    std::unique_lock<std::mutex> guard{mtx};
+    cv.wait_for(guard, std::chrono::seconds(30),
+                [&] { return contents.size() >= n; });
+    return contents.size();
+  }
+};
+
+pusher_actor::behavior_type recording_black_hole(pusher_actor::pointer self,
+                                                 std::shared_ptr<arrivals> a) {
+  return {
+    [=](deliver_atom, const delivery_batch& batch) -> caf::result<void> {
+      {
+        std::lock_guard<std::mutex> guard{a->mtx};
+        for (auto& msg : batch.messages)
+          a->contents.push_back(msg.content);
+        if (auto sender = self->current_sender())
+          a->senders.insert(sender->id());
+      }
+      a->cv.notify_all();
+      return self->make_response_promise();
+    },
+  };
+}
+
+} // namespace
+
+TEST_CASE("batches reach a stalled pusher in order across relay replacements",
+          "[pushers][relay]") {
+  stalled_registry r;
+  auto a = std::make_shared<arrivals>();
+  auto p = r.e.sys.spawn(recording_black_hole, a);
+  ok(ask<change_result>(r.self, r.reg, subscribe_atom::value, p));
+  // Sent one at a time in rounds: each push is a batch of its own.
+  constexpr size_t n = 5000;
+  auto dest = caf::actor_cast<caf::actor>(r.reg);
+  for (size_t sent = 0; sent < n; sent += 500) {
+    for (size_t i = sent; i < sent + 500; ++i)
+      r.self->send(dest, push_atom::value, std::string{"alice"},
+                   make_text_message(std::to_string(i)));
+    for (size_t i = 0; i < 500; ++i) {
+      bool late = false;
+      r.self->receive([](delivery_report&) {},
+                      caf::after(std::chrono::seconds(30)) >> [&] { late = true; });
+      REQUIRE_FALSE(late);
+    }
+  }
+  REQUIRE(a->wait(n) == n);
+  std::lock_guard<std::mutex> guard{a->mtx};
+  size_t in_order = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (a->contents[i] == std::to_string(i))
+      ++in_order;
+  CHECK(in_order == n);
+  // 5,000 unanswered batches went through more than one relay.
+  CHECK(a->senders.size() > 1);
+  caf::anon_send_exit(p, caf::exit_reason::kill);
+}
