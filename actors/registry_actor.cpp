@@ -1258,10 +1258,8 @@ struct registry_state {
   void on_relay_answer(uint64_t batch_id, const caf::error& err) {
     auto sender = self->current_sender();
     auto r = sender ? find_relay(sender->id()) : nullptr;
-    if (r == nullptr) {
-      count_rejected(); // not from a relay of ours (or one already gone)
-      return;
-    }
+    if (r == nullptr)
+      return; // Not from a relay of ours (or from one already gone).
     if (!on_pusher_answer(batch_id, *r, err) && r->held > 0) {
       // An answer after the batch timed out: the relay freed its handler.
       --r->held;
