@@ -3,10 +3,13 @@
 # project, fuzz/CMakeLists.txt) and runs it.
 #
 #   scripts/fuzz.sh ci            a bounded run for CI: FUZZ_SECONDS (default
-#                                 60) seconds; exits non-zero on a crash,
+#                                 30) seconds, so that a cold build (about
+#                                 2 min of two cores) plus the run stays near
+#                                 2.5 min; exits non-zero on a crash,
 #                                 hang, leak or sanitizer report
 #   scripts/fuzz.sh long N [JOBS] N inputs in each of JOBS (default 1)
-#                                 parallel processes
+#                                 parallel processes; with FUZZ_SECONDS set,
+#                                 each stops after that long at the latest
 #   scripts/fuzz.sh build         only build
 #
 # Inputs the run finds go to build-fuzz/corpus (the repository's seed corpus,
@@ -51,11 +54,14 @@ corpora=("$out/corpus" "$PWD/fuzz/corpus/registry")
 case "$mode" in
   ci)
     exec "$build/registry_fuzz" "${opts[@]}" \
-      -max_total_time="${FUZZ_SECONDS:-60}" "${corpora[@]}"
+      -max_total_time="${FUZZ_SECONDS:-30}" "${corpora[@]}"
     ;;
   long)
     runs=${2:?usage: scripts/fuzz.sh long N [JOBS]}
     jobs=${3:-1}
+    if [ -n "${FUZZ_SECONDS:-}" ]; then
+      opts+=(-max_total_time="$FUZZ_SECONDS")
+    fi
     if [ "$jobs" -gt 1 ]; then
       # One log per job in build-fuzz/fuzz-<n>.log.
       cd "$out"
