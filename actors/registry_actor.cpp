@@ -12,6 +12,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/optional.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -148,6 +149,9 @@ struct registry_state {
   registry_pointer self = nullptr;
   registry_actor handle;
   settings cfg;
+  /// cfg.input_limits(), for validating what does not come from the own
+  /// facade client.
+  limits lim;
   std::shared_ptr<presence_view> view;
   std::vector<pusher_entry> pushers;
   std::vector<client_entry> clients;
@@ -270,17 +274,31 @@ struct registry_state {
   }
 
   /// The handle in a (un)subscribe call, or an error for an invalid one.
+  /// Subscribing (`live`) also refuses an actor that has already terminated:
+  /// its down message would drop it at once, so "subscribed" would be a lie
+  /// (README, "Pushers"). One that dies later is dropped by its monitor.
   template <class Handle>
-  Handle member_of(client_op& op, reply_target& rt, error invalid) {
+  Handle member_of(client_op& op, reply_target& rt, error invalid,
+                   bool live = false) {
     auto h = caf::actor_cast<Handle>(op.actor);
-    if (!h)
+    if (!h) {
       fail(rt, make_error(invalid));
+    } else if (live && has_terminated(op.actor)) {
+      fail(rt, make_error(invalid, "the actor has terminated"));
+      return Handle{};
+    }
     return h;
+  }
+
+  static bool has_terminated(const caf::actor& a) {
+    auto ptr = caf::actor_cast<caf::abstract_actor*>(a);
+    return ptr->getf(caf::abstract_actor::is_terminated_flag)
+           || ptr->getf(caf::abstract_actor::is_cleaned_up_flag);
   }
 
   void subscribe_events(client_op&& op, reply_target&& rt) {
     auto s = member_of<event_subscriber_actor>(op, rt,
-                                               error::invalid_subscriber);
+                                               error::invalid_subscriber, true);
     if (!s)
       return;
     // Events before the subscription are not replayed: start the new
@@ -409,10 +427,56 @@ struct registry_state {
         break;
     }
     // Only user actors send expiries (as updates); anything else is not an
-    // operation (a malformed batch from another node, say). Answer anyway.
-    fail(rt, make_error(error::invalid_option,
+    // operation. validate_op refuses these before they get here; answer
+    // anyway.
+    fail(rt, make_error(error::malformed_message,
                         "not a client operation: "
                           + std::to_string(static_cast<int>(op.kind))));
+  }
+
+  // -- rejecting what nobody may send -------------------------------------------
+
+  /// Counts a rejected or ignored message (presence_stats::rejected).
+  void count_rejected() {
+    bump(counters().rejected);
+  }
+
+  /// Rejects the current message: counted, and answered with
+  /// `malformed_message` if it is a request. A one-way message gets no
+  /// answer: an error sent as a message would kill a sender that has CAF's
+  /// default error handler.
+  void reject(std::string what) {
+    count_rejected();
+    if (self->current_message_id().is_request())
+      self->make_response_promise().deliver(
+        make_error(error::malformed_message, std::move(what)));
+  }
+
+  /// Timer and flush messages are the registry's own: from anyone else they
+  /// are rejected rather than run early (a stray sweep with the offline
+  /// buffer off once dereferenced a null buffer).
+  bool from_self() {
+    if (self->current_sender() == self->ctrl())
+      return true;
+    reject("an internal message from outside the registry");
+    return false;
+  }
+
+  /// Where a batch comes from: the own facade client if it is the sender,
+  /// names itself as reply address and is the client the facade installed
+  /// (presence_view::own_client); another sender that names itself is
+  /// foreign (its operations are validated). Anything else (no reply
+  /// address, or results sent to someone other than the sender) has no
+  /// origin and is rejected.
+  caf::optional<origin> origin_of(const client_batch& batch) {
+    auto& sender = self->current_sender();
+    if (!batch.reply_to || sender == nullptr
+        || sender != caf::actor_cast<caf::strong_actor_ptr>(batch.reply_to))
+      return caf::none;
+    if (batch.reply_to.id() == view->own_client.load(std::memory_order_acquire)
+        && batch.reply_to.node() == self->node())
+      return origin::own_client;
+    return origin::foreign_batch;
   }
 
   // -- prefetching a batch's users ---------------------------------------------
@@ -1299,7 +1363,7 @@ struct registry_state {
   // -- pushers ----------------------------------------------------------------
 
   void subscribe(client_op&& op, reply_target&& rt) {
-    auto p = member_of<pusher_actor>(op, rt, error::invalid_pusher);
+    auto p = member_of<pusher_actor>(op, rt, error::invalid_pusher, true);
     if (!p)
       return;
     auto added = add_member(pushers, p);
@@ -1378,8 +1442,11 @@ struct registry_state {
 
   // -- typed requests -----------------------------------------------------------
 
+  /// Every typed request passes the one validator (validation.hpp) here.
   template <class T>
   caf::result<T> request_op(client_op&& op) {
+    if (auto err = validate_op(op, lim))
+      return err;
     auto rp = self->make_response_promise();
     handle_op(std::move(op), reply_target{reply_target::no_client, 0, rp});
     return rp;
@@ -1388,11 +1455,6 @@ struct registry_state {
   caf::result<change_result> session_request(op_kind kind,
                                              std::string login_id,
                                              std::string token) {
-    auto err = kind == op_kind::mark_offline_all
-                 ? validate_login_id(login_id)
-                 : validate_session_key(login_id, token);
-    if (err)
-      return err;
     client_op op;
     op.kind = kind;
     op.user.login_id = std::move(login_id);
@@ -1410,8 +1472,6 @@ struct registry_state {
   }
 
   caf::result<delivery_report> push_request(op_kind kind, client_op&& op) {
-    if (auto err = validate_message(op.message, cfg.max_content_size))
-      return err;
     op.kind = kind;
     return request_op<delivery_report>(std::move(op));
   }
@@ -1450,6 +1510,7 @@ registry_behavior(registry_pointer self, settings cfg,
   st.self = self;
   st.handle = caf::actor_cast<registry_actor>(self);
   st.cfg = cfg;
+  st.lim = cfg.input_limits();
   st.view = view;
   st.id_prefix = make_id_prefix(self);
   st.last_event_flush = self->clock().now();
@@ -1459,7 +1520,29 @@ registry_behavior(registry_pointer self, settings cfg,
   if (cfg.buffer_per_user > 0)
     st.buffer = std::make_unique<offline_buffer>(
       cfg.buffer_per_user, cfg.buffer_ttl, cfg.buffer_max_bytes);
-  self->set_down_handler([=](caf::down_msg& dm) { self->state.on_down(dm); });
+  self->set_down_handler([=](caf::down_msg& dm) {
+    // CAF sends a down message as its source; one sent by anybody else is
+    // forged (it could make the registry forget its facade client or a
+    // pusher) and ignored.
+    if (caf::actor_cast<caf::actor_addr>(self->current_sender())
+        != dm.source) {
+      self->state.count_rejected();
+      return;
+    }
+    self->state.on_down(dm);
+  });
+  // Anything the interface does not name: counted and dropped (answered with
+  // malformed_message if it is a request), never printed or bounced.
+  self->set_default_handler(
+    [=](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
+      self->state.count_rejected();
+      if (self->current_message_id().is_request())
+        return make_error(error::malformed_message, "unexpected message");
+      return caf::delegated<caf::message>{};
+    });
+  // A bare error message would make CAF's default error handler quit.
+  self->set_error_handler(
+    [=](caf::scheduled_actor*, caf::error&) { self->state.count_rejected(); });
   // User actors live only as long as the registry that knows them.
   self->attach_functor([view](const caf::error&) {
     std::shared_lock<std::shared_mutex> guard{view->mtx};
@@ -1471,8 +1554,6 @@ registry_behavior(registry_pointer self, settings cfg,
   using str = std::string;
   return {
     [=](mark_online_atom, online_user& user) -> caf::result<change_result> {
-      if (auto err = validate_user(user))
-        return err;
       client_op op;
       op.kind = op_kind::mark_online;
       op.user = std::move(user);
@@ -1480,10 +1561,6 @@ registry_behavior(registry_pointer self, settings cfg,
     },
     [=](mark_online_atom, online_user& user,
         login_policy& policy) -> caf::result<change_result> {
-      if (auto err = validate_user(user))
-        return err;
-      if (auto err = validate_policy(policy))
-        return err;
       client_op op;
       op.kind = op_kind::mark_online;
       op.user = std::move(user);
@@ -1493,8 +1570,6 @@ registry_behavior(registry_pointer self, settings cfg,
     },
     [=](update_metadata_atom, str& login_id, str& token,
         metadata_map& metadata) -> caf::result<change_result> {
-      if (auto err = validate_session_key(login_id, token))
-        return err;
       client_op op;
       op.kind = op_kind::update_metadata;
       op.user.login_id = std::move(login_id);
@@ -1507,8 +1582,6 @@ registry_behavior(registry_pointer self, settings cfg,
     },
     [=](kick_session_atom, str& login_id, str& token,
         str& reason) -> caf::result<delivery_report> {
-      if (auto err = validate_session_key(login_id, token))
-        return err;
       client_op op;
       op.user.login_id = std::move(login_id);
       op.user.token = std::move(token);
@@ -1517,10 +1590,6 @@ registry_behavior(registry_pointer self, settings cfg,
     },
     [=](kick_device_atom, str& login_id, str& device,
         str& reason) -> caf::result<delivery_report> {
-      if (auto err = validate_login_id(login_id))
-        return err;
-      if (device.empty())
-        return make_error(error::empty_device);
       client_op op;
       op.user.login_id = std::move(login_id);
       op.user.device = std::move(device);
@@ -1548,7 +1617,7 @@ registry_behavior(registry_pointer self, settings cfg,
                                          std::move(token));
     },
     [=](is_online_atom, const str& login_id) -> caf::result<bool> {
-      if (auto err = validate_login_id(login_id))
+      if (auto err = validate_login_id(login_id, self->state.lim))
         return err;
       return self->state.table().find_online(login_id) != nullptr;
     },
@@ -1568,7 +1637,7 @@ registry_behavior(registry_pointer self, settings cfg,
     },
     [=](user_sessions_atom,
         const str& login_id) -> caf::result<std::vector<online_user>> {
-      if (auto err = validate_login_id(login_id))
+      if (auto err = validate_login_id(login_id, self->state.lim))
         return err;
       if (auto e = self->state.table().find(login_id))
         return e->online_users();
@@ -1576,8 +1645,6 @@ registry_behavior(registry_pointer self, settings cfg,
     },
     [=](push_atom, str& login_id,
         push_message& msg) -> caf::result<delivery_report> {
-      if (auto err = validate_login_id(login_id))
-        return err;
       client_op op;
       op.user.login_id = std::move(login_id);
       op.message = std::move(msg);
@@ -1585,9 +1652,6 @@ registry_behavior(registry_pointer self, settings cfg,
     },
     [=](push_atom, std::vector<str>& login_ids,
         push_message& msg) -> caf::result<delivery_report> {
-      for (auto& x : login_ids)
-        if (auto err = validate_login_id(x))
-          return err;
       client_op op;
       op.login_ids = std::move(login_ids);
       op.message = std::move(msg);
@@ -1599,8 +1663,6 @@ registry_behavior(registry_pointer self, settings cfg,
       return self->state.push_request(op_kind::broadcast, std::move(op));
     },
     [=](kick_atom, str& login_id, str& reason) -> caf::result<delivery_report> {
-      if (auto err = validate_login_id(login_id))
-        return err;
       client_op op;
       op.user.login_id = std::move(login_id);
       op.message = make_kick_out_message(std::move(reason));
@@ -1614,11 +1676,32 @@ registry_behavior(registry_pointer self, settings cfg,
     },
     [=](batch_atom, client_batch& batch) {
       auto& st = self->state;
+      auto from = st.origin_of(batch);
+      if (!from) {
+        st.reject("a batch whose reply address is not its sender");
+        return;
+      }
       ++st.work_epoch;
       auto idx = st.client_of(batch.reply_to);
+      if (needs_validation(*from)) {
+        // Checked here, on the registry's thread: the own facade checked its
+        // calls on its callers' threads already. A foreign hash is not
+        // trusted either: a wrong one would file the user where no lookup
+        // finds it.
+        for (auto& op : batch.ops) {
+          op.login_hash = 0;
+          if (auto err = validate_op(op, st.lim)) {
+            op.kind = op_kind::expire; // marks it refused, see below
+            auto rt = reply_target{idx, op.ticket, {}};
+            st.fail(rt, std::move(err));
+          }
+        }
+      }
       for (size_t i = 0; i < batch.ops.size(); ++i) {
         st.prefetch_ahead(batch.ops, i);
         auto& op = batch.ops[i];
+        if (op.kind == op_kind::expire) // refused above
+          continue;
         auto ticket = op.ticket;
         st.handle_op(std::move(op), reply_target{idx, ticket, {}});
       }
@@ -1631,17 +1714,40 @@ registry_behavior(registry_pointer self, settings cfg,
       st.schedule_flush();
       st.maybe_flush_events();
     },
-    [=](flush_atom) { self->state.flush(); },
-    [=](reap_atom) { self->state.on_reap(); },
-    [=](sweep_atom) { self->state.on_sweep(); },
+    [=](flush_atom) {
+      if (self->state.from_self())
+        self->state.flush();
+    },
+    [=](reap_atom) {
+      if (self->state.from_self())
+        self->state.on_reap();
+    },
+    [=](sweep_atom) {
+      if (self->state.from_self())
+        self->state.on_sweep();
+    },
     [=](user_update& u) {
-      // A user actor's answer to an idle check.
-      if (u.kind == op_kind::expire)
-        self->state.on_expired(u);
+      // A user actor's answer to an idle check. on_expired only acts on one
+      // from the user's current actor; one from an actor that is no user
+      // actor at all is forged, and counted.
+      auto ptr = dynamic_cast<caf::local_actor*>(
+        caf::actor_cast<caf::abstract_actor*>(self->current_sender()));
+      if (u.kind != op_kind::expire || ptr == nullptr
+          || std::strcmp(ptr->name(), "presence.user") != 0) {
+        self->state.reject("not an idle check answer from a user actor");
+        return;
+      }
+      self->state.on_expired(u);
       self->state.maybe_flush_events();
     },
-    [=](tick_atom) { self->state.on_tick(); },
-    [=](timeout_atom) { self->state.check_pusher_timeouts(); },
+    [=](tick_atom) {
+      if (self->state.from_self())
+        self->state.on_tick();
+    },
+    [=](timeout_atom) {
+      if (self->state.from_self())
+        self->state.check_pusher_timeouts();
+    },
   };
 }
 

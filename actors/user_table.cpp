@@ -149,6 +149,7 @@ presence_stats presence_view::stats() const {
   r.kicks = get(counters.kicks);
   r.replaced = get(counters.replaced);
   r.events = get(counters.events);
+  r.rejected = get(counters.rejected);
   return r;
 }
 

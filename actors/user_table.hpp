@@ -202,6 +202,7 @@ struct view_counters {
   std::atomic<uint64_t> kicks{0};
   std::atomic<uint64_t> replaced{0};
   std::atomic<uint64_t> events{0};
+  std::atomic<uint64_t> rejected{0};
 };
 
 /// The table plus the lock that lets facade threads read it.
@@ -212,6 +213,10 @@ struct presence_view {
   /// (registry thread only; see registry_state::retire_user).
   std::vector<user_actor> retiring;
   view_counters counters;
+  /// The facade client that spawned this registry along with this view
+  /// (0: none yet). Its batches are trusted as validated (docs/design.md,
+  /// "Validation"); set before its first batch is sent.
+  std::atomic<caf::actor_id> own_client{0};
 
   /// Counters plus current users and sessions. Call under `mtx` (shared).
   presence_stats stats() const;

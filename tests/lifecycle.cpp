@@ -507,7 +507,7 @@ TEST_CASE("an operation kind that is not one is answered with an error") {
     [&](detail::results_atom, detail::client_results& r) {
       REQUIRE(r.results.size() == 1);
       CHECK(r.results[0].ticket == 7);
-      CHECK_PRESENCE_ERROR(r.results[0].err, invalid_option);
+      CHECK_PRESENCE_ERROR(r.results[0].err, malformed_message);
       answered = true;
     },
     caf::after(std::chrono::seconds(0)) >> [] {});

@@ -17,6 +17,7 @@
 #include <caf/timespan.hpp>
 
 #include "presence/login_policy.hpp"
+#include "presence/validation.hpp"
 
 namespace presence {
 
@@ -68,6 +69,22 @@ struct settings {
   /// Bytes the offline buffer holds at most, all users together
   /// (`presence.offline-buffer-bytes`); the oldest messages go first.
   size_t buffer_max_bytes = size_t{64} << 20;
+  /// Most bytes of a login id, token, device type, custom type name, message
+  /// id, kick reason or metadata key (`presence.max-id-size`).
+  size_t max_id_size = 256;
+  /// Most entries in a session's or a message's metadata
+  /// (`presence.max-metadata-entries`).
+  size_t max_metadata_entries = 64;
+  /// Most bytes of a session's metadata, keys and values together
+  /// (`presence.max-metadata-size`). A message's metadata counts with its
+  /// content against `max_content_size` instead.
+  size_t max_metadata_size = 16 * 1024;
+
+  /// The bounds every entry point checks input against.
+  limits input_limits() const noexcept {
+    return limits{max_id_size, max_metadata_entries, max_metadata_size,
+                  max_content_size};
+  }
 };
 
 /// Reads and validates the `presence.*` settings. Fails with

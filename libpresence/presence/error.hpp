@@ -19,9 +19,12 @@ enum class error : uint8_t {
   empty_login_id,
   /// A session token was empty.
   empty_token,
-  /// A message's content exceeds `presence.max-content-size`.
+  /// A message's content plus its metadata's keys and values exceed
+  /// `presence.max-content-size`.
   content_too_large,
-  /// A Text message's content is not valid UTF-8.
+  /// A login id, token, device type, custom type name, message id, kick
+  /// reason or metadata key, or the content of a Text, Notification or
+  /// KickOut message, is not valid UTF-8.
   invalid_utf8,
   /// A Custom message type has an empty name.
   empty_custom_type,
@@ -29,8 +32,9 @@ enum class error : uint8_t {
   system_not_configured,
   /// The registry this handle talks to has terminated.
   registry_down,
-  /// The pusher handle is invalid (default-constructed). A dead pusher is
-  /// accepted and dropped by the registry's monitor at once.
+  /// The pusher handle is invalid (default-constructed), or its actor has
+  /// already terminated when it is registered. One that dies later is
+  /// dropped by the registry's monitor.
   invalid_pusher,
   /// A configuration value is out of range.
   invalid_option,
@@ -41,21 +45,25 @@ enum class error : uint8_t {
   /// The login policy (one session per device, action reject) refused a new
   /// session because the device type already has one.
   device_taken,
-  /// A device type was empty.
+  /// A device type was empty (mark_online, kick_out_device).
   empty_device,
-  /// The event subscriber handle is invalid (default-constructed).
+  /// The event subscriber handle is invalid (default-constructed), or its
+  /// actor has already terminated when it subscribes.
   invalid_subscriber,
   /// A blocking wait (a pending's get/wait, a full window, a query waiting
   /// on earlier writes) was made on one of the scheduler's own worker
   /// threads, where it could deadlock the actors it waits for.
   blocking_call_in_actor,
-  /// A login id, token, device type, custom type name or metadata key is
-  /// longer than its limit.
+  /// A login id, token, device type, custom type name, message id, kick
+  /// reason or metadata key is longer than `presence.max-id-size`.
   field_too_long,
-  /// A metadata map has more entries or bytes than its limit allows.
+  /// A metadata map has more entries than `presence.max-metadata-entries`,
+  /// or a session's metadata more bytes than `presence.max-metadata-size`.
   metadata_too_large,
-  /// A message sent to the registry is malformed (an empty or unknown reply
-  /// address, an operation that no client may send): it was rejected.
+  /// A message sent to the registry is malformed (a batch without a reply
+  /// address or whose reply address is not its sender, an internal message
+  /// from outside, an operation that no client may send, an unexpected
+  /// message type): it was rejected and counted in presence_stats::rejected.
   malformed_message,
 };
 

@@ -33,13 +33,16 @@ struct presence_stats {
   uint64_t replaced = 0;
   /// Presence events emitted.
   uint64_t events = 0;
+  /// Messages the registry rejected or ignored: malformed or forged batches,
+  /// internal messages from outside, unexpected message types.
+  uint64_t rejected = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, presence_stats& x) {
   return f(caf::meta::type_name("presence::presence_stats"), x.users,
            x.sessions, x.pushes, x.deliveries, x.buffered, x.buffer_size,
-           x.drops, x.expiries, x.kicks, x.replaced, x.events);
+           x.drops, x.expiries, x.kicks, x.replaced, x.events, x.rejected);
 }
 
 } // namespace presence

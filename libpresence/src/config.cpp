@@ -57,6 +57,13 @@ void add_options(caf::config_option_set& opts) {
                         "how long a buffered message waits (5min)")
     .add<size_t>("offline-buffer-bytes",
                  "bytes the offline buffer holds in all (64 MiB)")
+    .add<size_t>("max-id-size",
+                 "most bytes of a login id, token, device type, custom type "
+                 "name, message id, kick reason or metadata key (256)")
+    .add<size_t>("max-metadata-entries",
+                 "most entries in a session's or a message's metadata (64)")
+    .add<size_t>("max-metadata-size",
+                 "most bytes of a session's metadata, keys and values (16 KiB)")
     .add<caf::timespan>("scheduler-spin",
                         "with scheduler.policy=spinning: how long one idle "
                         "worker polls for work before sleeping (100us)");
@@ -125,6 +132,24 @@ caf::expected<settings> read_settings(const caf::actor_system& sys) {
   if (result.max_content_size > (size_t{1} << 30))
     return make_error(error::invalid_option,
                       "presence.max-content-size must be at most 1 GiB");
+  // Bounds on input (validation.hpp). An id is a name, not a payload: 64 KiB
+  // is far past any real one. Zero metadata entries or bytes is legal: it
+  // forbids metadata.
+  result.max_id_size = caf::get_or(cfg, "presence.max-id-size",
+                                   result.max_id_size);
+  result.max_metadata_entries = caf::get_or(
+    cfg, "presence.max-metadata-entries", result.max_metadata_entries);
+  result.max_metadata_size = caf::get_or(cfg, "presence.max-metadata-size",
+                                         result.max_metadata_size);
+  if (result.max_id_size == 0 || result.max_id_size > 65536)
+    return make_error(error::invalid_option,
+                      "presence.max-id-size must be in [1, 65536]");
+  if (result.max_metadata_entries > 65536)
+    return make_error(error::invalid_option,
+                      "presence.max-metadata-entries must be at most 65536");
+  if (result.max_metadata_size > (size_t{1} << 30))
+    return make_error(error::invalid_option,
+                      "presence.max-metadata-size must be at most 1 GiB");
   result.idle_timeout = caf::get_or(cfg, "presence.idle-timeout",
                                     result.idle_timeout);
   if (result.idle_timeout.count() < 0)

@@ -70,6 +70,11 @@ public:
     registry_ = spawn_registry_actor(sys_, cfg_, view_);
     std::weak_ptr<manager_core> weak = shared_from_this();
     client_ = sys_.spawn(client_behavior, weak, registry_);
+    // The registry trusts batches from this client (it validated them on
+    // its callers' threads) and validates everybody else's. Set before the
+    // first batch is sent.
+    view_->own_client.store(client_.id(), std::memory_order_release);
+    lim_ = cfg_.input_limits();
   }
 
   void stop() {
@@ -101,6 +106,11 @@ public:
 
   const settings& cfg() const {
     return cfg_;
+  }
+
+  /// The bounds every call is validated against (defaults until started).
+  const limits& lim() const {
+    return lim_;
   }
 
   // -- issuing calls ------------------------------------------------------------
@@ -346,9 +356,11 @@ private:
     // raises that threshold after the first large free anyway.
     ops.reserve(std::clamp(buffer_.size(), initial_buffer, max_buffer));
     ops.swap(buffer_);
-    caf::anon_send(registry_, batch_atom::value,
-                   client_batch{caf::actor_cast<caf::actor>(client_),
-                                std::move(ops)});
+    // Sent as the client: the registry takes a batch only from the actor
+    // its results go to.
+    caf::send_as(client_, registry_, batch_atom::value,
+                 client_batch{caf::actor_cast<caf::actor>(client_),
+                              std::move(ops)});
   }
 
   /// Marks a write applied and advances the "all writes below are done" mark.
@@ -388,6 +400,7 @@ private:
   caf::actor_system& sys_;
   caf::error status_;
   settings cfg_;
+  limits lim_;
   std::shared_ptr<presence_view> view_;
   registry_actor registry_;
   client_actor client_;
@@ -529,7 +542,7 @@ online_manager::unregister_pusher(const pusher_actor& p) {
 }
 
 pending<change_result> online_manager::mark_online(online_user user) {
-  if (auto err = validate_user(user))
+  if (auto err = validate_user(user, core_->lim()))
     return core_->failed<change_result>(std::move(err));
   // The registry spawns the user actor. Spawning here, on the caller's
   // thread, was measured and halved W1 (see docs/design.md).
@@ -543,7 +556,7 @@ pending<change_result> online_manager::mark_online(online_user user) {
 
 pending<change_result> online_manager::mark_online(online_user user,
                                                    login_policy policy) {
-  if (auto err = validate_user(user))
+  if (auto err = validate_user(user, core_->lim()))
     return core_->failed<change_result>(std::move(err));
   if (auto err = validate_policy(policy))
     return core_->failed<change_result>(std::move(err));
@@ -558,7 +571,9 @@ pending<change_result> online_manager::mark_online(online_user user,
 pending<change_result>
 online_manager::update_metadata(std::string login_id, std::string token,
                                 metadata_map metadata) {
-  if (auto err = validate_session_key(login_id, token))
+  if (auto err = validate_session_key(login_id, token, core_->lim()))
+    return core_->failed<change_result>(std::move(err));
+  if (auto err = validate_metadata(metadata, core_->lim()))
     return core_->failed<change_result>(std::move(err));
   auto op = make_op(op_kind::update_metadata, std::move(login_id),
                     std::move(token));
@@ -584,7 +599,7 @@ caf::expected<presence_stats> online_manager::stats() {
 
 pending<change_result> online_manager::mark_offline(std::string login_id,
                                                     std::string token) {
-  if (auto err = validate_session_key(login_id, token))
+  if (auto err = validate_session_key(login_id, token, core_->lim()))
     return core_->failed<change_result>(std::move(err));
   auto hash = detail::login_hash_of(login_id);
   return core_->issue_with<change_result>(true, [&](client_op& op) {
@@ -596,7 +611,7 @@ pending<change_result> online_manager::mark_offline(std::string login_id,
 }
 
 pending<change_result> online_manager::mark_offline_all(std::string login_id) {
-  if (auto err = validate_login_id(login_id))
+  if (auto err = validate_login_id(login_id, core_->lim()))
     return core_->failed<change_result>(std::move(err));
   return core_->issue<change_result>(
     make_op(op_kind::mark_offline_all, std::move(login_id)), true);
@@ -604,7 +619,7 @@ pending<change_result> online_manager::mark_offline_all(std::string login_id) {
 
 pending<change_result> online_manager::update_activity(std::string login_id,
                                                        std::string token) {
-  if (auto err = validate_session_key(login_id, token))
+  if (auto err = validate_session_key(login_id, token, core_->lim()))
     return core_->failed<change_result>(std::move(err));
   auto hash = detail::login_hash_of(login_id);
   return core_->issue_with<change_result>(true, [&](client_op& op) {
@@ -616,7 +631,7 @@ pending<change_result> online_manager::update_activity(std::string login_id,
 }
 
 caf::expected<bool> online_manager::is_online(const std::string& login_id) {
-  if (auto err = validate_login_id(login_id))
+  if (auto err = validate_login_id(login_id, core_->lim()))
     return err;
   return core_->read([&](detail::user_table& t) {
     return t.find_online(login_id) != nullptr;
@@ -644,7 +659,7 @@ caf::expected<std::vector<std::string>> online_manager::get_online_users() {
 
 caf::expected<std::vector<online_user>>
 online_manager::get_user_sessions(const std::string& login_id) {
-  if (auto err = validate_login_id(login_id))
+  if (auto err = validate_login_id(login_id, core_->lim()))
     return err;
   return core_->read([&](detail::user_table& t) {
     auto e = t.find(login_id);
@@ -658,11 +673,11 @@ template <class Check, class Fill>
 pending<delivery_report> push_to_one(detail::manager_core& core,
                                      std::string& login_id, Check check,
                                      Fill fill) {
-  if (auto err = validate_login_id(login_id))
+  if (auto err = validate_login_id(login_id, core.lim()))
     return core.failed<delivery_report>(std::move(err));
   if (core.status())
     return core.failed<delivery_report>(core.status());
-  if (auto err = check(core.cfg().max_content_size))
+  if (auto err = check(core.lim()))
     return core.failed<delivery_report>(std::move(err));
   // Hashed here, outside the facade's lock and off the registry's thread.
   auto hash = detail::login_hash_of(login_id);
@@ -680,7 +695,7 @@ pending<delivery_report> online_manager::push_to_user(std::string login_id,
   // rather than made and then moved (~200 instructions a call).
   return push_to_one(
     *core_, login_id,
-    [&](size_t max) { return validate_text(content, max); },
+    [&](const limits& lim) { return validate_text(content, lim); },
     [&](push_message& msg) {
       msg.type = message_type::text();
       msg.content = std::move(content);
@@ -692,7 +707,7 @@ online_manager::push_message_to_user(std::string login_id,
                                      push_message message) {
   return push_to_one(
     *core_, login_id,
-    [&](size_t max) { return validate_message(message, max); },
+    [&](const limits& lim) { return validate_message(message, lim); },
     [&](push_message& msg) { msg = std::move(message); });
 }
 
@@ -707,11 +722,11 @@ pending<delivery_report>
 online_manager::push_message_to_users(std::vector<std::string> login_ids,
                                       push_message message) {
   for (auto& x : login_ids)
-    if (auto err = validate_login_id(x))
+    if (auto err = validate_login_id(x, core_->lim()))
       return core_->failed<delivery_report>(std::move(err));
   if (core_->status())
     return core_->failed<delivery_report>(core_->status());
-  if (auto err = validate_message(message, core_->cfg().max_content_size))
+  if (auto err = validate_message(message, core_->lim()))
     return core_->failed<delivery_report>(std::move(err));
   auto op = make_op(op_kind::push_users);
   op.login_ids = std::move(login_ids);
@@ -727,7 +742,7 @@ pending<delivery_report>
 online_manager::broadcast_message(push_message message) {
   if (core_->status())
     return core_->failed<delivery_report>(core_->status());
-  if (auto err = validate_message(message, core_->cfg().max_content_size))
+  if (auto err = validate_message(message, core_->lim()))
     return core_->failed<delivery_report>(std::move(err));
   auto op = make_op(op_kind::broadcast);
   op.message = std::move(message);
@@ -736,12 +751,12 @@ online_manager::broadcast_message(push_message message) {
 
 pending<delivery_report> online_manager::kick_out_notify(std::string login_id,
                                                          std::string reason) {
-  if (auto err = validate_login_id(login_id))
+  if (auto err = validate_login_id(login_id, core_->lim()))
     return core_->failed<delivery_report>(std::move(err));
   if (core_->status())
     return core_->failed<delivery_report>(core_->status());
   auto message = make_kick_out_message(std::move(reason));
-  if (auto err = validate_message(message, core_->cfg().max_content_size))
+  if (auto err = validate_message(message, core_->lim()))
     return core_->failed<delivery_report>(std::move(err));
   auto op = make_op(op_kind::kick, std::move(login_id));
   op.message = std::move(message);
@@ -752,7 +767,7 @@ pending<delivery_report> online_manager::kick_out_notify(std::string login_id,
 pending<delivery_report>
 online_manager::kick_out_session(std::string login_id, std::string token,
                                  std::string reason) {
-  if (auto err = validate_session_key(login_id, token))
+  if (auto err = validate_session_key(login_id, token, core_->lim()))
     return core_->failed<delivery_report>(std::move(err));
   return kick(make_op(op_kind::kick_session, std::move(login_id),
                       std::move(token)),
@@ -762,10 +777,10 @@ online_manager::kick_out_session(std::string login_id, std::string token,
 pending<delivery_report>
 online_manager::kick_out_device(std::string login_id, std::string device,
                                 std::string reason) {
-  if (auto err = validate_login_id(login_id))
+  if (auto err = validate_login_id(login_id, core_->lim()))
     return core_->failed<delivery_report>(std::move(err));
-  if (device.empty())
-    return core_->failed<delivery_report>(make_error(error::empty_device));
+  if (auto err = validate_device(device, core_->lim()))
+    return core_->failed<delivery_report>(std::move(err));
   auto op = make_op(op_kind::kick_device, std::move(login_id));
   op.user.device = std::move(device);
   return kick(std::move(op), std::move(reason));
@@ -776,7 +791,7 @@ pending<delivery_report> online_manager::kick(detail::client_op op,
   if (core_->status())
     return core_->failed<delivery_report>(core_->status());
   op.message = make_kick_out_message(std::move(reason));
-  if (auto err = validate_message(op.message, core_->cfg().max_content_size))
+  if (auto err = validate_message(op.message, core_->lim()))
     return core_->failed<delivery_report>(std::move(err));
   // A kick changes presence: later queries must see it.
   return core_->issue<delivery_report>(std::move(op), true);

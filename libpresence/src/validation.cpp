@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "presence/detail/protocol.hpp"
 #include "presence/error.hpp"
 
 namespace presence {
@@ -53,54 +54,234 @@ bool is_valid_utf8(const std::string& bytes) noexcept {
   return true;
 }
 
-caf::error validate_login_id(const std::string& login_id) {
-  if (login_id.empty())
-    return make_error(error::empty_login_id);
-  return caf::none;
-}
-
-caf::error validate_session_key(const std::string& login_id,
-                                const std::string& token) {
-  if (auto err = validate_login_id(login_id))
-    return err;
-  if (token.empty())
-    return make_error(error::empty_token, "login id " + login_id);
-  return caf::none;
-}
-
-caf::error validate_user(const online_user& user) {
-  return validate_session_key(user.login_id, user.token);
-}
-
 namespace {
 
-caf::error validate_size(const std::string& content, size_t max_content_size) {
-  if (content.size() > max_content_size)
+std::string too_long(const char* field, size_t size, const char* option,
+                     size_t limit) {
+  return std::string{field} + ": " + std::to_string(size) + " bytes > "
+         + option + " (" + std::to_string(limit) + ")";
+}
+
+/// A name-like field (id, token, device, custom type, key, reason): bounded
+/// by max_id_size, valid UTF-8. Emptiness is the caller's business.
+caf::error check_name(const char* field, const std::string& x,
+                      const limits& lim) {
+  if (x.size() > lim.max_id_size)
+    return make_error(error::field_too_long,
+                      too_long(field, x.size(), "presence.max-id-size",
+                               lim.max_id_size));
+  if (!is_valid_utf8(x))
+    return make_error(error::invalid_utf8,
+                      std::string{field} + " is not valid UTF-8");
+  return caf::none;
+}
+
+/// Entries and keys of a metadata map; adds its bytes to `bytes`.
+caf::error check_metadata(const char* what, const metadata_map& md,
+                          const limits& lim, size_t& bytes) {
+  if (md.size() > lim.max_metadata_entries)
+    return make_error(error::metadata_too_large,
+                      std::string{what} + ": " + std::to_string(md.size())
+                        + " entries > presence.max-metadata-entries ("
+                        + std::to_string(lim.max_metadata_entries) + ")");
+  for (auto& [key, value] : md) {
+    if (auto err = check_name("metadata key", key, lim))
+      return err;
+    bytes += key.size() + value.size();
+  }
+  return caf::none;
+}
+
+caf::error check_content_size(size_t bytes, const limits& lim) {
+  if (bytes > lim.max_content_size)
     return make_error(error::content_too_large,
-                      std::to_string(content.size()) + " bytes > "
-                        + std::to_string(max_content_size));
+                      too_long("content and metadata", bytes,
+                               "presence.max-content-size",
+                               lim.max_content_size));
   return caf::none;
 }
 
 } // namespace
 
-caf::error validate_message(const push_message& message,
-                            size_t max_content_size) {
-  if (message.type.get_kind() == message_type::kind::text)
-    return validate_text(message.content, max_content_size);
-  if (auto err = validate_size(message.content, max_content_size))
+caf::error validate_login_id(const std::string& login_id, const limits& lim) {
+  if (login_id.empty())
+    return make_error(error::empty_login_id);
+  return check_name("login id", login_id, lim);
+}
+
+caf::error validate_session_key(const std::string& login_id,
+                                const std::string& token, const limits& lim) {
+  if (auto err = validate_login_id(login_id, lim))
     return err;
-  if (message.type.is_custom() && message.type.custom_name().empty())
-    return make_error(error::empty_custom_type);
+  if (token.empty())
+    return make_error(error::empty_token, "login id " + login_id);
+  return check_name("token", token, lim);
+}
+
+caf::error validate_device(const std::string& device, const limits& lim) {
+  if (device.empty())
+    return make_error(error::empty_device);
+  return check_name("device", device, lim);
+}
+
+caf::error validate_metadata(const metadata_map& metadata, const limits& lim) {
+  size_t bytes = 0;
+  if (auto err = check_metadata("session metadata", metadata, lim, bytes))
+    return err;
+  if (bytes > lim.max_metadata_size)
+    return make_error(error::metadata_too_large,
+                      too_long("session metadata", bytes,
+                               "presence.max-metadata-size",
+                               lim.max_metadata_size));
   return caf::none;
 }
 
-caf::error validate_text(const std::string& content, size_t max_content_size) {
-  if (auto err = validate_size(content, max_content_size))
+caf::error validate_user(const online_user& user, const limits& lim) {
+  if (auto err = validate_session_key(user.login_id, user.token, lim))
+    return err;
+  if (auto err = validate_device(user.device, lim))
+    return err;
+  return validate_metadata(user.metadata, lim);
+}
+
+caf::error validate_message(const push_message& message, const limits& lim) {
+  size_t bytes = message.content.size();
+  if (auto err = check_metadata("message metadata", message.metadata, lim,
+                                bytes))
+    return err;
+  if (auto err = check_content_size(bytes, lim))
+    return err;
+  if (!message.message_id.empty())
+    if (auto err = check_name("message id", message.message_id, lim))
+      return err;
+  switch (message.type.get_kind()) {
+    case message_type::kind::text:
+    case message_type::kind::notification:
+      if (!is_valid_utf8(message.content))
+        return make_error(error::invalid_utf8);
+      break;
+    case message_type::kind::kick_out:
+      return validate_reason(message.content, lim);
+    case message_type::kind::custom:
+      if (message.type.custom_name().empty())
+        return make_error(error::empty_custom_type);
+      return check_name("custom type", message.type.custom_name(), lim);
+    case message_type::kind::binary:
+      break;
+  }
+  return caf::none;
+}
+
+caf::error validate_text(const std::string& content, const limits& lim) {
+  if (auto err = check_content_size(content.size(), lim))
     return err;
   if (!is_valid_utf8(content))
     return make_error(error::invalid_utf8);
   return caf::none;
+}
+
+caf::error validate_reason(const std::string& reason, const limits& lim) {
+  return check_name("kick reason", reason, lim);
+}
+
+namespace {
+
+caf::error malformed(const detail::client_op& op, const char* what) {
+  return make_error(error::malformed_message,
+                    std::string{what} + " (operation kind "
+                      + std::to_string(static_cast<int>(op.kind)) + ")");
+}
+
+/// A kick carries its reason as a KickOut message.
+caf::error validate_kick(const detail::client_op& op, const limits& lim) {
+  if (op.message.type.get_kind() != message_type::kind::kick_out)
+    return malformed(op, "a kick without a KickOut message");
+  return validate_message(op.message, lim);
+}
+
+} // namespace
+
+caf::error validate_op(const detail::client_op& op, const limits& lim) {
+  using detail::op_kind;
+  switch (op.kind) {
+    case op_kind::mark_online:
+      if (auto err = validate_user(op.user, lim))
+        return err;
+      return op.has_policy ? validate_policy(op.policy) : caf::error{};
+    case op_kind::mark_offline:
+    case op_kind::update_activity:
+      return validate_session_key(op.user.login_id, op.user.token, lim);
+    case op_kind::mark_offline_all:
+      return validate_login_id(op.user.login_id, lim);
+    case op_kind::update_metadata:
+      if (auto err = validate_session_key(op.user.login_id, op.user.token,
+                                          lim))
+        return err;
+      return validate_metadata(op.user.metadata, lim);
+    case op_kind::push_user:
+      if (auto err = validate_login_id(op.user.login_id, lim))
+        return err;
+      return validate_message(op.message, lim);
+    case op_kind::push_users:
+      for (auto& x : op.login_ids)
+        if (auto err = validate_login_id(x, lim))
+          return err;
+      return validate_message(op.message, lim);
+    case op_kind::broadcast:
+      return validate_message(op.message, lim);
+    case op_kind::kick:
+      if (auto err = validate_login_id(op.user.login_id, lim))
+        return err;
+      return validate_kick(op, lim);
+    case op_kind::kick_session:
+      if (auto err = validate_session_key(op.user.login_id, op.user.token,
+                                          lim))
+        return err;
+      return validate_kick(op, lim);
+    case op_kind::kick_device:
+      if (auto err = validate_login_id(op.user.login_id, lim))
+        return err;
+      if (auto err = validate_device(op.user.device, lim))
+        return err;
+      return validate_kick(op, lim);
+    case op_kind::subscribe:
+    case op_kind::unsubscribe:
+      return op.actor ? caf::none : make_error(error::invalid_pusher);
+    case op_kind::subscribe_events:
+    case op_kind::unsubscribe_events:
+      return op.actor ? caf::none : make_error(error::invalid_subscriber);
+    case op_kind::expire:
+      return malformed(op, "an idle expiry is no client operation");
+  }
+  return malformed(op, "unknown operation kind");
+}
+
+// -- with the default limits --------------------------------------------------
+
+caf::error validate_login_id(const std::string& login_id) {
+  return validate_login_id(login_id, limits{});
+}
+
+caf::error validate_session_key(const std::string& login_id,
+                                const std::string& token) {
+  return validate_session_key(login_id, token, limits{});
+}
+
+caf::error validate_user(const online_user& user) {
+  return validate_user(user, limits{});
+}
+
+caf::error validate_message(const push_message& message,
+                            size_t max_content_size) {
+  limits lim;
+  lim.max_content_size = max_content_size;
+  return validate_message(message, lim);
+}
+
+caf::error validate_text(const std::string& content, size_t max_content_size) {
+  limits lim;
+  lim.max_content_size = max_content_size;
+  return validate_text(content, lim);
 }
 
 } // namespace presence
