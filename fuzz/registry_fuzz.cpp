@@ -33,12 +33,12 @@ namespace {
 
 constexpr auto timeout = std::chrono::seconds(30);
 
-// KNOWN DEFECT (issue 12, defects 1 and 2): a client batch with an empty
-// reply_to crashes the registry, and operations inside a batch from any
-// sender skip validation. While true, the target avoids exactly those inputs:
-// no batch with an empty reply_to, and no batch operation the model would
-// reject. Set to false once the registry validates batches.
-constexpr bool avoid_unvalidated_batches = true;
+// Issue 12, defects 1 and 2 (fixed): a client batch with an empty reply_to
+// crashed the registry, and operations inside a batch from any sender skipped
+// validation. The target now sends both: a batch with no one to answer must
+// be rejected without a crash, and invalid operations must fail with the
+// model's error. Setting this to true avoids exactly those inputs again.
+constexpr bool avoid_unvalidated_batches = false;
 
 struct fuzz_config : caf::actor_system_config {
   fuzz_config() {

@@ -27,7 +27,11 @@ outcome changed(change_status st, uint32_t sessions, uint32_t removed) {
 error check_message(const push_message& msg) {
   if (msg.type.is_custom() && msg.type.custom_name().empty())
     return error::empty_custom_type;
-  if (msg.type == message_type::text() && !is_valid_utf8(msg.content))
+  // README ("Limits"): Text, Notification and KickOut content is UTF-8.
+  if ((msg.type == message_type::text()
+       || msg.type == message_type::notification()
+       || msg.type == message_type::kick_out())
+      && !is_valid_utf8(msg.content))
     return error::invalid_utf8;
   return error::none;
 }

@@ -164,7 +164,7 @@ std::vector<step> generate(uint64_t seed, size_t n) {
           s.device.clear();
         break;
       case 3:
-        // Invalid UTF-8: a Text push must fail.
+        // Invalid UTF-8: a Text or Notification push must fail.
         if (s.kind == step_kind::push_user || s.kind == step_kind::push_users
             || s.kind == step_kind::broadcast)
           s.content = "\xc3\x28";
