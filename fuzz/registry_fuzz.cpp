@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -560,7 +561,10 @@ struct driver {
       barrier();
       return;
     }
-    auto first = expects.front().ticket;
+    // Tickets are not contiguous: skipped operations used some up.
+    std::map<uint64_t, size_t> index_of;
+    for (size_t i = 0; i < expects.size(); ++i)
+      index_of[expects[i].ticket] = i;
     std::vector<detail::op_result> results(expects.size());
     std::vector<bool> seen(expects.size(), false);
     self->send(caf::actor_cast<caf::actor>(reg), detail::batch_atom::value,
@@ -571,9 +575,10 @@ struct driver {
       self->receive(
         [&](detail::results_atom, detail::client_results& rs) {
           for (auto& r : rs.results) {
-            if (r.ticket < first || r.ticket >= first + expects.size())
+            auto j = index_of.find(r.ticket);
+            if (j == index_of.end())
               continue;
-            auto i = r.ticket - first;
+            auto i = j->second;
             if (!seen[i]) {
               seen[i] = true;
               results[i] = std::move(r);
