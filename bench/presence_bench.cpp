@@ -206,13 +206,6 @@ std::string cpu_model() {
   return "unknown";
 }
 
-size_t cpus_available() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0)
-    return static_cast<size_t>(CPU_COUNT(&set));
-  return std::thread::hardware_concurrency();
-}
 
 /// Hands memory that earlier runs freed back to the kernel, so that resident
 /// memory growth measures the run at hand, not reuse of a warm heap (without
@@ -222,14 +215,6 @@ void release_free_memory() {
   malloc_trim(0);
 }
 
-/// Resident memory of this process in bytes (/proc/self/statm).
-size_t rss_bytes() {
-  std::ifstream in{"/proc/self/statm"};
-  size_t pages_total = 0;
-  size_t pages_resident = 0;
-  in >> pages_total >> pages_resident;
-  return pages_resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
 
 /// Resident memory plus what the library's block pools hold. The pools keep
 /// the blocks of departed users for later ones and never return them
@@ -259,59 +244,6 @@ double seconds_between(clk::time_point a, clk::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-/// What the machine itself takes from a process that wants every CPU: one
-/// thread per CPU spins on the clock for `ms` and counts the gaps longer
-/// than 100 us (time it was not running). A push whose worker loses its core
-/// waits that long, and at 100k pushes/s a few milliseconds of such gaps in
-/// the 1.5 s latency run are enough to move the p99 past 200 us. So the
-/// benchmark states how much this machine stalls, measured with nothing of
-/// presence running (docs/performance.md, "Where the time goes now"), as
-/// one line of the output.
-std::string machine_stalls(int ms) {
-  constexpr auto min_gap = std::chrono::microseconds(100);
-  struct figures {
-    double lost_ms = 0;
-    double longest_ms = 0;
-    uint64_t gaps = 0;
-  };
-  auto threads = std::max<size_t>(cpus_available(), 1);
-  std::vector<figures> per(threads);
-  std::vector<std::thread> spinners;
-  auto start = clk::now();
-  auto end = start + std::chrono::milliseconds(ms);
-  for (size_t i = 0; i < threads; ++i)
-    spinners.emplace_back([&r = per[i], end, min_gap] {
-      auto prev = clk::now();
-      while (prev < end) {
-        auto now = clk::now();
-        if (now - prev > min_gap) {
-          auto gap = std::chrono::duration<double, std::milli>(now - prev)
-                       .count();
-          r.lost_ms += gap;
-          r.longest_ms = std::max(r.longest_ms, gap);
-          ++r.gaps;
-        }
-        prev = now;
-      }
-    });
-  for (auto& t : spinners)
-    t.join();
-  auto cpu_secs = seconds_between(start, clk::now())
-                  * static_cast<double>(threads);
-  figures total;
-  for (auto& r : per) {
-    total.lost_ms += r.lost_ms;
-    total.longest_ms = std::max(total.longest_ms, r.longest_ms);
-    total.gaps += r.gaps;
-  }
-  char buf[200];
-  std::snprintf(buf, sizeof(buf),
-                "%.1f ms lost per CPU-second in %" PRIu64
-                " gaps over 100 us, longest %.2f ms (%d ms, one spinning "
-                "thread per CPU, presence idle)",
-                total.lost_ms / cpu_secs, total.gaps, total.longest_ms, ms);
-  return buf;
-}
 
 /// CPU time (user + system, all threads) this process has used.
 double cpu_seconds() {

@@ -1,11 +1,13 @@
 #pragma once
 
 // What the benchmark's workloads share: the result table, formatting,
-// failure handling and the machine stall check (defined in presence_bench.cpp).
+// failure handling, and (machine.hpp) the machine stall check.
 
 #include <string>
 
 #include <presence/config.hpp>
+
+#include "bench/machine.hpp"
 
 namespace bench {
 
@@ -28,10 +30,6 @@ std::string fmt(const char* format, double x);
 std::string fmt_rate(double per_s, const char* unit = "/s");
 std::string fmt_duration(double s);
 std::string fmt_count(size_t n);
-
-/// One line: how much the machine itself stalled over `ms` (see its
-/// definition).
-std::string machine_stalls(int ms);
 
 /// Reports a count that is off (or a timeout) and exits non-zero at once.
 [[noreturn]] void fail(const std::string& what);

@@ -42,6 +42,7 @@
 
 #include "presence/presence.hpp"
 
+#include "bench/machine.hpp"
 #include "soak_load.hpp"
 #include "soak_machine.hpp"
 #include "soak_options.hpp"
@@ -115,7 +116,7 @@ int main(int argc, char** argv) {
               std::thread::hardware_concurrency(), soak::load_average());
   if (opts.stall_check_ms > 0)
     std::printf("- machine stalls before: %s\n",
-                soak::machine_stalls(opts.stall_check_ms).c_str());
+                bench::machine_stalls(opts.stall_check_ms).c_str());
   std::printf("- offered: %zu users online (of %zu login ids; every second "
               "one with two sessions), %.0f session changes/min over %zu "
               "threads, %.0f pushes/s over %zu threads, broadcast every "
@@ -182,7 +183,7 @@ int main(int argc, char** argv) {
   std::vector<sample> series;
   auto t0 = clk::now();
   auto take = [&](const char* note) {
-    sample s{secs(clk::now() - t0), soak::rss_bytes(), soak::load_average(),
+    sample s{secs(clk::now() - t0), bench::rss_bytes(), soak::load_average(),
              pr.changes_done.load(), pr.pushes_done.load(),
              pr.model_users.load(), pr.model_sessions.load(),
              flaky_counts->stalled.load(), soak::heap_in_use(),
@@ -378,7 +379,7 @@ int main(int argc, char** argv) {
   std::printf("- load average at the end %.2f\n", soak::load_average());
   if (opts.stall_check_ms > 0)
     std::printf("- machine stalls after: %s\n",
-                soak::machine_stalls(opts.stall_check_ms).c_str());
+                bench::machine_stalls(opts.stall_check_ms).c_str());
 
   // RSS: every sample from the reference time on (the last one taken once
   // every call completed) against the sample at the reference time.
