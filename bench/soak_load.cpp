@@ -25,22 +25,6 @@ std::string kind_of(caf::actor_system& sys, const caf::error& err) {
   return sys.render(caf::error{err.code(), err.category()});
 }
 
-const char* name_of(presence::change_status x) {
-  using presence::change_status;
-  switch (x) {
-    case change_status::joined:
-      return "joined";
-    case change_status::left:
-      return "left";
-    case change_status::user_offline:
-      return "user_offline";
-    case change_status::refreshed:
-      return "refreshed";
-    default:
-      return "other";
-  }
-}
-
 /// Issues what is due by now at `rate` per second, then sleeps a
 /// millisecond; `reap` collects completed calls in between.
 template <class Issue, class Reap>
@@ -289,7 +273,7 @@ void churn_worker::finish_change(change_call& c) {
   if (r->status != c.expect || r->sessions != c.sessions || !removed_ok) {
     ++unexpected_;
     ++outcomes_[std::string{"unexpected answer ("} + what + "): got "
-                + name_of(r->status) + ", expected " + name_of(c.expect)];
+                + to_string(r->status) + ", expected " + to_string(c.expect)];
   }
 }
 
