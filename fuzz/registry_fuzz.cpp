@@ -274,19 +274,11 @@ struct driver {
       fail("online users differ");
     for (auto& [id, xs] : m.all_users()) {
       auto got = mgr->get_user_sessions(id);
-      if (!got || got->size() != xs.size())
-        fail("sessions of " + id + " differ in number");
-      auto by_token = [](auto& a, auto& b) { return a.token < b.token; };
-      auto want = xs;
-      std::sort(want.begin(), want.end(), by_token);
-      std::sort(got->begin(), got->end(), by_token);
-      for (size_t i = 0; i < want.size(); ++i) {
-        auto& g = (*got)[i];
-        if (g.login_id != id || g.token != want[i].token
-            || g.device != want[i].device || g.metadata != want[i].metadata
-            || g.connect_time.time_since_epoch().count() != want[i].connect)
-          fail("session " + id + "/" + want[i].token + " differs");
-      }
+      if (!got)
+        fail("sessions of " + id + " failed");
+      if (auto diff = model::diff_sessions(id, xs, std::move(*got));
+          !diff.empty())
+        fail(diff);
     }
   }
 

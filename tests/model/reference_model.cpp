@@ -501,4 +501,23 @@ outcome reference_model::unsubscribe_events(int slot) {
   return changed(change_status::unsubscribed, 0, 0);
 }
 
+std::string diff_sessions(const std::string& login_id,
+                          std::vector<session> want,
+                          std::vector<online_user> got) {
+  if (got.size() != want.size())
+    return "sessions of " + login_id + ": model " + std::to_string(want.size())
+           + ", library " + std::to_string(got.size());
+  auto by_token = [](auto& a, auto& b) { return a.token < b.token; };
+  std::sort(want.begin(), want.end(), by_token);
+  std::sort(got.begin(), got.end(), by_token);
+  for (size_t i = 0; i < want.size(); ++i) {
+    auto& g = got[i];
+    if (g.login_id != login_id || g.token != want[i].token
+        || g.device != want[i].device || g.metadata != want[i].metadata
+        || g.connect_time.time_since_epoch().count() != want[i].connect)
+      return "session " + login_id + "/" + want[i].token + " differs";
+  }
+  return {};
+}
+
 } // namespace presence::model

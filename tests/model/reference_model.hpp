@@ -172,4 +172,11 @@ private:
   std::map<std::string, std::deque<push_message>> buffer_;
 };
 
+/// Compares the sessions the library lists for `login_id` with the model's
+/// (`want`), in no particular order (the README promises none): empty if
+/// equal, otherwise what differs.
+std::string diff_sessions(const std::string& login_id,
+                          std::vector<session> want,
+                          std::vector<online_user> got);
+
 } // namespace presence::model

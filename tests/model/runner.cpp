@@ -441,19 +441,9 @@ private:
       std::vector<session> want;
       if (xs != nullptr)
         want = *xs;
-      if (got->size() != want.size())
-        return "sessions of " + id + ": model " + std::to_string(want.size())
-               + ", library " + std::to_string(got->size());
-      auto by_token = [](auto& a, auto& b) { return a.token < b.token; };
-      std::sort(want.begin(), want.end(), by_token);
-      std::sort(got->begin(), got->end(), by_token);
-      for (size_t i = 0; i < want.size(); ++i) {
-        auto& g = (*got)[i];
-        if (g.login_id != id || g.token != want[i].token
-            || g.device != want[i].device || g.metadata != want[i].metadata
-            || g.connect_time.time_since_epoch().count() != want[i].connect)
-          return "session " + id + "/" + want[i].token + " differs";
-      }
+      if (auto diff = diff_sessions(id, std::move(want), std::move(*got));
+          !diff.empty())
+        return diff;
     }
     return std::nullopt;
   }

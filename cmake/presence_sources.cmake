@@ -1,0 +1,23 @@
+# The library's sources, relative to the repository's top. One list for the
+# library (CMakeLists.txt) and the fuzz target (fuzz/CMakeLists.txt), which
+# compiles them itself with clang's instrumentation, so a new source file
+# cannot be missing from one of them.
+set(presence_sources
+  libpresence/src/config.cpp
+  libpresence/src/error.cpp
+  libpresence/src/messages.cpp
+  libpresence/src/validation.cpp
+  libpresence/src/online_manager.cpp
+  libpresence/src/in_memory_pusher.cpp
+  libpresence/src/lifecycle.cpp
+  libpresence/src/spinning_sharing.cpp
+  actors/offline_buffer.cpp
+  actors/user_table.cpp
+  actors/block_pool.cpp
+  actors/huge_pages.cpp
+  actors/user_actor.cpp
+  actors/user_retirement.cpp
+  actors/registry_actor.cpp
+  actors/pusher_relay.cpp
+  actors/in_memory_pusher_actor.cpp
+  actors/callback_pusher_actor.cpp)
