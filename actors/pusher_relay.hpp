@@ -4,7 +4,7 @@
 // delivery batches to the pusher as requests and reports each answer back as
 // (pushed_atom, batch id, error). CAF 0.17 keeps the response handler of a
 // request until it is answered or the requester exits, so a pusher that never
-// answers would pin ~250 bytes per batch in whoever made the request; making
+// answers would pin memory per batch in whoever made the request; making
 // the requests here lets the registry free them by replacing the relay
 // (docs/design.md, "The push pipeline").
 

@@ -178,8 +178,8 @@ struct registry_state {
   std::vector<pusher_entry> pushers;
   std::vector<relay_entry> relays;
   /// A relay holding this many timed-out batches is replaced: a pusher that
-  /// stopped answering pins at most about this many response handlers
-  /// (~250 bytes each) per relay, plus the batches of one timeout period.
+  /// stopped answering pins at most about this many response handlers per
+  /// relay, plus the batches of one timeout period (docs/design.md).
   static constexpr uint32_t max_held_batches = 1024;
   std::vector<client_entry> clients;
   std::unordered_map<caf::actor_id, uint32_t> client_index;
@@ -1209,8 +1209,7 @@ struct registry_state {
     // Each pusher's relay makes the request (pusher_relay.hpp) and reports
     // the answer. One timeout message at the oldest batch's deadline covers
     // every batch: per-request timeouts lock CAF 0.17's clock and wake its
-    // thread, which at 100k single pushes a second was half the latency
-    // (docs/performance.md).
+    // thread for each batch (docs/performance.md).
     for (auto& r : relays)
       if (!r.draining) {
         ++r.open;
