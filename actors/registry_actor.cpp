@@ -712,7 +712,7 @@ struct registry_state {
       complete(rt, change_result{change_status::unknown_user, 0, 0});
       return;
     }
-    auto i = find_session(e->sessions, op.user.token);
+    auto i = e->sessions.find(op.user.token);
     auto n = static_cast<uint32_t>(e->sessions.size());
     if (i == e->sessions.end()) {
       complete(rt, change_result{change_status::unknown_token, n, 0});
@@ -900,7 +900,7 @@ struct registry_state {
       arm_idle_check(e, now() + cfg.idle_timeout);
     complete(rt, u.result);
     if (events_on()) {
-      auto& joined = *find_session(e.sessions, token);
+      auto& joined = *e.sessions.find(token);
       if (result.status == change_status::joined)
         emit(event_kind::joined, e.login_id, joined, "login");
       else

@@ -4,56 +4,60 @@
 // its own sessions; the registry applies the same functions to its replica in
 // the user table, so the two can never disagree on an outcome.
 
-#include <algorithm>
 #include <string>
-#include <vector>
 
 #include <caf/timestamp.hpp>
 
+#include "actors/session_list.hpp"
 #include "presence/detail/protocol.hpp"
 #include "presence/online_user.hpp"
 #include "presence/results.hpp"
 
 namespace presence::detail {
 
-template <class Session, class Alloc>
-auto find_session(std::vector<Session, Alloc>& xs,
-                  const std::string& token) {
-  return std::find_if(xs.begin(), xs.end(),
-                      [&](const Session& x) { return x.token == token; });
-}
-
 /// Adds `session` or replaces the record with the same token.
 template <class Session, class Alloc>
-change_result upsert_session(std::vector<Session, Alloc>& xs,
+change_result upsert_session(session_list<Session, Alloc>& xs,
                              Session session) {
-  auto i = find_session(xs, session.token);
+  auto i = xs.find(session.token);
   if (i != xs.end()) {
     *i = std::move(session);
     return {change_status::replaced, static_cast<uint32_t>(xs.size()), 0};
   }
-  xs.emplace_back(std::move(session));
+  xs.push_back(std::move(session));
   return {change_status::joined, static_cast<uint32_t>(xs.size()), 0};
 }
 
 /// Which sessions a removal selects: one token (mark_offline,
 /// kick_session), one device type (kick_device) or all (mark_offline_all,
 /// kick). The registry and the user actor both remove with this predicate.
-inline auto removal_selects(op_kind kind, const online_user& x) {
-  return [kind, &x](const auto& session) {
+struct removal_selector {
+  op_kind kind;
+  const online_user* x;
+
+  bool by_token() const noexcept {
+    return kind == op_kind::mark_offline || kind == op_kind::kick_session;
+  }
+
+  template <class Session>
+  bool operator()(const Session& session) const {
     switch (kind) {
       case op_kind::mark_offline:
       case op_kind::kick_session:
-        return session.token == x.token;
+        return session.token == x->token;
       case op_kind::kick_device:
-        return session.device == x.device;
+        return session.device == x->device;
       case op_kind::mark_offline_all:
       case op_kind::kick:
         return true;
       default:
         return false;
     }
-  };
+  }
+};
+
+inline removal_selector removal_selects(op_kind kind, const online_user& x) {
+  return {kind, &x};
 }
 
 /// The outcome of removing `removed` sessions, `remaining` left.
@@ -68,27 +72,25 @@ inline change_result removal_result(uint32_t removed, uint32_t remaining) {
 /// Removes the sessions `pred` selects, keeping the order of the others;
 /// calls `on_removed` with each removed session before it goes.
 template <class Session, class Alloc, class Pred, class OnRemoved>
-uint32_t remove_matching(std::vector<Session, Alloc>& xs, Pred pred,
+uint32_t remove_matching(session_list<Session, Alloc>& xs, Pred pred,
                          OnRemoved on_removed) {
-  size_t kept = 0;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    if (pred(xs[i])) {
-      on_removed(xs[i]);
-    } else {
-      if (kept != i)
-        xs[kept] = std::move(xs[i]);
-      ++kept;
-    }
-  }
-  auto removed = static_cast<uint32_t>(xs.size() - kept);
-  xs.erase(xs.begin() + static_cast<ptrdiff_t>(kept), xs.end());
-  return removed;
+  return xs.remove_if(pred, on_removed);
+}
+
+/// The same for a removal_selector: a removal by token finds its session
+/// through the list's index instead of testing every session.
+template <class Session, class Alloc, class OnRemoved>
+uint32_t remove_matching(session_list<Session, Alloc>& xs,
+                         removal_selector pred, OnRemoved on_removed) {
+  if (pred.by_token())
+    return xs.remove_token(pred.x->token, on_removed);
+  return xs.remove_if(pred, on_removed);
 }
 
 template <class Session, class Alloc, class TimePoint>
-change_result touch_session(std::vector<Session, Alloc>& xs,
+change_result touch_session(session_list<Session, Alloc>& xs,
                             const std::string& token, TimePoint now) {
-  auto i = find_session(xs, token);
+  auto i = xs.find(token);
   if (i == xs.end())
     return {change_status::unknown_token, static_cast<uint32_t>(xs.size()), 0};
   i->last_activity = now;
@@ -103,7 +105,7 @@ change_result touch_session(std::vector<Session, Alloc>& xs,
 /// them itself (`join`, with the login policy), and the registry applies its
 /// answer.
 template <class Session, class Alloc, class TimePoint>
-change_result mirror_change(std::vector<Session, Alloc>& xs, op_kind kind,
+change_result mirror_change(session_list<Session, Alloc>& xs, op_kind kind,
                             const online_user& x, TimePoint now) {
   switch (kind) {
     case op_kind::update_activity:

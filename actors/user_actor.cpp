@@ -41,7 +41,7 @@ session_slot slot_of(const online_user& x, time_point now) {
 // message the actor answers comes from the registry.
 struct user_state {
   /// Pooled: almost always one session (pooled_allocator.hpp says why).
-  std::vector<session_slot, pooled_allocator<session_slot>> sessions;
+  session_list<session_slot, pooled_allocator<session_slot>> sessions;
   caf::timespan idle_timeout{0};
 };
 
@@ -57,7 +57,7 @@ public:
     : user_actor::base(cfg) {
     state.idle_timeout = idle_timeout;
     state.sessions.reserve(1);
-    state.sessions.emplace_back(slot_of(first, first_seen));
+    state.sessions.push_back(slot_of(first, first_seen));
   }
 
   const char* name() const override {
@@ -168,8 +168,7 @@ user_update on_idle_check(user_pointer self, std::string& login_id) {
   if (st.idle_timeout.count() <= 0)
     return u;
   auto now = self->clock().now();
-  auto removed = remove_matching(
-    st.sessions,
+  auto removed = st.sessions.remove_if(
     [&](const session_slot& x) {
       return x.last_activity + st.idle_timeout <= now;
     },
@@ -189,12 +188,12 @@ user_update on_idle_check(user_pointer self, std::string& login_id) {
 
 /// A new session under a login policy. A known token is the same session
 /// logging in again and replaces its record; policies apply to new tokens.
-/// Victims are kicked oldest first (by connect time).
+/// Victims are kicked oldest first (by connect time, then login order).
 void join(user_pointer self, user_command& cmd, user_update& out) {
   auto& xs = self->state.sessions;
   auto now = self->clock().now();
   auto& x = cmd.session;
-  auto i = find_session(xs, x.token);
+  auto i = xs.find(x.token);
   if (i != xs.end()) {
     *i = slot_of(x, now);
     out.result = {change_status::replaced, static_cast<uint32_t>(xs.size()),
@@ -202,6 +201,16 @@ void join(user_pointer self, user_command& cmd, user_update& out) {
     return;
   }
   auto& p = cmd.policy;
+  // Without a policy a new session needs no look at the others: a user with
+  // many sessions must not pay for each of them on every login.
+  if (!p.one_per_device
+      && (p.max_sessions <= 0
+          || xs.size() < static_cast<size_t>(p.max_sessions))) {
+    xs.push_back(slot_of(x, now));
+    out.result = {change_status::joined, static_cast<uint32_t>(xs.size()),
+                  0};
+    return;
+  }
   std::vector<bool> victim(xs.size(), false);
   size_t victims = 0;
   if (p.one_per_device) {
@@ -229,7 +238,9 @@ void join(user_pointer self, user_command& cmd, user_update& out) {
       for (size_t k = 0; k < xs.size(); ++k)
         if (!victim[k]
             && (oldest == xs.size()
-                || xs[k].connect_time < xs[oldest].connect_time))
+                || xs[k].connect_time < xs[oldest].connect_time
+                || (xs[k].connect_time == xs[oldest].connect_time
+                    && xs.before(k, oldest))))
           oldest = k;
       victim[oldest] = true;
       ++victims;
@@ -237,11 +248,10 @@ void join(user_pointer self, user_command& cmd, user_update& out) {
   }
   if (victims > 0) {
     size_t k = 0;
-    remove_matching(
-      xs, [&](const session_slot&) { return victim[k++]; },
-      [&](session_slot& s) { out.tokens.push_back(std::move(s.token)); });
+    xs.remove_if([&](const session_slot&) { return victim[k++]; },
+                 [&](session_slot& s) { out.tokens.push_back(std::move(s.token)); });
   }
-  xs.emplace_back(slot_of(x, now));
+  xs.push_back(slot_of(x, now));
   out.result = {change_status::joined, static_cast<uint32_t>(xs.size()),
                 static_cast<uint32_t>(victims)};
 }

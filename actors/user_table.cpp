@@ -29,8 +29,9 @@ online_user session_record::to_online_user(const std::string& login_id) const {
 std::vector<online_user> user_entry::online_users() const {
   std::vector<online_user> result;
   result.reserve(sessions.size());
-  for (auto& s : sessions)
+  sessions.for_each_in_order([&](const session_record& s) {
     result.push_back(s.to_online_user(login_id));
+  });
   return result;
 }
 
@@ -97,7 +98,7 @@ user_entry& user_table::insert(std::string login_id, size_t hash,
     user_entry{std::move(login_id), hash, std::move(actor), {}, 0, false,
                nullptr});
   entries_.back().sessions.reserve(1);
-  entries_.back().sessions.emplace_back(std::move(first));
+  entries_.back().sessions.push_back(std::move(first));
   index_[slot] = make_slot(hash, entries_.size() - 1);
   return entries_.back();
 }

@@ -17,6 +17,7 @@
 
 #include "actors/huge_pages.hpp"
 #include "actors/pooled_allocator.hpp"
+#include "actors/session_list.hpp"
 #include "presence/actor_interfaces.hpp"
 #include "presence/detail/protocol.hpp"
 #include "presence/online_user.hpp"
@@ -48,7 +49,7 @@ struct user_entry {
   size_t hash = 0;
   user_actor actor;
   /// Pooled: almost always one session (pooled_allocator.hpp says why).
-  std::vector<session_record, pooled_allocator<session_record>> sessions;
+  session_list<session_record, pooled_allocator<session_record>> sessions;
 
   /// The sessions as the public API shows them.
   std::vector<online_user> online_users() const;

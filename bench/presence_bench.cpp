@@ -1095,15 +1095,16 @@ void run_expiry(size_t n, const options& opts) {
                      reference{0, 0, 0}, " expiries/s"));
 }
 
-/// U1-U2: `k` logins with distinct tokens on one login id through the
+/// U1-U3: `k` logins with distinct tokens on one login id through the
 /// facade, all issued before any answer (U1) and each waited for (U2). Every
 /// login but the first waits for the user's actor, so pipelined calls park
-/// behind each other; pipelined must not be slower than one by one.
+/// behind each other; pipelined must not be slower than one by one. U3 then
+/// logs U1's sessions out one by one token, oldest first, pipelined.
 void run_one_user(size_t k, const options& opts) {
   presence::config cfg;
   parse_caf_options(opts, cfg);
   caf::actor_system sys{cfg};
-  double secs[2] = {0, 0};
+  double secs[3] = {0, 0, 0};
   {
     presence::online_manager mgr{sys};
     if (auto err = mgr.status())
@@ -1124,10 +1125,21 @@ void run_one_user(size_t k, const options& opts) {
       check(sessions == k * (pass + 1),
             "U: get_session_count() = " + std::to_string(sessions));
     }
+    progress("U3 one user, %zu logouts", k);
+    auto t0 = clk::now();
+    for (size_t i = 0; i < k; ++i)
+      mgr.mark_offline("pipelined", "t" + std::to_string(i));
+    auto sessions = value_or_fail(sys, mgr.get_session_count(),
+                                  "U3 session count");
+    secs[2] = seconds_between(t0, clk::now());
+    check(sessions == k, "U3: get_session_count() = "
+                           + std::to_string(sessions));
   }
   print_row(rate_row("U1 one user, pipelined mark_online", k, k, secs[0],
                      reference{0, 0, 0}));
   print_row(rate_row("U2 one user, mark_online one by one", k, k, secs[1],
+                     reference{0, 0, 0}));
+  print_row(rate_row("U3 one user, pipelined mark_offline", k, k, secs[2],
                      reference{0, 0, 0}));
 }
 

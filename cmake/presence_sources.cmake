@@ -12,6 +12,7 @@ set(presence_sources
   libpresence/src/lifecycle.cpp
   libpresence/src/spinning_sharing.cpp
   actors/offline_buffer.cpp
+  actors/token_index.cpp
   actors/user_table.cpp
   actors/block_pool.cpp
   actors/huge_pages.cpp
