@@ -19,9 +19,10 @@
 //   --bench-main=0|1        run W1-W6 and latency (default 1)
 //   --bench-mass-logout=0|1 run the mass logout rows M (default 0; see
 //                           mass_logout.hpp)
-//   --bench-one-user=K      also run the one-user rows U1-U2: K logins with
+//   --bench-one-user=K      also run the one-user rows U1-U3: K logins with
 //                           distinct tokens on one login id, pipelined and
-//                           one by one (default 0: not run)
+//                           one by one, then K pipelined logouts (default
+//                           0: not run)
 //   --bench-help            this text
 // Every other `--` argument goes to CAF's parser (presence::config), e.g.
 // --scheduler.policy=stealing or --presence.batch-size=1024.
