@@ -3,7 +3,7 @@
 // registry must reject or ignore them (counted), never crash, and validate
 // every operation that does not come from its own facade.
 
-#include "test_util.hpp"
+#include "deterministic.hpp"
 
 using namespace presence;
 using namespace test;
@@ -248,4 +248,23 @@ TEST_CASE("typed requests are validated like facade calls",
                                 std::string{"alice"}, std::string(257, 'r'))),
     field_too_long);
   CHECK(ok(m.get_online_count()) == 0u);
+}
+
+TEST_CASE("an operation kind that is not one is answered with an error") {
+  deterministic t;
+  detail::client_op op;
+  op.ticket = 7;
+  op.kind = static_cast<detail::op_kind>(200);
+  t.send_batch({op});
+  t.sched.run();
+  bool answered = false;
+  t.self->receive(
+    [&](detail::results_atom, detail::client_results& r) {
+      REQUIRE(r.results.size() == 1);
+      CHECK(r.results[0].ticket == 7);
+      CHECK_PRESENCE_ERROR(r.results[0].err, malformed_message);
+      answered = true;
+    },
+    caf::after(std::chrono::seconds(0)) >> [] {});
+  CHECK(answered);
 }

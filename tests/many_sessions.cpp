@@ -9,14 +9,12 @@
 #include <random>
 
 #include "actors/session_list.hpp"
-#include "lifecycle_util.hpp"
+#include "deterministic.hpp"
 
 using namespace presence;
 using namespace test;
 
 namespace {
-
-using lines = std::vector<std::string>;
 
 constexpr size_t limit
   = detail::session_list<int, std::allocator<int>>::linear_limit;

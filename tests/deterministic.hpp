@@ -1,8 +1,9 @@
 #pragma once
 
 // A registry on CAF's deterministic test coordinator: nothing runs until the
-// test says so, and time moves only by advance(). Lifecycle tests use it to
-// prove timer behaviour without waiting out a wall-clock window.
+// test says so, and time moves only by advance(). The lifecycle tests (idle
+// expiry, policies, kicks, events, metadata, the offline buffer, stats) use
+// it to prove timer behaviour without waiting out a wall-clock window.
 
 #include <memory>
 #include <vector>
@@ -13,6 +14,15 @@
 #include "test_util.hpp"
 
 namespace test {
+
+using lines = std::vector<std::string>;
+
+/// Sets the idle timeout (before the system starts).
+inline config_tweak idle(caf::timespan t) {
+  return [t](caf::actor_system_config& cfg) {
+    cfg.set("presence.idle-timeout", t);
+  };
+}
 
 /// What a recording pusher and a recording event subscriber saw.
 struct recorder {

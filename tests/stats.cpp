@@ -1,0 +1,20 @@
+// The stats report's counts.
+
+#include "deterministic.hpp"
+
+using namespace presence;
+using namespace test;
+using namespace std::chrono_literals;
+
+TEST_CASE("stats count users, sessions, pushes and deliveries") {
+  deterministic t;
+  t.online("a", "1");
+  t.online("a", "2");
+  t.online("b", "1");
+  t.call<delivery_report>(broadcast_atom::value, make_text_message("x"));
+  auto s = t.stats();
+  CHECK(s.users == 2);
+  CHECK(s.sessions == 3);
+  CHECK(s.pushes == 1);
+  CHECK(s.deliveries == 3);
+}
