@@ -57,7 +57,6 @@ public:
 
   bool empty() const noexcept { return size_ == 0; }
   size_t size() const noexcept { return size_; }
-  size_t bytes() const noexcept { return bytes_; }
   /// Messages dropped since construction.
   uint64_t drops() const noexcept { return drops_; }
   /// When the oldest message expires; only meaningful if not empty.

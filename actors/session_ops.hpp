@@ -22,7 +22,7 @@ change_result upsert_session(session_list<Session, Alloc>& xs,
   auto i = xs.find(session.token);
   if (i != xs.end()) {
     *i = std::move(session);
-    return {change_status::replaced, static_cast<uint32_t>(xs.size()), 0};
+    return {change_status::reconnected, static_cast<uint32_t>(xs.size()), 0};
   }
   xs.push_back(std::move(session));
   return {change_status::joined, static_cast<uint32_t>(xs.size()), 0};
@@ -103,26 +103,14 @@ change_result touch_session(session_list<Session, Alloc>& xs,
 /// table keeps wall-clock time for display, a user actor the actor clock for
 /// its idle checks). New sessions never come this way: the user actor decides
 /// them itself (`join`, with the login policy), and the registry applies its
-/// answer.
+/// answer. Any other kind selects no session and changes nothing.
 template <class Session, class Alloc, class TimePoint>
-change_result mirror_change(session_list<Session, Alloc>& xs, op_kind kind,
-                            const online_user& x, TimePoint now) {
-  switch (kind) {
-    case op_kind::update_activity:
-      return touch_session(xs, x.token, now);
-    case op_kind::mark_offline:
-    case op_kind::mark_offline_all:
-    case op_kind::kick:
-    case op_kind::kick_session:
-    case op_kind::kick_device: {
-      auto removed = remove_matching(xs, removal_selects(kind, x),
-                                     [](const Session&) {});
-      return removal_result(removed, static_cast<uint32_t>(xs.size()));
-    }
-    default: // not a mirrored change: nothing happens
-      return {change_status::unknown_token, static_cast<uint32_t>(xs.size()),
-              0};
-  }
+void mirror_change(session_list<Session, Alloc>& xs, op_kind kind,
+                   const online_user& x, TimePoint now) {
+  if (kind == op_kind::update_activity)
+    touch_session(xs, x.token, now);
+  else
+    remove_matching(xs, removal_selects(kind, x), [](const Session&) {});
 }
 
 } // namespace presence::detail

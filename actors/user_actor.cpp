@@ -168,13 +168,11 @@ user_update on_idle_check(user_pointer self, std::string& login_id) {
   if (st.idle_timeout.count() <= 0)
     return u;
   auto now = self->clock().now();
-  auto removed = st.sessions.remove_if(
+  st.sessions.remove_if(
     [&](const session_slot& x) {
       return x.last_activity + st.idle_timeout <= now;
     },
     [&](session_slot& x) { u.tokens.push_back(std::move(x.token)); });
-  u.result = removal_result(removed,
-                            static_cast<uint32_t>(st.sessions.size()));
   if (!st.sessions.empty()) {
     auto oldest = std::min_element(st.sessions.begin(), st.sessions.end(),
                                    [](auto& x, auto& y) {
@@ -196,7 +194,7 @@ void join(user_pointer self, user_command& cmd, user_update& out) {
   auto i = xs.find(x.token);
   if (i != xs.end()) {
     *i = slot_of(x, now);
-    out.result = {change_status::replaced, static_cast<uint32_t>(xs.size()),
+    out.result = {change_status::reconnected, static_cast<uint32_t>(xs.size()),
                   0};
     return;
   }

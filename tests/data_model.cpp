@@ -231,7 +231,7 @@ TEST_CASE("online_user make_online_user and equality", "[data]") {
 TEST_CASE("change_status and error to_string", "[data]") {
   std::set<std::string> names;
   for (auto s :
-       {change_status::joined, change_status::replaced, change_status::left,
+       {change_status::joined, change_status::reconnected, change_status::left,
         change_status::user_offline, change_status::refreshed,
         change_status::unknown_user, change_status::unknown_token,
         change_status::subscribed, change_status::unsubscribed,
@@ -241,6 +241,12 @@ TEST_CASE("change_status and error to_string", "[data]") {
     names.insert(str);
   }
   CHECK(names.size() == 10);
+  CHECK(to_string(change_status::reconnected) == "reconnected");
+  // The old name of `reconnected` stays for one release, deprecated.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  CHECK(change_status::replaced == change_status::reconnected);
+#pragma GCC diagnostic pop
   names.clear();
   for (auto e : {error::none, error::empty_login_id, error::empty_token,
                  error::content_too_large, error::invalid_utf8,
@@ -438,7 +444,7 @@ TEST_CASE("messages with presence types survive serialisation",
   auto m = sample_message(message_type::custom("z"), "zz");
   auto r = sample_report();
   auto b = sample_batch();
-  change_result c{change_status::replaced, 2, 0};
+  change_result c{change_status::reconnected, 2, 0};
   auto msg = caf::make_message(mark_online_atom::value, u, m, r, b, c,
                                std::vector<online_user>{u},
                                std::vector<push_message>{m});

@@ -35,7 +35,7 @@ TEST_CASE("max sessions with reject refuses the new session") {
   // The same session logging in again is not a new session.
   CHECK(t.call<change_result>(mark_online_atom::value, user("bob", "s1"), p)
           .status
-        == change_status::replaced);
+        == change_status::reconnected);
 }
 
 TEST_CASE("one session per device replaces the older one of that device") {

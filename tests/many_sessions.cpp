@@ -55,7 +55,7 @@ TEST_CASE("a user with many sessions keeps order and events exact",
   CHECK(listed(t, "max") == order);
   // The same token again is a reconnect, in place.
   CHECK(t.online("max", tok(5), device_of(5)).status
-        == change_status::replaced);
+        == change_status::reconnected);
   CHECK(listed(t, "max") == order);
 
   SECTION("logouts in random order") {

@@ -75,7 +75,7 @@ TEST_CASE("mark_online of an existing session replaces its record",
   ok(m.mark_online(user("alice", "t2", "web")));
   auto replacement = user("alice", "t1", "ios", {{"v", "2"}});
   auto res = ok(m.mark_online(replacement));
-  CHECK(res.status == change_status::replaced);
+  CHECK(res.status == change_status::reconnected);
   CHECK(res.sessions == 2);
   CHECK(res.removed == 0);
   CHECK(ok(m.get_online_count()) == 1u);

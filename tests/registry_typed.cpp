@@ -36,7 +36,7 @@ TEST_CASE("typed registry: presence changes and queries",
   CHECK(r.status == change_status::joined);
   CHECK(r.sessions == 2);
   r = change(mark_online_atom::value, user(alice, "t2", "android"));
-  CHECK(r.status == change_status::replaced);
+  CHECK(r.status == change_status::reconnected);
   CHECK(r.sessions == 2);
   change(mark_online_atom::value, user(bob, "b1"));
   CHECK(ok(ask<bool>(self, reg, is_online_atom::value, alice)));

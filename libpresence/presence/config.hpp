@@ -23,8 +23,9 @@ namespace presence {
 
 /// Registers presence's message types and error category, declares the
 /// `presence.*` options and applies the scheduler defaults chosen by
-/// measurement (see docs/design.md): `scheduler.policy = sharing`, unless the
-/// application already set a policy. Call it before `parse`, so that the
+/// measurement (see docs/design.md): `scheduler.policy = spinning`,
+/// presence's own work-sharing policy, unless the application already set a
+/// policy. Call it before `parse`, so that the
 /// command line and INI file can still override everything.
 void configure(caf::actor_system_config& cfg);
 

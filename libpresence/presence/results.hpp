@@ -17,9 +17,9 @@ namespace presence {
 enum class change_status : uint8_t {
   /// A new session was added (the user may have been offline before).
   joined,
-  /// A session with the same (login id, token) existed; its record was
-  /// replaced (upsert).
-  replaced,
+  /// A session with the same (login id, token) existed: the same session
+  /// logged in again, and its record was replaced (upsert).
+  reconnected,
   /// The session was removed; the user still has other sessions.
   left,
   /// The removal took the user's last session: the user is offline.
@@ -40,6 +40,9 @@ enum class change_status : uint8_t {
   updated,
   /// The event subscriber was not subscribed: nothing changed.
   unknown_subscriber,
+  /// The old name of `reconnected`, kept for one release. "Replaced" now
+  /// means only what `event_kind::replaced` says: a policy evicted a session.
+  replaced [[deprecated("use change_status::reconnected")]] = reconnected,
 };
 
 std::string to_string(change_status x);

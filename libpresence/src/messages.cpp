@@ -80,8 +80,8 @@ std::string to_string(change_status x) {
   switch (x) {
     case change_status::joined:
       return "joined";
-    case change_status::replaced:
-      return "replaced";
+    case change_status::reconnected:
+      return "reconnected";
     case change_status::left:
       return "left";
     case change_status::user_offline:

@@ -251,7 +251,7 @@ outcome reference_model::mark_online(const online_user& user,
     if (s.token == user.token) {
       s = fresh;
       emit(event_kind::updated, user.login_id, s, "reconnect");
-      return changed(change_status::replaced,
+      return changed(change_status::reconnected,
                      static_cast<uint32_t>(xs.size()), 0);
     }
   std::vector<bool> victim(xs.size(), false);

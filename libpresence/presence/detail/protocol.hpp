@@ -146,6 +146,7 @@ typename Inspector::result_type inspect(Inspector& f, user_command& x) {
 /// `next_check` says when to ask again.
 struct user_update {
   uint64_t ticket = 0;
+  /// mark_online: the outcome for the caller (an expiry has no caller).
   change_result result;
   op_kind kind = op_kind::mark_online;
   online_user session;
