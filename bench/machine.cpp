@@ -5,10 +5,13 @@
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -17,6 +20,10 @@ namespace bench {
 namespace {
 
 using clk = std::chrono::steady_clock;
+
+bool starts_with(const std::string& s, const char* prefix) {
+  return s.compare(0, std::strlen(prefix), prefix) == 0;
+}
 
 } // namespace
 
@@ -89,6 +96,63 @@ std::string machine_stalls(int ms) {
                 "thread per CPU, presence idle)",
                 total.lost_ms / cpu_secs, total.gaps, total.longest_ms, ms);
   return buf;
+}
+
+std::string cpu_model() {
+  std::ifstream in{"/proc/cpuinfo"};
+  std::string line;
+  while (std::getline(in, line)) {
+    if (starts_with(line, "model name")) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) {
+        auto first = line.find_first_not_of(" \t", colon + 1);
+        return first == std::string::npos ? "" : line.substr(first);
+      }
+    }
+  }
+  return "unknown";
+}
+
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto tv = [](const timeval& x) { return x.tv_sec + x.tv_usec / 1e6; };
+  return tv(ru.ru_utime) + tv(ru.ru_stime);
+}
+
+long page_faults() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
+}
+
+// A kdamond with a pageout scheme can hold one of two cores for tens of
+// milliseconds, which alone decides a latency run's p99
+// (docs/performance.md): say whether this run had one.
+std::string damon_state() {
+  const std::string dir = "/sys/kernel/mm/damon/admin/kdamonds/";
+  auto read = [](const std::string& path) {
+    std::ifstream in{path};
+    std::string line;
+    std::getline(in, line);
+    return line;
+  };
+  auto count = read(dir + "nr_kdamonds");
+  if (count.empty())
+    return "none found";
+  std::string result;
+  int on = 0;
+  for (int i = 0; i < std::atoi(count.c_str()); ++i) {
+    auto k = dir + std::to_string(i) + "/";
+    if (read(k + "state") != "on")
+      continue;
+    ++on;
+    auto ctx = k + "contexts/0/";
+    result += (result.empty() ? "" : "; ") + std::string{"kdamond "}
+              + std::to_string(i) + " on (" + read(ctx + "operations") + ", "
+              + read(ctx + "schemes/0/action") + ")";
+  }
+  return on == 0 ? "off" : result;
 }
 
 } // namespace bench

@@ -1,0 +1,56 @@
+#include "bench/counting_pusher.hpp"
+
+#include <charconv>
+
+namespace bench {
+
+void counters::on_batch(const presence::delivery_batch& batch) {
+  if (latency_mode.load(std::memory_order_relaxed)) {
+    auto received = now_ns();
+    for (auto& d : batch.deliveries) {
+      auto& text = batch.message_of(d).content;
+      if (text == warmup_content) {
+        ++warmups;
+        continue;
+      }
+      int64_t sent = 0;
+      auto res = std::from_chars(text.data(), text.data() + text.size(),
+                                 sent);
+      if (res.ec == std::errc{})
+        latencies.push_back(received - sent);
+      else
+        ++unparsable;
+    }
+  }
+  batches.fetch_add(1);
+  sessions.fetch_add(batch.sessions.size());
+  auto total = deliveries.fetch_add(batch.deliveries.size())
+               + batch.deliveries.size();
+  if (total >= target.load()) {
+    std::lock_guard<std::mutex> guard{mtx};
+    cv.notify_all();
+  }
+}
+
+bool counters::wait_for(uint64_t expected, std::chrono::seconds timeout) {
+  target.store(expected);
+  bool ok;
+  {
+    std::unique_lock<std::mutex> guard{mtx};
+    ok = cv.wait_for(guard, timeout,
+                     [&] { return deliveries.load() >= expected; });
+  }
+  target.store(UINT64_MAX);
+  return ok;
+}
+
+presence::pusher_actor::behavior_type
+counting_pusher(std::shared_ptr<counters> c) {
+  return {
+    [c](presence::deliver_atom, const presence::delivery_batch& batch) {
+      c->on_batch(batch);
+    },
+  };
+}
+
+} // namespace bench
