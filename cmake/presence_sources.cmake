@@ -8,6 +8,8 @@ set(presence_sources
   libpresence/src/messages.cpp
   libpresence/src/validation.cpp
   libpresence/src/online_manager.cpp
+  libpresence/src/manager_core.cpp
+  libpresence/src/pending.cpp
   libpresence/src/in_memory_pusher.cpp
   libpresence/src/lifecycle.cpp
   libpresence/src/spinning_sharing.cpp

@@ -1,0 +1,275 @@
+#pragma once
+
+// The facade's engine behind online_manager: the call window (calls in
+// flight, batches to the registry, at most `presence.window` of them), the
+// write order that queries wait for, the pools of call states and batch
+// vectors, and the client actor that receives the registry's answers. The
+// API (online_manager.cpp) validates a call and hands it here.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <shared_mutex>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+
+#include "actors/registry_actor.hpp"
+#include "actors/user_table.hpp"
+#include "presence/config.hpp"
+#include "presence/detail/slab.hpp"
+#include "presence/error.hpp"
+#include "presence/online_manager.hpp"
+#include "presence/validation.hpp"
+#include "spinning_sharing.hpp"
+
+namespace presence::detail {
+
+/// The shared state behind a pending<T>. Recycled by the facade (see
+/// manager_core::recycle), so every field is set again when it is reused.
+struct op_state {
+  /// References: the pending's and, while in flight, the facade's.
+  std::atomic<uint32_t> refs{1};
+  std::atomic<bool> done{false};
+  caf::error err;
+  change_result change;
+  delivery_report report;
+  /// Position in the facade's write order, 0 for pushes.
+  uint64_t write_seq = 0;
+  /// Null for calls that failed at once (nothing to wait for). Set when the
+  /// state is created and never changed, so waiters may read it freely.
+  /// States in the facade's pool keep it: the cycle (core -> pool -> state
+  /// -> core) is broken when the facade stops and empties its pool.
+  std::shared_ptr<manager_core> core;
+};
+
+class manager_core : public std::enable_shared_from_this<manager_core> {
+public:
+  manager_core(caf::actor_system& sys) : sys_(sys) {
+  }
+
+  void start();
+
+  void stop();
+
+  const caf::error& status() const {
+    return status_;
+  }
+
+  const registry_actor& registry() const {
+    return registry_;
+  }
+
+  const settings& cfg() const {
+    return cfg_;
+  }
+
+  /// The bounds every call is validated against (defaults until started).
+  const limits& lim() const {
+    return lim_;
+  }
+
+  // -- blocking calls inside actors ---------------------------------------------
+
+  /// Fails a blocking call made inside an actor and counts it (README,
+  /// "Blocking calls inside actors").
+  caf::error refuse_blocking(const char* what) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    return make_error(error::blocking_call_in_actor, what);
+  }
+
+  uint64_t refused() const {
+    return refused_.load(std::memory_order_relaxed);
+  }
+
+  // -- issuing calls ------------------------------------------------------------
+
+  template <class T>
+  pending<T> failed(caf::error err) {
+    auto st = new op_state;
+    st->err = std::move(err);
+    st->done = true;
+    return pending<T>{op_ref{st}};
+  }
+
+  template <class T>
+  pending<T> issue(detail::client_op&& op, bool is_write) {
+    return issue_with<T>(is_write,
+                         [&](detail::client_op& dst) { dst = std::move(op); });
+  }
+
+  /// Appends a call to the buffer, built in place by `fill` (saves moving a
+  /// ~400-byte client_op on the hot paths).
+  template <class T, class Fill>
+  pending<T> issue_with(bool is_write, Fill&& fill) {
+    if (status_)
+      return failed<T>(status_);
+    op_state* st;
+    {
+      std::unique_lock<std::mutex> guard{mtx_};
+      auto has_space = [&] {
+        return in_flight_ < cfg_.window || static_cast<bool>(down_);
+      };
+      // An actor waiting for room would hold a worker the registry may need
+      // to make that room: the call fails instead (it is not issued).
+      if (!has_space() && in_scheduler_job()) {
+        guard.unlock();
+        return failed<T>(
+          refuse_blocking("the call window (presence.window) is full"));
+      }
+      space_.wait(guard, has_space);
+      if (down_)
+        return failed<T>(down_);
+      st = acquire_state();
+      auto& op = buffer_.emplace_back();
+      fill(op);
+      op.ticket = in_flight_ops_.insert(op_ref{st});
+      if (is_write) {
+        st->write_seq = next_write_;
+        next_write_.store(next_write_ + 1, std::memory_order_release);
+      }
+      ++in_flight_;
+      if (batches_in_flight_ < cfg_.batches_in_flight
+          || buffer_.size() >= max_buffer)
+        send_buffer();
+    }
+    return pending<T>{op_ref{st}};
+  }
+
+  // -- waiting ------------------------------------------------------------------
+
+  /// Waits until every write issued before the call has been applied.
+  caf::error await_writes();
+
+  void wait(const op_state& st);
+
+  bool wait_for(const op_state& st, caf::timespan timeout);
+
+  caf::error sync();
+
+  // -- reading the view ---------------------------------------------------------
+
+
+  /// Runs `f` on the published view once earlier writes are applied. A dead
+  /// registry's view is frozen, not current: queries fail then, as writes do.
+  template <class F>
+  auto read(F f) -> caf::expected<decltype(f(std::declval<user_table&>()))> {
+    if (status_)
+      return status_;
+    // Refused whether or not earlier writes are still in flight, so that the
+    // misuse shows in every run, not only under load.
+    if (in_scheduler_job())
+      return refuse_blocking("a facade query waits for earlier writes");
+    if (auto err = await_writes())
+      return err;
+    if (auto err = down_error())
+      return err;
+    std::shared_lock<std::shared_mutex> guard{view_->mtx};
+    return f(view_->table);
+  }
+
+  caf::expected<presence_stats> read_stats();
+
+  /// `registry_down` once the client saw the registry terminate.
+  caf::error down_error();
+
+private:
+  // Calls per batch: large enough to amortise a message, small enough that a
+  // batch's memory is recycled by malloc rather than mapped and faulted in.
+  static constexpr size_t max_buffer = 1024;
+  static constexpr size_t initial_buffer = 64;
+
+  // The pools below keep what a full window of calls needs: up to `window`
+  // call states (~250 bytes each) and the batch vectors that hold them
+  // (~400 KB each at max_buffer calls). A thread that pushes at full speed
+  // otherwise allocates them afresh from its own malloc arena and faults
+  // every page in: the benchmark's two new W4 threads took 14-17k page
+  // faults per million pushes, 0.2-2.5k with these pools
+  // (docs/performance.md). The price is memory kept after a burst, at most
+  // ~40 MB at the default window of 65,536 (recycle drops a state's result
+  // heap, on_results spares larger than max_buffer); a smaller
+  // `presence.window` keeps less.
+  size_t max_pooled_states() const {
+    return cfg_.window;
+  }
+
+  size_t max_spares() const {
+    return cfg_.window / max_buffer + cfg_.batches_in_flight;
+  }
+
+  // -- op_state recycling (mtx_ held) -------------------------------------------
+
+  /// A state for a new call, with two references: the pending's and the
+  /// in-flight table's.
+  op_state* acquire_state();
+
+  /// Drops the in-flight table's reference; keeps the state for reuse if it
+  /// was the last (the caller dropped its pending without waiting, the
+  /// common case under load).
+  void recycle(op_state* st);
+
+  // -- completion (runs in the client actor) ------------------------------------
+
+  void on_results(client_results& rs);
+
+  void on_registry_down(const caf::error& reason);
+
+  /// Sends the buffer as one batch. Called with mtx_ held: two batches taken
+  /// by different threads must reach the registry in the order they were
+  /// taken, or calls from one thread could overtake each other. anon_send
+  /// only enqueues, so holding the lock costs little.
+  void send_buffer();
+
+  /// Marks a write applied and advances the "all writes below are done" mark.
+  void write_done(uint64_t seq);
+
+
+  // -- the client actor ---------------------------------------------------------
+
+  static client_actor::behavior_type
+  client_behavior(client_actor::pointer self, std::weak_ptr<manager_core> weak,
+                  registry_actor registry);
+
+
+  caf::actor_system& sys_;
+  caf::error status_;
+  settings cfg_;
+  limits lim_;
+  std::shared_ptr<presence_view> view_;
+  registry_actor registry_;
+  client_actor client_;
+
+  std::mutex mtx_;
+  std::condition_variable space_;
+  std::condition_variable done_;
+  size_t waiters_ = 0;
+  caf::error down_;
+  /// Set with `down_`; read without the lock by queries.
+  std::atomic<bool> is_down_{false};
+  /// Blocking calls refused inside actors.
+  std::atomic<uint64_t> refused_{0};
+  std::vector<client_op> buffer_;
+  /// Emptied batch vectors the registry handed back (client_results::spares):
+  /// refilling one costs no reallocation and no copy of the calls (measured:
+  /// growing a fresh vector call by call was a quarter of the caller's work).
+  std::vector<std::vector<client_op>> spares_;
+  size_t batches_in_flight_ = 0;
+  size_t in_flight_ = 0;
+  /// Calls in flight by ticket; the ticket's generation guarantees that a
+  /// stale or forged ticket never completes the wrong call.
+  slab<op_ref> in_flight_ops_;
+  /// Completed states nobody references, for reuse (see recycle).
+  std::vector<op_state*> pool_;
+  bool pool_closed_ = false;
+  /// Next write sequence number to hand out (written under mtx_).
+  std::atomic<uint64_t> next_write_{1};
+  /// Every write with a sequence number below this has been applied.
+  std::atomic<uint64_t> writes_done_{1};
+  std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>>
+    early_writes_;
+};
+
+} // namespace presence::detail
