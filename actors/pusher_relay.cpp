@@ -12,7 +12,7 @@ namespace {
 
 struct relay_state {
   static inline const char* name = "presence.pusher_relay";
-  registry_actor registry;
+  registry_internal_actor registry;
   caf::actor pusher;
   /// Waiting for the predecessor's go; batches wait in `stash` meanwhile.
   bool waiting = false;
@@ -46,7 +46,7 @@ void pass_go(relay_pointer self) {
   }
 }
 
-caf::behavior relay_behavior(relay_pointer self, registry_actor registry,
+caf::behavior relay_behavior(relay_pointer self, registry_internal_actor registry,
                              caf::actor pusher, bool await_go) {
   auto& st = self->state;
   st.registry = std::move(registry);
@@ -95,7 +95,7 @@ caf::behavior relay_behavior(relay_pointer self, registry_actor registry,
 
 } // namespace
 
-caf::actor spawn_pusher_relay(caf::actor_system& sys, registry_actor registry,
+caf::actor spawn_pusher_relay(caf::actor_system& sys, registry_internal_actor registry,
                               pusher_actor pusher, bool await_go) {
   return sys.spawn(relay_behavior, std::move(registry),
                    caf::actor_cast<caf::actor>(std::move(pusher)), await_go);

@@ -11,7 +11,7 @@
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 
-#include "presence/actor_interfaces.hpp"
+#include "presence/detail/internal_interfaces.hpp"
 
 namespace presence::detail {
 
@@ -26,7 +26,7 @@ using relay_go_atom = caf::atom_constant<caf::atom("pRelayGo")>;
 /// when told to (an exit message, not a kill: a relay told to exit while it
 /// waits for its go exits after it, and lets a successor waiting for it
 /// start).
-caf::actor spawn_pusher_relay(caf::actor_system& sys, registry_actor registry,
+caf::actor spawn_pusher_relay(caf::actor_system& sys, registry_internal_actor registry,
                               pusher_actor pusher, bool await_go);
 
 } // namespace presence::detail

@@ -26,7 +26,7 @@
 #include "presence/detail/slab.hpp"
 #include "presence/error.hpp"
 #include "presence/registry.hpp"
-#include "presence/validation.hpp"
+#include "presence/detail/validate_op.hpp"
 
 namespace presence::detail {
 
@@ -163,13 +163,14 @@ constexpr auto event_flush_interval = std::chrono::milliseconds(10);
 
 struct registry_state;
 
-using registry_pointer = registry_actor::stateful_pointer<registry_state>;
+using registry_pointer
+  = registry_internal_actor::stateful_pointer<registry_state>;
 
 struct registry_state {
   static inline const char* name = "presence.registry";
 
   registry_pointer self = nullptr;
-  registry_actor handle;
+  registry_internal_actor handle;
   settings cfg;
   /// cfg.input_limits(), for validating what does not come from the own
   /// facade client.
@@ -1674,12 +1675,12 @@ std::string make_id_prefix(registry_pointer self) {
   return result;
 }
 
-registry_actor::behavior_type
+registry_internal_actor::behavior_type
 registry_behavior(registry_pointer self, settings cfg,
                   std::shared_ptr<presence_view> view) {
   auto& st = self->state;
   st.self = self;
-  st.handle = caf::actor_cast<registry_actor>(self);
+  st.handle = caf::actor_cast<registry_internal_actor>(self);
   st.cfg = cfg;
   st.lim = cfg.input_limits();
   st.view = view;
@@ -1936,22 +1937,10 @@ registry_behavior(registry_pointer self, settings cfg,
 
 } // namespace
 
-registry_actor spawn_registry_actor(caf::actor_system& sys,
-                                    const settings& cfg,
-                                    std::shared_ptr<presence_view> view) {
+registry_internal_actor
+spawn_registry_actor(caf::actor_system& sys, const settings& cfg,
+                     std::shared_ptr<presence_view> view) {
   return sys.spawn(registry_behavior, cfg, std::move(view));
 }
 
 } // namespace presence::detail
-
-namespace presence {
-
-caf::expected<registry_actor> spawn_registry(caf::actor_system& sys) {
-  auto cfg = read_settings(sys);
-  if (!cfg)
-    return cfg.error();
-  return detail::spawn_registry_actor(
-    sys, *cfg, std::make_shared<detail::presence_view>());
-}
-
-} // namespace presence

@@ -8,14 +8,14 @@
 #include <caf/fwd.hpp>
 
 #include "actors/user_table.hpp"
-#include "presence/actor_interfaces.hpp"
+#include "presence/detail/internal_interfaces.hpp"
 #include "presence/config.hpp"
 
 namespace presence::detail {
 
 /// Spawns a registry that publishes its table through `view`.
-registry_actor spawn_registry_actor(caf::actor_system& sys,
-                                    const settings& cfg,
-                                    std::shared_ptr<presence_view> view);
+registry_internal_actor
+spawn_registry_actor(caf::actor_system& sys, const settings& cfg,
+                     std::shared_ptr<presence_view> view);
 
 } // namespace presence::detail

@@ -11,7 +11,7 @@
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
-#include "presence/actor_interfaces.hpp"
+#include "presence/detail/internal_interfaces.hpp"
 #include "presence/online_user.hpp"
 
 namespace presence::detail {

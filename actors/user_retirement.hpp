@@ -8,7 +8,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
-#include "presence/actor_interfaces.hpp"
+#include "presence/detail/internal_interfaces.hpp"
 
 namespace presence::detail {
 

@@ -18,7 +18,7 @@
 #include "actors/huge_pages.hpp"
 #include "actors/pooled_allocator.hpp"
 #include "actors/session_list.hpp"
-#include "presence/actor_interfaces.hpp"
+#include "presence/detail/internal_interfaces.hpp"
 #include "presence/detail/protocol.hpp"
 #include "presence/online_user.hpp"
 #include "presence/stats.hpp"

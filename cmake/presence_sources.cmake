@@ -12,6 +12,7 @@ set(presence_sources
   libpresence/src/pending.cpp
   libpresence/src/in_memory_pusher.cpp
   libpresence/src/lifecycle.cpp
+  libpresence/src/registry.cpp
   libpresence/src/spinning_sharing.cpp
   actors/offline_buffer.cpp
   actors/token_index.cpp

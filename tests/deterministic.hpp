@@ -141,8 +141,10 @@ struct deterministic {
     presence::detail::client_batch batch;
     batch.reply_to = caf::actor_cast<caf::actor>(self);
     batch.ops = std::move(ops);
-    self->send(registry, presence::detail::batch_atom::value,
-               std::move(batch));
+    // Internal: the public handle does not list batch_atom.
+    self->send(caf::actor_cast<presence::detail::registry_internal_actor>(
+                 registry),
+               presence::detail::batch_atom::value, std::move(batch));
   }
 
   /// A call of `kind` on session (`login_id`, `token`).

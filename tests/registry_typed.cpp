@@ -299,3 +299,16 @@ TEST_CASE("facade calls fail with registry_down once the registry is gone",
                        registry_down);
   m.sync(); // Must not hang.
 }
+
+// The public handle lists the README's requests only: sending it a facade
+// batch does not compile (the internal handle takes it; actor_cast still
+// reaches it, which the registry checks at run time: forged_input.cpp).
+static_assert(!caf::response_type<presence::registry_actor::signatures,
+                                  presence::detail::batch_atom,
+                                  presence::detail::client_batch>::valid,
+              "the public registry handle must not list internal messages");
+static_assert(caf::response_type<
+                presence::detail::registry_internal_actor::signatures,
+                presence::detail::batch_atom,
+                presence::detail::client_batch>::valid,
+              "the internal registry handle takes facade batches");

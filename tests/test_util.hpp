@@ -25,6 +25,10 @@
 
 #include <presence/presence.hpp>
 
+// The tests reach the internal messages and handles too.
+#include "presence/detail/internal_type_ids.hpp"
+#include "presence/detail/validate_op.hpp"
+
 // -- printing for Catch2 --------------------------------------------------------
 
 namespace Catch {

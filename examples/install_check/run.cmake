@@ -1,8 +1,9 @@
 # The install_package_check test:
 #   1. cmake --install <BUILD_DIR> --prefix <WORK_DIR>/prefix
 #   2. configure examples/install_check against that prefix only
-#   3. build it (the Quick Start's source, linked to presence::presence)
-#   4. run the result
+#   3. build it (the Quick Start's and the embedded actor's sources, linked
+#      to presence::presence, from the installed headers alone)
+#   4. run both
 # Any failing step fails the test.
 #
 # cmake -DBUILD_DIR=... -DCHECK_SOURCE_DIR=... -DWORK_DIR=...
@@ -39,6 +40,12 @@ foreach(f include/presence/presence.hpp
   endif()
 endforeach()
 
+# The installed headers are the documented API only: no internal headers.
+if(EXISTS "${prefix}/include/presence/detail")
+  message(FATAL_ERROR "install_check: internal headers were installed "
+                      "(include/presence/detail)")
+endif()
+
 set(configure_args -S "${CHECK_SOURCE_DIR}" -B "${check_build}"
   "-DCMAKE_PREFIX_PATH=${prefix}"
   "-DPRESENCE_EXPECTED_PREFIX=${prefix}"
@@ -64,5 +71,11 @@ if(NOT rc EQUAL 0)
 endif()
 if(NOT out MATCHES "User is online")
   message(FATAL_ERROR "install_check: quick_start did not print 'User is online'")
+endif()
+execute_process(COMMAND "${check_build}/embedded_actor"
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "install_check: embedded_actor exited with ${rc}")
 endif()
 message(STATUS "install_check: passed")

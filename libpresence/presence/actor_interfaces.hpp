@@ -11,7 +11,6 @@
 
 #include "presence/atoms.hpp"
 #include "presence/delivery_batch.hpp"
-#include "presence/detail/protocol.hpp"
 #include "presence/login_policy.hpp"
 #include "presence/online_user.hpp"
 #include "presence/presence_event.hpp"
@@ -40,24 +39,10 @@ using in_memory_pusher_actor = pusher_actor::extend<
 using event_subscriber_actor
   = caf::typed_actor<caf::reacts_to<presence_events_atom, presence_events>>;
 
-/// A user actor owns one user's device sessions, and their idle timers. The
-/// registry mirrors changes it already applied (apply) and asks it to decide
-/// on new sessions (join, a request: if the actor is gone the registry learns
-/// it from the error instead of waiting forever).
-using user_actor
-  = caf::typed_actor<caf::reacts_to<detail::apply_atom, detail::user_command>,
-                     caf::replies_to<detail::join_atom,
-                                     detail::user_command>::with<
-                       detail::user_update>,
-                     caf::replies_to<detail::expire_atom, std::string>::with<
-                       detail::user_update>>;
-
-/// The facade's client actor: receives results for the calls it batched.
-using client_actor = caf::typed_actor<
-  caf::reacts_to<detail::results_atom, detail::client_results>>;
-
 /// The registry: knows every user actor, answers presence queries and routes
 /// pushes to the subscribed pushers. Use it from actor code with request/then.
+/// These are its public requests (the README's table); presence's own actors
+/// talk to it through an internal handle with more messages.
 using registry_actor = caf::typed_actor<
   // -- presence changes -------------------------------------------------------
   caf::replies_to<mark_online_atom, online_user>::with<change_result>,
@@ -97,16 +82,6 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<subscribe_events_atom, event_subscriber_actor>::with<
     change_result>,
   caf::replies_to<unsubscribe_events_atom, event_subscriber_actor>::with<
-    change_result>,
-  // -- internal: facade batches, user actor updates, flushing, reaping ------
-  caf::reacts_to<detail::batch_atom, detail::client_batch>,
-  caf::reacts_to<detail::flush_atom>,
-  caf::reacts_to<detail::reap_atom>,
-  caf::reacts_to<detail::sweep_atom>,
-  caf::reacts_to<detail::user_update>,
-  caf::reacts_to<detail::tick_atom>,
-  caf::reacts_to<detail::timeout_atom>,
-  // A pusher relay reports a pusher's answer: batch id, error (none: ok).
-  caf::reacts_to<detail::pushed_atom, uint64_t, caf::error>>;
+    change_result>>;
 
 } // namespace presence

@@ -33,20 +33,4 @@ using unsubscribe_events_atom = caf::atom_constant<caf::atom("pUnsubEv")>;
 using presence_events_atom = caf::atom_constant<caf::atom("pEvents")>;
 using stats_atom = caf::atom_constant<caf::atom("pStats")>;
 
-namespace detail {
-
-using batch_atom = caf::atom_constant<caf::atom("pBatch")>;
-using results_atom = caf::atom_constant<caf::atom("pResults")>;
-using apply_atom = caf::atom_constant<caf::atom("pApply")>;
-using join_atom = caf::atom_constant<caf::atom("pJoin")>;
-using flush_atom = caf::atom_constant<caf::atom("pFlush")>;
-using reap_atom = caf::atom_constant<caf::atom("pReap")>;
-using expire_atom = caf::atom_constant<caf::atom("pExpire")>;
-using sweep_atom = caf::atom_constant<caf::atom("pSweep")>;
-using tick_atom = caf::atom_constant<caf::atom("pTick")>;
-using timeout_atom = caf::atom_constant<caf::atom("pTimeout")>;
-using pushed_atom = caf::atom_constant<caf::atom("pPushed")>;
-
-} // namespace detail
-
 } // namespace presence

@@ -151,8 +151,6 @@ public:
   uint64_t blocking_calls_refused() const;
 
 private:
-  pending<delivery_report> kick(detail::client_op op, std::string reason);
-
   std::shared_ptr<detail::manager_core> core_;
 };
 

@@ -1,7 +1,9 @@
 #pragma once
 
-// Presence's type ID block: every type that crosses an actor boundary, under
-// the same name on every node. `presence::configure` registers the block.
+// Presence's type ID block: every public type that crosses an actor
+// boundary, under the same name on every node. The internal messages have a
+// block of their own (presence/detail/internal_type_ids.hpp, not installed)
+// that follows this one. `presence::configure` registers both.
 
 #include <caf/type_id.hpp>
 
@@ -24,16 +26,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(presence, caf::first_custom_type_id + 100)
   CAF_ADD_TYPE_ID(presence, (std::vector<std::string>))
   CAF_ADD_TYPE_ID(presence, (presence::pusher_actor))
   CAF_ADD_TYPE_ID(presence, (presence::in_memory_pusher_actor))
-  CAF_ADD_TYPE_ID(presence, (presence::user_actor))
-  CAF_ADD_TYPE_ID(presence, (presence::client_actor))
   CAF_ADD_TYPE_ID(presence, (presence::registry_actor))
-  CAF_ADD_TYPE_ID(presence, (presence::detail::op_kind))
-  CAF_ADD_TYPE_ID(presence, (presence::detail::client_op))
-  CAF_ADD_TYPE_ID(presence, (presence::detail::client_batch))
-  CAF_ADD_TYPE_ID(presence, (presence::detail::op_result))
-  CAF_ADD_TYPE_ID(presence, (presence::detail::client_results))
-  CAF_ADD_TYPE_ID(presence, (presence::detail::user_command))
-  CAF_ADD_TYPE_ID(presence, (presence::detail::user_update))
   CAF_ADD_TYPE_ID(presence, (presence::limit_action))
   CAF_ADD_TYPE_ID(presence, (presence::login_policy))
   CAF_ADD_TYPE_ID(presence, (presence::event_kind))

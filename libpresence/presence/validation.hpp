@@ -16,12 +16,6 @@
 
 namespace presence {
 
-namespace detail {
-
-struct client_op;
-
-} // namespace detail
-
 /// Bounds on input, from the `presence.*` options (see settings).
 struct limits {
   /// Login ids, tokens, device types, custom type names, message ids, kick
@@ -90,12 +84,6 @@ caf::error validate_text(const std::string& content, const limits& lim);
 
 /// A kick reason: at most `max_id_size` bytes of valid UTF-8; may be empty.
 caf::error validate_reason(const std::string& reason, const limits& lim);
-
-/// The one validator: checks a whole operation, whatever its kind, the way
-/// the facade checks the call that makes it. An operation no client may send
-/// (an idle expiry, an unknown kind, a kick without a KickOut message) is
-/// `malformed_message`.
-caf::error validate_op(const detail::client_op& op, const limits& lim);
 
 // -- with the default limits (tests, tools) -----------------------------------
 

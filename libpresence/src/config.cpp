@@ -10,6 +10,7 @@
 #include <caf/settings.hpp>
 
 #include "presence/error.hpp"
+#include "presence/detail/internal_type_ids.hpp"
 #include "presence/type_ids.hpp"
 #include "spinning_sharing.hpp"
 
@@ -71,6 +72,7 @@ void add_options(caf::config_option_set& opts) {
 
 void configure(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::presence>();
+  cfg.add_message_types<caf::id_block::presence_internal>();
   // The same text as presence::render, which needs no registration.
   cfg.add_error_category(error_category,
                          [](uint8_t code, caf::atom_value category,

@@ -237,7 +237,7 @@ void manager_core::write_done(uint64_t seq) {
 
 client_actor::behavior_type
 manager_core::client_behavior(client_actor::pointer self, std::weak_ptr<manager_core> weak,
-                registry_actor registry) {
+                registry_internal_actor registry) {
   self->monitor(registry);
   self->set_down_handler([weak](caf::down_msg& dm) {
     if (auto core = weak.lock())

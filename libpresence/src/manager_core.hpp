@@ -59,8 +59,8 @@ public:
     return status_;
   }
 
-  const registry_actor& registry() const {
-    return registry_;
+  registry_actor registry() const {
+    return registry_actor{registry_};
   }
 
   const settings& cfg() const {
@@ -231,7 +231,7 @@ private:
 
   static client_actor::behavior_type
   client_behavior(client_actor::pointer self, std::weak_ptr<manager_core> weak,
-                  registry_actor registry);
+                  registry_internal_actor registry);
 
 
   caf::actor_system& sys_;
@@ -239,7 +239,7 @@ private:
   settings cfg_;
   limits lim_;
   std::shared_ptr<presence_view> view_;
-  registry_actor registry_;
+  registry_internal_actor registry_;
   client_actor client_;
 
   std::mutex mtx_;

@@ -275,19 +275,29 @@ online_manager::broadcast_message(push_message message) {
   return core_->issue<delivery_report>(std::move(op), false);
 }
 
+namespace {
+
+/// Every kick: the facade must be usable, the reason makes a valid KickOut,
+/// and the call is a write (a kick changes presence: later queries must see
+/// it).
+pending<delivery_report> kick_call(detail::manager_core& core, client_op op,
+                                   std::string reason) {
+  if (core.status())
+    return core.failed<delivery_report>(core.status());
+  op.message = make_kick_out_message(std::move(reason));
+  if (auto err = validate_message(op.message, core.lim()))
+    return core.failed<delivery_report>(std::move(err));
+  return core.issue<delivery_report>(std::move(op), true);
+}
+
+} // namespace
+
 pending<delivery_report> online_manager::kick_out_notify(std::string login_id,
                                                          std::string reason) {
   if (auto err = validate_login_id(login_id, core_->lim()))
     return core_->failed<delivery_report>(std::move(err));
-  if (core_->status())
-    return core_->failed<delivery_report>(core_->status());
-  auto message = make_kick_out_message(std::move(reason));
-  if (auto err = validate_message(message, core_->lim()))
-    return core_->failed<delivery_report>(std::move(err));
-  auto op = make_op(op_kind::kick, std::move(login_id));
-  op.message = std::move(message);
-  // A kick changes presence: later queries must see the user offline.
-  return core_->issue<delivery_report>(std::move(op), true);
+  return kick_call(*core_, make_op(op_kind::kick, std::move(login_id)),
+                   std::move(reason));
 }
 
 pending<delivery_report>
@@ -295,9 +305,10 @@ online_manager::kick_out_session(std::string login_id, std::string token,
                                  std::string reason) {
   if (auto err = validate_session_key(login_id, token, core_->lim()))
     return core_->failed<delivery_report>(std::move(err));
-  return kick(make_op(op_kind::kick_session, std::move(login_id),
-                      std::move(token)),
-              std::move(reason));
+  return kick_call(*core_,
+                   make_op(op_kind::kick_session, std::move(login_id),
+                           std::move(token)),
+                   std::move(reason));
 }
 
 pending<delivery_report>
@@ -309,18 +320,7 @@ online_manager::kick_out_device(std::string login_id, std::string device,
     return core_->failed<delivery_report>(std::move(err));
   auto op = make_op(op_kind::kick_device, std::move(login_id));
   op.user.device = std::move(device);
-  return kick(std::move(op), std::move(reason));
-}
-
-pending<delivery_report> online_manager::kick(detail::client_op op,
-                                              std::string reason) {
-  if (core_->status())
-    return core_->failed<delivery_report>(core_->status());
-  op.message = make_kick_out_message(std::move(reason));
-  if (auto err = validate_message(op.message, core_->lim()))
-    return core_->failed<delivery_report>(std::move(err));
-  // A kick changes presence: later queries must see it.
-  return core_->issue<delivery_report>(std::move(op), true);
+  return kick_call(*core_, std::move(op), std::move(reason));
 }
 
 caf::error online_manager::sync() {

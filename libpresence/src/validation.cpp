@@ -4,7 +4,7 @@
 #include <cstring>
 #include <string>
 
-#include "presence/detail/protocol.hpp"
+#include "presence/detail/validate_op.hpp"
 #include "presence/error.hpp"
 
 namespace presence {

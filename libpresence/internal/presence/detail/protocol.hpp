@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/timespan.hpp>
@@ -22,6 +23,19 @@
 #include "presence/results.hpp"
 
 namespace presence::detail {
+
+// The internal messages' atoms (the public ones are in presence/atoms.hpp).
+using batch_atom = caf::atom_constant<caf::atom("pBatch")>;
+using results_atom = caf::atom_constant<caf::atom("pResults")>;
+using apply_atom = caf::atom_constant<caf::atom("pApply")>;
+using join_atom = caf::atom_constant<caf::atom("pJoin")>;
+using flush_atom = caf::atom_constant<caf::atom("pFlush")>;
+using reap_atom = caf::atom_constant<caf::atom("pReap")>;
+using expire_atom = caf::atom_constant<caf::atom("pExpire")>;
+using sweep_atom = caf::atom_constant<caf::atom("pSweep")>;
+using tick_atom = caf::atom_constant<caf::atom("pTick")>;
+using timeout_atom = caf::atom_constant<caf::atom("pTimeout")>;
+using pushed_atom = caf::atom_constant<caf::atom("pPushed")>;
 
 enum class op_kind : uint8_t {
   mark_online,

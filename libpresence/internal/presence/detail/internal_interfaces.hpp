@@ -1,0 +1,46 @@
+#pragma once
+
+// The typed interfaces only presence's own actors use: the user actor, the
+// facade's client actor, and the registry's internal handle. Not installed.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "presence/actor_interfaces.hpp"
+#include "presence/detail/protocol.hpp"
+
+namespace presence::detail {
+
+/// A user actor holds one user's device sessions. The registry mirrors
+/// changes it already applied (apply), asks it to decide on new sessions
+/// (join, a request: if the actor is gone the registry learns it from the
+/// error instead of waiting forever) and to check for idle sessions (expire).
+using user_actor
+  = caf::typed_actor<caf::reacts_to<apply_atom, user_command>,
+                     caf::replies_to<join_atom, user_command>::with<
+                       user_update>,
+                     caf::replies_to<expire_atom, std::string>::with<
+                       user_update>>;
+
+/// The facade's client actor: receives results for the calls it batched.
+using client_actor
+  = caf::typed_actor<caf::reacts_to<results_atom, client_results>>;
+
+/// The registry as presence's own actors see it: the public requests plus
+/// facade batches, user actor updates, its own timers and its relays'
+/// reports. The public handle hides these at compile time; actor_cast still
+/// reaches them, so the registry checks every internal message's sender at
+/// run time (docs/design.md, "Validation and the registry's entry points").
+using registry_internal_actor = registry_actor::extend<
+  caf::reacts_to<batch_atom, client_batch>, caf::reacts_to<flush_atom>,
+  caf::reacts_to<reap_atom>, caf::reacts_to<sweep_atom>,
+  caf::reacts_to<user_update>, caf::reacts_to<tick_atom>,
+  caf::reacts_to<timeout_atom>,
+  // A pusher relay reports a pusher's answer: batch id, error (none: ok).
+  caf::reacts_to<pushed_atom, uint64_t, caf::error>>;
+
+} // namespace presence::detail
