@@ -13,6 +13,7 @@ set(presence_sources
   libpresence/src/in_memory_pusher.cpp
   libpresence/src/lifecycle.cpp
   libpresence/src/spinning_sharing.cpp
+  libpresence/src/lean_clock.cpp
   actors/offline_buffer.cpp
   actors/token_index.cpp
   actors/user_table.cpp
