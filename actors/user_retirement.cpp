@@ -1,20 +1,11 @@
 #include "actors/user_retirement.hpp"
 
-#include <algorithm>
 #include <mutex>
 
-#ifdef __linux__
-#  include <sys/resource.h>
-#  include <sys/syscall.h>
-#  include <unistd.h>
-#endif
-
 #include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/local_actor.hpp>
 #include <caf/send.hpp>
-#include <caf/settings.hpp>
 
 #include "presence/atoms.hpp"
 
@@ -31,37 +22,13 @@ struct retirement_queue {
 
 namespace {
 
-/// Gives the calling thread the nice value `nice_value` unless it has a
-/// higher one (Linux: a thread's own; lowering a priority needs no
-/// privilege). Retirement is housekeeping: at the default priority it took
-/// its CPU from the pushes while a mass logout was still being issued
-/// (docs/performance.md, "Mass logout").
-void lower_priority(int64_t nice_value) {
-#ifdef __linux__
-  auto tid = static_cast<id_t>(syscall(SYS_gettid));
-  auto target = static_cast<int>(std::clamp<int64_t>(nice_value, 0, 19));
-  // Never raises the priority (a process started with a higher nice keeps it).
-  if (target > getpriority(PRIO_PROCESS, tid))
-    setpriority(PRIO_PROCESS, tid, target);
-#else
-  static_cast<void>(nice_value);
-#endif
-}
-
 /// Drops what the queue holds until it is empty. Each handle is the last
 /// reference to its actor, so dropping it runs the actor's cleanup and frees
 /// it right here (CAF's `local_actor::on_destroy`).
-caf::behavior retirement_worker(caf::event_based_actor* self,
+caf::behavior retirement_worker(caf::event_based_actor*,
                                 std::shared_ptr<retirement_queue> q) {
-  auto nice_value = caf::get_or(self->system().config(),
-                                "presence.retirement-nice", int64_t{10});
   return {
-    [q, nice_value, lowered = false](reap_atom) mutable {
-      // On the actor's own (detached) thread, so only here.
-      if (!lowered) {
-        lowered = true;
-        lower_priority(nice_value);
-      }
+    [q](reap_atom) {
       std::vector<user_actor> batch;
       for (;;) {
         {

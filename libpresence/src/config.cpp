@@ -66,10 +66,7 @@ void add_options(caf::config_option_set& opts) {
                  "most bytes of a session's metadata, keys and values (16 KiB)")
     .add<caf::timespan>("scheduler-spin",
                         "with scheduler.policy=spinning: how long one idle "
-                        "worker polls for work before sleeping (100us)")
-    .add<int64_t>("retirement-nice",
-                  "nice increment of the thread that destroys departed "
-                  "users' actors, 0-19 (10; Linux only)");
+                        "worker polls for work before sleeping (100us)");
 }
 
 void configure(caf::actor_system_config& cfg) {
