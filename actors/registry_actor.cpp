@@ -536,9 +536,13 @@ struct registry_state {
       if (!ops[i].user.login_id.empty())
         table().prefetch_slot(hash_of(ops[i]));
     } else if (!ops[i].user.login_id.empty()) {
-      if (stage == 1)
+      if (stage == 1) {
         table().prefetch_entry(ops[i].login_hash);
-      else
+        // A logout that takes the last session erases the user.
+        if (ops[i].kind == op_kind::mark_offline_all
+            || ops[i].kind == op_kind::mark_offline)
+          table().prefetch_erase(ops[i].login_hash);
+      } else
         table().prefetch_sessions(ops[i].login_hash);
     }
   }

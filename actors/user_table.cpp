@@ -132,6 +132,10 @@ void user_table::erase(user_entry& entry) {
     index_[slot] = make_slot(entries_[pos].hash, pos);
   }
   entries_.pop_back();
+  // The next erase moves the new last entry and looks up its slot: a cold
+  // load in a mass logout unless started now (docs/performance.md).
+  if (!entries_.empty())
+    __builtin_prefetch(&index_[slot_of_hash(entries_.back().hash)]);
 }
 
 presence_stats presence_view::stats() const {

@@ -14,6 +14,7 @@ set(presence_sources
   libpresence/src/lifecycle.cpp
   libpresence/src/registry.cpp
   libpresence/src/spinning_sharing.cpp
+  libpresence/src/lean_clock.cpp
   actors/offline_buffer.cpp
   actors/token_index.cpp
   actors/user_table.cpp

@@ -139,8 +139,14 @@ pending<change_result> online_manager::mark_offline(std::string login_id,
 pending<change_result> online_manager::mark_offline_all(std::string login_id) {
   if (auto err = validate_login_id(login_id, core_->lim()))
     return core_->failed<change_result>(std::move(err));
-  return core_->issue<change_result>(
-    make_op(op_kind::mark_offline_all, std::move(login_id)), true);
+  // Like mark_offline: hashed here and built in place, since a mass logout
+  // issues these as fast as the pushes (docs/performance.md, "Mass logout").
+  auto hash = detail::login_hash_of(login_id);
+  return core_->issue_with<change_result>(true, [&](client_op& op) {
+    op.kind = op_kind::mark_offline_all;
+    op.user.login_id = std::move(login_id);
+    op.login_hash = hash;
+  });
 }
 
 pending<change_result> online_manager::update_activity(std::string login_id,

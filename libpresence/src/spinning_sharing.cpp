@@ -1,5 +1,7 @@
 #include "spinning_sharing.hpp"
 
+#include "lean_clock.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <iostream>
@@ -62,10 +64,12 @@ caf::actor_system::module* make_scheduler(caf::actor_system& sys) {
   using namespace caf::scheduler;
   auto name = caf::get_or(sys.config(), "scheduler.policy",
                           caf::atom("spinning"));
+  // Every policy but the test coordinator (its clock is the test's) gets the
+  // lean clock: retiring user actors must not cost a clock event each.
   if (name == caf::atom("sharing"))
-    return new coordinator<caf::policy::work_sharing>(sys);
+    return new lean_coordinator<caf::policy::work_sharing>(sys);
   if (name == caf::atom("stealing"))
-    return new coordinator<caf::policy::work_stealing>(sys);
+    return new lean_coordinator<caf::policy::work_stealing>(sys);
   if (name == caf::atom("testing"))
     return new test_coordinator(sys);
   if (name != caf::atom("spinning"))
@@ -73,7 +77,7 @@ caf::actor_system::module* make_scheduler(caf::actor_system& sys) {
               << " is an unrecognized scheduler policy, using 'spinning' "
                  "(presence's work sharing with polling)"
               << std::endl;
-  return new coordinator<spinning_sharing>(sys);
+  return new lean_coordinator<spinning_sharing>(sys);
 }
 
 } // namespace presence::detail
