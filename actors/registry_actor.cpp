@@ -16,11 +16,11 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/offline_buffer.hpp"
-#include "actors/parked_op.hpp"
+#include "registry/offline_buffer.hpp"
+#include "registry/parked_op.hpp"
 #include "actors/pusher_relay.hpp"
-#include "actors/reply_target.hpp"
-#include "actors/session_ops.hpp"
+#include "registry/reply_target.hpp"
+#include "registry/session_ops.hpp"
 #include "actors/user_actor.hpp"
 #include "actors/user_retirement.hpp"
 #include "presence/detail/slab.hpp"

@@ -7,7 +7,7 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/user_table.hpp"
+#include "registry/user_table.hpp"
 #include "presence/detail/internal_interfaces.hpp"
 #include "presence/config.hpp"
 

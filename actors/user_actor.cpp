@@ -9,9 +9,9 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/block_pool.hpp"
-#include "actors/pooled_allocator.hpp"
-#include "actors/session_ops.hpp"
+#include "memory/block_pool.hpp"
+#include "memory/pooled_allocator.hpp"
+#include "registry/session_ops.hpp"
 #include "presence/error.hpp"
 
 namespace presence::detail {

@@ -15,7 +15,7 @@
 #include "presence/presence.hpp"
 
 // Internal: the live user actor count (one pool block per actor).
-#include "actors/block_pool.hpp"
+#include "memory/block_pool.hpp"
 #include "actors/user_actor.hpp"
 
 #include "bench/report.hpp"

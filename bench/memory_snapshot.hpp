@@ -8,7 +8,7 @@
 #include <malloc.h>
 
 // Internal: the library's block pools, for honest memory figures.
-#include "actors/block_pool.hpp"
+#include "memory/block_pool.hpp"
 #include "bench/machine.hpp"
 
 namespace bench {

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 // Internal, read for the memory series only.
-#include "actors/block_pool.hpp"
+#include "memory/block_pool.hpp"
 
 namespace soak {
 

@@ -13,13 +13,13 @@ set(presence_sources
   libpresence/src/in_memory_pusher.cpp
   libpresence/src/lifecycle.cpp
   libpresence/src/registry.cpp
-  libpresence/src/spinning_sharing.cpp
-  libpresence/src/lean_clock.cpp
-  actors/offline_buffer.cpp
-  actors/token_index.cpp
-  actors/user_table.cpp
-  actors/block_pool.cpp
-  actors/huge_pages.cpp
+  scheduler/spinning_sharing.cpp
+  scheduler/lean_clock.cpp
+  registry/offline_buffer.cpp
+  registry/token_index.cpp
+  registry/user_table.cpp
+  memory/block_pool.cpp
+  memory/huge_pages.cpp
   actors/user_actor.cpp
   actors/user_retirement.cpp
   actors/registry_actor.cpp

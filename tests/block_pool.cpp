@@ -16,9 +16,9 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
-#include "actors/block_pool.hpp"
-#include "actors/huge_pages.hpp"
-#include "actors/pooled_allocator.hpp"
+#include "memory/block_pool.hpp"
+#include "memory/huge_pages.hpp"
+#include "memory/pooled_allocator.hpp"
 #include "actors/user_actor.hpp"
 #include "presence/online_user.hpp"
 

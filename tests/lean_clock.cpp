@@ -1,4 +1,4 @@
-// The actor clock of presence's schedulers (libpresence/src/lean_clock.hpp):
+// The actor clock of presence's schedulers (scheduler/lean_clock.hpp):
 // timeouts, request timeouts and delayed messages still work under every
 // policy, and only actors that set a timeout cost a cancellation when they
 // terminate.
@@ -14,7 +14,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
-#include "libpresence/src/lean_clock.hpp"
+#include "scheduler/lean_clock.hpp"
 #include "presence/config.hpp"
 
 using namespace std::chrono_literals;

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <random>
 
-#include "actors/session_list.hpp"
+#include "registry/session_list.hpp"
 #include "deterministic.hpp"
 
 using namespace presence;

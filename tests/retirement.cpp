@@ -4,7 +4,7 @@
 
 #include "test_util.hpp"
 
-#include "actors/block_pool.hpp"
+#include "memory/block_pool.hpp"
 #include "actors/user_actor.hpp"
 
 using namespace test;

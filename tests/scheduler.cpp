@@ -17,7 +17,7 @@
 #include <caf/scheduler/coordinator.hpp>
 #include <caf/send.hpp>
 
-#include "libpresence/src/spinning_sharing.hpp"
+#include "scheduler/spinning_sharing.hpp"
 #include "presence/config.hpp"
 
 using namespace presence;

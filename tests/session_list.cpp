@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/session_list.hpp"
+#include "registry/session_list.hpp"
 
 using presence::detail::session_list;
 

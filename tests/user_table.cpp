@@ -8,8 +8,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "actors/parked_op.hpp"
-#include "actors/user_table.hpp"
+#include "registry/parked_op.hpp"
+#include "registry/user_table.hpp"
 
 using presence::detail::session_record;
 using presence::detail::user_table;

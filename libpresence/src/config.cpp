@@ -12,7 +12,7 @@
 #include "presence/error.hpp"
 #include "presence/detail/internal_type_ids.hpp"
 #include "presence/type_ids.hpp"
-#include "spinning_sharing.hpp"
+#include "scheduler/spinning_sharing.hpp"
 
 namespace presence {
 

@@ -18,13 +18,13 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/registry_actor.hpp"
-#include "actors/user_table.hpp"
+#include "registry/user_table.hpp"
 #include "presence/config.hpp"
 #include "presence/detail/slab.hpp"
 #include "presence/error.hpp"
 #include "presence/online_manager.hpp"
 #include "presence/validation.hpp"
-#include "spinning_sharing.hpp"
+#include "scheduler/spinning_sharing.hpp"
 
 namespace presence::detail {
 

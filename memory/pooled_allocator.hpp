@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "actors/block_pool.hpp"
+#include "memory/block_pool.hpp"
 
 namespace presence::detail {
 

@@ -1,8 +1,8 @@
-#include "actors/user_table.hpp"
+#include "registry/user_table.hpp"
 
 #include <functional>
 
-#include "actors/parked_op.hpp"
+#include "registry/parked_op.hpp"
 
 namespace presence::detail {
 

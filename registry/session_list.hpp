@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "actors/token_index.hpp"
+#include "registry/token_index.hpp"
 
 namespace presence::detail {
 

@@ -1,4 +1,4 @@
-#include "actors/huge_pages.hpp"
+#include "memory/huge_pages.hpp"
 
 #include <cstdint>
 #include <new>

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "actors/huge_pages.hpp"
-#include "actors/pooled_allocator.hpp"
-#include "actors/session_list.hpp"
+#include "memory/huge_pages.hpp"
+#include "memory/pooled_allocator.hpp"
+#include "registry/session_list.hpp"
 #include "presence/detail/internal_interfaces.hpp"
 #include "presence/detail/protocol.hpp"
 #include "presence/online_user.hpp"

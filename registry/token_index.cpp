@@ -1,4 +1,4 @@
-#include "actors/token_index.hpp"
+#include "registry/token_index.hpp"
 
 #include <functional>
 

@@ -1,6 +1,6 @@
-#include "spinning_sharing.hpp"
+#include "scheduler/spinning_sharing.hpp"
 
-#include "lean_clock.hpp"
+#include "scheduler/lean_clock.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "lean_clock.hpp"
+#include "scheduler/lean_clock.hpp"
 
 #include <caf/abstract_actor.hpp>
 

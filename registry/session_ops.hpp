@@ -8,7 +8,7 @@
 
 #include <caf/timestamp.hpp>
 
-#include "actors/session_list.hpp"
+#include "registry/session_list.hpp"
 #include "presence/detail/protocol.hpp"
 #include "presence/online_user.hpp"
 #include "presence/results.hpp"

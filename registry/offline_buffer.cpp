@@ -1,4 +1,4 @@
-#include "actors/offline_buffer.hpp"
+#include "registry/offline_buffer.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "actors/block_pool.hpp"
+#include "memory/block_pool.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "actors/huge_pages.hpp"
+#include "memory/huge_pages.hpp"
 
 namespace presence::detail {
 

@@ -5,7 +5,7 @@
 
 #include <deque>
 
-#include "actors/reply_target.hpp"
+#include "registry/reply_target.hpp"
 #include "presence/detail/protocol.hpp"
 
 namespace presence::detail {
