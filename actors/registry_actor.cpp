@@ -39,8 +39,8 @@ using write_lock = std::unique_lock<std::shared_mutex>;
 // A facade push to one online user (the hot path) has no push_state: all of
 // its deliveries are in this one batch, so the part itself carries the reply
 // (client and ticket) and the message id for the report. That saves a slab
-// entry of ~400 bytes set up, looked up and reset per push (measured: ~25%
-// of the registry's instructions per push, docs/performance.md).
+// entry set up, looked up and reset per push, a large share of the
+// registry's work per push (docs/performance.md).
 struct contribution {
   /// Key in `pushes`; `direct` for a part that carries its own reply.
   uint64_t push = 0;
@@ -211,8 +211,8 @@ struct registry_state {
   bool timeout_check_scheduled = false;
   /// The idle wheel: checks by due slot (slot = time / granularity, rounded
   /// up). One delayed message per slot instead of one per user: in CAF 0.17
-  /// every delayed message wakes the clock thread, which cost ~15 us a check
-  /// at a million users (docs/design.md).
+  /// every delayed message wakes the clock thread, which made each check
+  /// costly at a million users (docs/design.md).
   std::map<int64_t, std::vector<idle_check>> wheel;
   caf::timespan wheel_granularity{0};
 

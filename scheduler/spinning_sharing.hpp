@@ -4,7 +4,7 @@
 // job queue) plus brief polling by one idle worker before it sleeps.
 //
 // Why (docs/design.md, "Scheduler"): with CAF's work sharing every hand-off
-// to an idle worker is a futex wake-up, 30-100 us on a virtual machine, and a
+// to an idle worker is a futex wake-up, slow on a virtual machine, and a
 // push crosses two hand-offs (caller -> registry -> pusher). Work stealing
 // polls, but collapses when one actor fans out to a million actors. Here one
 // idle worker at a time polls the queue for `spin` before it sleeps, so under

@@ -186,12 +186,10 @@ private:
   // call states (~250 bytes each) and the batch vectors that hold them
   // (~400 KB each at max_buffer calls). A thread that pushes at full speed
   // otherwise allocates them afresh from its own malloc arena and faults
-  // every page in: the benchmark's two new W4 threads took 14-17k page
-  // faults per million pushes, 0.2-2.5k with these pools
-  // (docs/performance.md). The price is memory kept after a burst, at most
-  // ~40 MB at the default window of 65,536 (recycle drops a state's result
-  // heap, on_results spares larger than max_buffer); a smaller
-  // `presence.window` keeps less.
+  // every page in (docs/performance.md has the page faults). The price is
+  // memory kept after a burst, a full window's states and vectors (recycle
+  // drops a state's result heap, on_results spares larger than max_buffer);
+  // a smaller `presence.window` keeps less.
   size_t max_pooled_states() const {
     return cfg_.window;
   }

@@ -224,7 +224,7 @@ pending<delivery_report> push_to_one(detail::manager_core& core,
 pending<delivery_report> online_manager::push_to_user(std::string login_id,
                                                       std::string content) {
   // The hottest call: its Text message is built in place in the call buffer
-  // rather than made and then moved (~200 instructions a call).
+  // rather than made and then moved (docs/performance.md).
   return push_to_one(
     *core_, login_id,
     [&](const limits& lim) { return validate_text(content, lim); },
