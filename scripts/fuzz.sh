@@ -7,9 +7,11 @@
 #                                 2 min of two cores) plus the run stays near
 #                                 2.5 min; exits non-zero on a crash,
 #                                 hang, leak or sanitizer report
-#   scripts/fuzz.sh long N [JOBS] N inputs in each of JOBS (default 1)
-#                                 parallel processes; with FUZZ_SECONDS set,
-#                                 each stops after that long at the latest
+#   scripts/fuzz.sh long N [JOBS] N inputs in all, split over JOBS (default
+#                                 1) parallel processes; with FUZZ_SECONDS
+#                                 set, each stops after that long at the
+#                                 latest. Prints the total inputs, time, rate
+#                                 and whether any job crashed.
 #   scripts/fuzz.sh build         only build
 #
 # Inputs the run finds go to build-fuzz/corpus (the repository's seed corpus,
@@ -62,13 +64,35 @@ case "$mode" in
     if [ -n "${FUZZ_SECONDS:-}" ]; then
       opts+=(-max_total_time="$FUZZ_SECONDS")
     fi
-    if [ "$jobs" -gt 1 ]; then
-      # One log per job in build-fuzz/fuzz-<n>.log.
-      cd "$out"
-      exec ./registry_fuzz "${opts[@]}" -runs="$runs" -jobs="$jobs" \
-        -workers="$jobs" "${corpora[@]}"
-    fi
-    exec "$build/registry_fuzz" "${opts[@]}" -runs="$runs" "${corpora[@]}"
+    # Independent processes, one log each (build-fuzz/fuzz-<n>.log), so that
+    # the inputs add up to N: libFuzzer's own -jobs gives every job all N.
+    # They share the corpus directory and each reads what the others added
+    # when it starts.
+    t0=$(date +%s)
+    pids=()
+    for ((j = 0; j < jobs; ++j)); do
+      n=$(( runs / jobs + (j < runs % jobs ? 1 : 0) ))
+      "$build/registry_fuzz" "${opts[@]}" -runs="$n" \
+        "${corpora[@]}" > "$out/fuzz-$j.log" 2>&1 &
+      pids+=($!)
+    done
+    failed=0
+    for ((j = 0; j < jobs; ++j)); do
+      if ! wait "${pids[$j]}"; then
+        failed=1
+        echo "fuzz.sh: job $j failed, see $out/fuzz-$j.log" >&2
+        grep -E "registry_fuzz:|ERROR|SUMMARY|Test unit written" \
+          "$out/fuzz-$j.log" >&2 || true
+      fi
+    done
+    secs=$(( $(date +%s) - t0 ))
+    total=0
+    for ((j = 0; j < jobs; ++j)); do
+      n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/fuzz-$j.log")
+      total=$(( total + ${n:-0} ))
+    done
+    echo "fuzz.sh: $total inputs in $secs s ($(( total / (secs > 0 ? secs : 1) )) inputs/s) over $jobs job(s), $( [ $failed = 0 ] && echo "no crash" || echo "CRASH" )"
+    exit $failed
     ;;
   *)
     echo "usage: scripts/fuzz.sh ci | long N [JOBS] | build" >&2
