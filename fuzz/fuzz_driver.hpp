@@ -28,6 +28,8 @@
 
 #include "fuzz/fuzz_input.hpp"
 #include "presence/presence.hpp"
+// Internal messages, as any holder of the registry's handle could send them.
+#include "presence/detail/internal_type_ids.hpp"
 #include "tests/model/reference_model.hpp"
 
 namespace presence::fuzz {
