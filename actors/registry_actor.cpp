@@ -5,7 +5,6 @@
 #include <cstring>
 #include <functional>
 #include <map>
-#include <random>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -22,6 +21,8 @@
 #include "registry/reply_target.hpp"
 #include "registry/session_ops.hpp"
 #include "actors/user_actor.hpp"
+#include "registry/idle_wheel.hpp"
+#include "registry/message_ids.hpp"
 #include "actors/user_retirement.hpp"
 #include "presence/detail/slab.hpp"
 #include "presence/error.hpp"
@@ -138,18 +139,6 @@ using subscriber_entry = member<event_subscriber_actor>;
 
 using clock_time = caf::actor_clock::time_point;
 
-/// One user's next idle check. The actor id tells a stale entry (the user
-/// went offline and came back with a new actor, which has its own entry)
-/// from a live one without holding a reference to the actor.
-struct idle_check {
-  std::string login_id;
-  caf::actor_id actor;
-};
-
-/// Digits of message ids and their registry prefix (base64url).
-constexpr char base64url_digits[]
-  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 /// Selects the sessions whose token is in `tokens` (a policy's victims, a
 /// user actor's expiries).
 inline auto token_in(const std::vector<std::string>& tokens) {
@@ -191,8 +180,7 @@ struct registry_state {
   /// The batch being filled, and which pushes it carries.
   delivery_batch open;
   std::vector<contribution> open_parts;
-  std::string id_prefix;
-  uint64_t next_message = 1;
+  message_ids ids;
   bool flush_scheduled = false;
   /// Retired actors go to the retirement thread in chunks of this many, and
   /// whatever is left `reap_delay` after the first of them.
@@ -209,12 +197,8 @@ struct registry_state {
   bool sweep_scheduled = false;
   /// A timeout_atom is on its way (see check_pusher_timeouts).
   bool timeout_check_scheduled = false;
-  /// The idle wheel: checks by due slot (slot = time / granularity, rounded
-  /// up). One delayed message per slot instead of one per user: in CAF 0.17
-  /// every delayed message wakes the clock thread, which made each check
-  /// costly at a million users (docs/design.md).
-  std::map<int64_t, std::vector<idle_check>> wheel;
-  caf::timespan wheel_granularity{0};
+  /// Every user's next idle check (idle_wheel.hpp).
+  idle_wheel wheel;
 
   /// CAF destroys the state when the registry terminates, whatever the exit
   /// reason (a kill runs no handler): the one place to answer every typed
@@ -962,51 +946,36 @@ struct registry_state {
 
   // -- idle wheel -------------------------------------------------------------
 
-  int64_t slot_of(clock_time t) const {
-    auto g = wheel_granularity.count();
-    return (t.time_since_epoch().count() + g - 1) / g;
-  }
-
   /// Files the user's next idle check at `due` (rounded up to the wheel's
   /// granularity: a session expires at most one slot after its deadline).
   void arm_idle_check(user_entry& e, clock_time due) {
     if (cfg.idle_timeout.count() <= 0)
       return;
     e.check_armed = true;
-    auto slot = slot_of(due);
-    auto [i, added] = wheel.try_emplace(slot);
-    i->second.push_back(idle_check{e.login_id, e.actor.id()});
-    if (added) {
-      auto at = clock_time{caf::timespan{slot * wheel_granularity.count()}};
-      auto delay = std::max<caf::timespan>(at - now(), caf::timespan{0});
+    if (auto at = wheel.file(idle_check{e.login_id, e.actor.id()}, due)) {
+      auto delay = std::max<caf::timespan>(*at - now(), caf::timespan{0});
       self->delayed_send(handle, delay, tick_atom::value);
     }
   }
 
   /// Asks every user whose slot has come to check its sessions.
   void on_tick() {
-    auto current = now().time_since_epoch().count()
-                   / wheel_granularity.count();
-    while (!wheel.empty() && wheel.begin()->first <= current) {
-      auto due = std::move(wheel.begin()->second);
-      wheel.erase(wheel.begin());
-      for (auto& c : due) {
-        auto e = table().find(c.login_id);
-        if (e == nullptr || e->actor.id() != c.actor)
-          continue;
-        // A plain send, not a request: requests cost a response handler each
-        // and made 100,000 checks cost 2.3x the CPU (docs/design.md). The
-        // actor's answer comes back as a user_update message. An actor that
-        // died (a bug or an outside kill) would drop the check and end the
-        // chain; catch that here instead, so its user still goes offline.
-        auto ptr = caf::actor_cast<caf::abstract_actor*>(e->actor);
-        if (ptr->getf(caf::abstract_actor::is_terminated_flag)
-            || ptr->getf(caf::abstract_actor::is_cleaned_up_flag)) {
-          on_check_failed(c.login_id, c.actor);
-          continue;
-        }
-        self->send(e->actor, expire_atom::value, std::move(c.login_id));
+    for (auto& c : wheel.take_due(now())) {
+      auto e = table().find(c.login_id);
+      if (e == nullptr || e->actor.id() != c.actor)
+        continue;
+      // A plain send, not a request: requests cost a response handler each
+      // (docs/design.md, "Session lifecycle"). The actor's answer comes back as a
+      // user_update message. An actor that died (a bug or an outside kill)
+      // would drop the check and end the chain; catch that here instead, so
+      // its user still goes offline.
+      auto ptr = caf::actor_cast<caf::abstract_actor*>(e->actor);
+      if (ptr->getf(caf::abstract_actor::is_terminated_flag)
+          || ptr->getf(caf::abstract_actor::is_cleaned_up_flag)) {
+        on_check_failed(c.login_id, c.actor);
+        continue;
       }
+      self->send(e->actor, expire_atom::value, std::move(c.login_id));
     }
   }
 
@@ -1021,38 +990,13 @@ struct registry_state {
   /// Starts a push whose message stays with the caller (a push to one user
   /// hands it straight to the batch: one move of ~170 bytes less).
   uint64_t start_push_keeping(push_message& msg, reply_target&& rt) {
-    stamp(msg);
+    ids.stamp(msg);
     auto id = pushes.emplace();
     auto& ps = pushes.at(id);
     bump(counters().pushes);
     ps.target = std::move(rt);
     ps.report.message_id = msg.message_id;
     return id;
-  }
-
-  /// Gives a message its id and timestamp unless the caller set them.
-  void stamp(push_message& msg) {
-    if (msg.message_id.empty())
-      msg.message_id = next_message_id();
-    if (msg.timestamp.time_since_epoch().count() == 0)
-      msg.timestamp = caf::make_timestamp();
-  }
-
-  /// The registry's 8-character prefix, then the counter in base64url, most
-  /// significant digit first: at most 15 characters for the first 2^42
-  /// messages, so an id lives in std::string's inline buffer and costs no
-  /// allocation (nor do its copies into the report and the batch).
-  std::string next_message_id() {
-    char buf[24];
-    auto n = id_prefix.size();
-    memcpy(buf, id_prefix.data(), n);
-    char tmp[12];
-    size_t len = 0;
-    for (auto x = next_message++; x != 0 || len == 0; x >>= 6)
-      tmp[len++] = base64url_digits[x & 63];
-    while (len > 0)
-      buf[n++] = tmp[--len];
-    return std::string(buf, n);
   }
 
   /// Adds one user's sessions to the open batch. `only` says this is the
@@ -1441,7 +1385,7 @@ struct registry_state {
   /// The hot path: a facade push to one online user, with pushers to take
   /// it. No push_state; the batch part carries the reply (see contribution).
   void push_direct(push_message& msg, reply_target& rt, const user_entry& e) {
-    stamp(msg);
+    ids.stamp(msg);
     bump(counters().pushes);
     auto& part = open_parts.emplace_back();
     part.push = contribution::direct;
@@ -1653,32 +1597,6 @@ struct registry_state {
   }
 };
 
-std::string make_id_prefix(registry_pointer self) {
-  // 48 bits mixed from the node id (host and process), the registry's actor
-  // id, a random value and the time (a restarted process often gets the same
-  // node id: same host, same PID in a container), as 8 base64url characters.
-  // Two registries collide with probability 2^-48 per pair (about 2e-9 for a
-  // thousand registries).
-  std::random_device rd;
-  auto x = std::hash<std::string>{}(to_string(self->node()))
-           ^ (static_cast<uint64_t>(self->id()) * 0x9E3779B97F4A7C15ull)
-           ^ ((uint64_t{rd()} << 32) | rd())
-           ^ static_cast<uint64_t>(
-             std::chrono::system_clock::now().time_since_epoch().count());
-  // splitmix64's finaliser spreads every input bit over the output.
-  x ^= x >> 30;
-  x *= 0xBF58476D1CE4E5B9ull;
-  x ^= x >> 27;
-  x *= 0x94D049BB133111EBull;
-  x ^= x >> 31;
-  std::string result(8, ' ');
-  for (auto& c : result) {
-    c = base64url_digits[x & 63];
-    x >>= 6;
-  }
-  return result;
-}
-
 registry_internal_actor::behavior_type
 registry_behavior(registry_pointer self, settings cfg,
                   std::shared_ptr<presence_view> view) {
@@ -1688,11 +1606,10 @@ registry_behavior(registry_pointer self, settings cfg,
   st.cfg = cfg;
   st.lim = cfg.input_limits();
   st.view = view;
-  st.id_prefix = make_id_prefix(self);
+  st.ids = message_ids{message_ids::make_prefix(to_string(self->node()),
+                                                 self->id())};
   st.last_event_flush = self->clock().now();
-  // Expiry is at most 1/64 of the timeout late (and at most 1 s).
-  st.wheel_granularity = std::clamp<caf::timespan>(
-    cfg.idle_timeout / 64, std::chrono::milliseconds(1), std::chrono::seconds(1));
+  st.wheel = idle_wheel{idle_wheel::granularity_for(cfg.idle_timeout)};
   if (cfg.buffer_per_user > 0)
     st.buffer = std::make_unique<offline_buffer>(
       cfg.buffer_per_user, cfg.buffer_ttl, cfg.buffer_max_bytes);

@@ -18,6 +18,8 @@ set(presence_sources
   registry/offline_buffer.cpp
   registry/token_index.cpp
   registry/user_table.cpp
+  registry/message_ids.cpp
+  registry/idle_wheel.cpp
   memory/block_pool.cpp
   memory/huge_pages.cpp
   actors/user_actor.cpp
