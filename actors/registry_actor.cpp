@@ -21,6 +21,7 @@
 #include "registry/reply_target.hpp"
 #include "registry/session_ops.hpp"
 #include "actors/user_actor.hpp"
+#include "registry/event_outbox.hpp"
 #include "registry/idle_wheel.hpp"
 #include "registry/message_ids.hpp"
 #include "actors/user_retirement.hpp"
@@ -190,9 +191,8 @@ struct registry_state {
   user_retirement retirement;
   /// Presence event subscribers and the batch being filled for them.
   std::vector<subscriber_entry> subscribers;
-  std::vector<presence_event> events;
-  uint64_t event_seq = 0;
-  clock_time last_event_flush;
+  /// Presence events not yet sent to the subscribers.
+  event_outbox events{event_flush_interval};
   std::unique_ptr<offline_buffer> buffer;
   bool sweep_scheduled = false;
   /// A timeout_atom is on its way (see check_pusher_timeouts).
@@ -240,8 +240,7 @@ struct registry_state {
   }
 
   void emit(event_kind kind, online_user session, std::string reason) {
-    events.push_back(
-      presence_event{kind, std::move(session), std::move(reason)});
+    events.add(presence_event{kind, std::move(session), std::move(reason)});
     bump(counters().events);
     schedule_flush();
   }
@@ -258,12 +257,9 @@ struct registry_state {
   }
 
   void flush_events() {
-    last_event_flush = now();
-    if (events.empty())
+    auto batch = events.take(now());
+    if (batch.events.empty())
       return;
-    presence_events batch{event_seq, std::move(events)};
-    event_seq += batch.events.size();
-    events = {};
     auto msg = caf::make_message(presence_events_atom::value,
                                  std::move(batch));
     // One message shared by every subscriber (typed send() would check the
@@ -276,7 +272,7 @@ struct registry_state {
   /// Under a steady stream of work the flush message waits behind it; this
   /// bounds how long a subscriber waits for events.
   void maybe_flush_events() {
-    if (!events.empty() && now() - last_event_flush >= event_flush_interval)
+    if (events.overdue(now()))
       flush_events();
   }
 
@@ -1608,7 +1604,7 @@ registry_behavior(registry_pointer self, settings cfg,
   st.view = view;
   st.ids = message_ids{message_ids::make_prefix(to_string(self->node()),
                                                  self->id())};
-  st.last_event_flush = self->clock().now();
+  st.events.start(self->clock().now());
   st.wheel = idle_wheel{idle_wheel::granularity_for(cfg.idle_timeout)};
   if (cfg.buffer_per_user > 0)
     st.buffer = std::make_unique<offline_buffer>(

@@ -20,6 +20,7 @@ set(presence_sources
   registry/user_table.cpp
   registry/message_ids.cpp
   registry/idle_wheel.cpp
+  registry/event_outbox.cpp
   memory/block_pool.cpp
   memory/huge_pages.cpp
   actors/user_actor.cpp
