@@ -182,6 +182,8 @@ struct registry_state {
   delivery_batch open;
   std::vector<contribution> open_parts;
   message_ids ids;
+  /// Which operations of a foreign batch validation refused (reused).
+  std::vector<bool> refused_ops;
   bool flush_scheduled = false;
   /// Retired actors go to the retirement thread in chunks of this many, and
   /// whatever is left `reap_delay` after the first of them.
@@ -449,12 +451,9 @@ struct registry_state {
         return subscribe_events(std::move(op), std::move(rt));
       case op_kind::unsubscribe_events:
         return unsubscribe_events(std::move(op), std::move(rt));
-      case op_kind::expire:
-        break;
     }
-    // Only user actors send expiries (as updates); anything else is not an
-    // operation. validate_op refuses these before they get here; answer
-    // anyway.
+    // A number that is no operation kind. validate_op refuses these before
+    // they get here; answer anyway.
     fail(rt, make_error(error::malformed_message,
                         "not a client operation: "
                           + std::to_string(static_cast<int>(op.kind))));
@@ -1781,24 +1780,29 @@ registry_behavior(registry_pointer self, settings cfg,
         return;
       }
       auto idx = st.client_of(batch.reply_to);
+      auto& refused = st.refused_ops;
       if (needs_validation(*from)) {
         // Checked here, on the registry's thread: the own facade checked its
         // calls on its callers' threads already. A foreign hash is not
         // trusted either: a wrong one would file the user where no lookup
         // finds it.
-        for (auto& op : batch.ops) {
+        refused.assign(batch.ops.size(), false);
+        for (size_t i = 0; i < batch.ops.size(); ++i) {
+          auto& op = batch.ops[i];
           op.login_hash = 0;
           if (auto err = validate_op(op, st.lim)) {
-            op.kind = op_kind::expire; // marks it refused, see below
+            refused[i] = true;
             auto rt = reply_target{idx, op.ticket, {}};
             st.fail(rt, std::move(err));
           }
         }
+      } else {
+        refused.clear();
       }
       for (size_t i = 0; i < batch.ops.size(); ++i) {
         st.prefetch_ahead(batch.ops, i);
         auto& op = batch.ops[i];
-        if (op.kind == op_kind::expire) // refused above
+        if (!refused.empty() && refused[i]) // answered above
           continue;
         auto ticket = op.ticket;
         st.handle_op(std::move(op), reply_target{idx, ticket, {}});
@@ -1830,7 +1834,7 @@ registry_behavior(registry_pointer self, settings cfg,
       // actor at all is forged, and counted.
       auto ptr = dynamic_cast<caf::local_actor*>(
         caf::actor_cast<caf::abstract_actor*>(self->current_sender()));
-      if (u.kind != op_kind::expire || ptr == nullptr
+      if (u.kind != update_kind::expire || ptr == nullptr
           || std::strcmp(ptr->name(), "presence.user") != 0) {
         self->state.reject("not an idle check answer from a user actor");
         return;

@@ -163,7 +163,7 @@ namespace {
 user_update on_idle_check(user_pointer self, std::string& login_id) {
   auto& st = self->state;
   user_update u;
-  u.kind = op_kind::expire;
+  u.kind = update_kind::expire;
   u.session.login_id = std::move(login_id);
   if (st.idle_timeout.count() <= 0)
     return u;
@@ -262,7 +262,7 @@ user_impl::behavior_type user_impl::make_behavior() {
     [=](join_atom, user_command& cmd) {
       user_update out;
       out.ticket = cmd.ticket;
-      out.kind = op_kind::mark_online;
+      out.kind = update_kind::join;
       join(self, cmd, out);
       out.session = std::move(cmd.session);
       return out;

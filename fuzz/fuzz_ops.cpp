@@ -330,7 +330,7 @@ void driver::internal_op(reader& in) {
     case 0: {
       detail::user_update u;
       u.ticket = in.byte();
-      u.kind = static_cast<detail::op_kind>(in.byte() % 17);
+      u.kind = static_cast<detail::update_kind>(in.byte() % 3);
       u.session.login_id = in.login();
       u.session.token = in.token();
       if (in.flag())

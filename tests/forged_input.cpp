@@ -135,7 +135,8 @@ TEST_CASE("a foreign batch is validated operation by operation",
   push.message = make_text_message("bad \xff");
   ops.push_back(push);
   ops.push_back(op_of(op_kind::mark_online, std::string(300, 'x'), "t"));
-  ops.push_back(op_of(op_kind::expire, "alice", "t1"));
+  // What was once the kind of a user actor's expiry: no client operation.
+  ops.push_back(op_of(static_cast<op_kind>(15), "alice", "t1"));
   auto nodevice = op_of(op_kind::mark_online, "eve", "t");
   nodevice.user.device.clear();
   ops.push_back(nodevice);
@@ -202,12 +203,12 @@ TEST_CASE("stray timer and internal messages cannot crash or corrupt the "
   self->send(h, detail::reap_atom::value);
   // A forged idle-check answer expiring alice's session.
   detail::user_update u;
-  u.kind = op_kind::expire;
+  u.kind = detail::update_kind::expire;
   u.session.login_id = "alice";
   u.tokens = {"t1"};
   u.next_check = caf::timespan{1};
   self->send(h, u);
-  u.kind = static_cast<op_kind>(200);
+  u.kind = static_cast<detail::update_kind>(200);
   self->send(h, u);
   // Garbage: unexpected types, as a request and one-way, and a bare error.
   CHECK_PRESENCE_ERROR(request_error(self, h, std::string{"garbage"}, 42),

@@ -250,8 +250,6 @@ caf::error validate_op(const detail::client_op& op, const limits& lim) {
     case op_kind::subscribe_events:
     case op_kind::unsubscribe_events:
       return op.actor ? caf::none : make_error(error::invalid_subscriber);
-    case op_kind::expire:
-      return malformed(op, "an idle expiry is no client operation");
   }
   return malformed(op, "unknown operation kind");
 }

@@ -53,7 +53,13 @@ enum class op_kind : uint8_t {
   update_metadata,
   subscribe_events,
   unsubscribe_events,
-  /// From a user actor: sessions it took offline after the idle timeout.
+};
+
+/// What a user actor's update answers: a forwarded login, or an idle check
+/// (sessions it took offline after the idle timeout). Only a user actor
+/// starts an expiry, so it is no client operation.
+enum class update_kind : uint8_t {
+  join,
   expire,
 };
 
@@ -162,7 +168,7 @@ struct user_update {
   uint64_t ticket = 0;
   /// mark_online: the outcome for the caller (an expiry has no caller).
   change_result result;
-  op_kind kind = op_kind::mark_online;
+  update_kind kind = update_kind::join;
   online_user session;
   /// mark_online: sessions a login policy replaced. expire: expired sessions.
   std::vector<std::string> tokens;
