@@ -4,6 +4,14 @@
 
 namespace presence::detail {
 
+namespace {
+
+using tagged_slot::pos_of;
+using tagged_slot::tag_of;
+using tagged_slot::tag_of_hash;
+
+} // namespace
+
 size_t token_index::hash(const std::string& token) noexcept {
   return std::hash<std::string>{}(token);
 }
@@ -30,7 +38,7 @@ void token_index::insert(size_t hash, size_t pos) {
   auto slot = tag_of_hash(hash) & mask;
   while (slots_[slot] != 0)
     slot = (slot + 1) & mask;
-  slots_[slot] = make_slot(hash, pos);
+  slots_[slot] = tagged_slot::make(hash, pos);
   ++size_;
 }
 
@@ -48,7 +56,7 @@ size_t token_index::slot_of(size_t hash, size_t pos) const {
 
 void token_index::move(size_t hash, size_t from, size_t to) {
   if (auto slot = slot_of(hash, from); slot != npos)
-    slots_[slot] = make_slot(hash, to);
+    slots_[slot] = tagged_slot::make(hash, to);
 }
 
 void token_index::erase(size_t hash, size_t pos) {
@@ -56,19 +64,8 @@ void token_index::erase(size_t hash, size_t pos) {
   if (hole == npos)
     return;
   auto mask = slots_.size() - 1;
-  // Backward-shift deletion (no tombstones), as in the user table.
-  for (auto next = (hole + 1) & mask; slots_[next] != 0;
-       next = (next + 1) & mask) {
-    auto home = tag_of(slots_[next]) & mask;
-    // `next` stays unless its home lies cyclically outside (hole, next].
-    bool stays = hole <= next ? (hole < home && home <= next)
-                              : (hole < home || home <= next);
-    if (!stays) {
-      slots_[hole] = slots_[next];
-      hole = next;
-    }
-  }
-  slots_[hole] = 0;
+  tagged_slot::erase_at(slots_, hole,
+                        [mask](uint64_t slot) { return tag_of(slot) & mask; });
   --size_;
 }
 

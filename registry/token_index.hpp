@@ -1,17 +1,18 @@
 #pragma once
 
 // Positions of a user's sessions by token, for users with many sessions (see
-// session_list.hpp). An open-addressing table of 8-byte slots, like the user
-// table's index: the high half of the token's hash as a tag, the position +
-// 1 in the low half; the tag also picks the home slot, so the table can
-// grow without the tokens. It stores no tokens: a lookup confirms a tagged slot
-// with the caller's own comparison, so the index never points into records
-// that a vector reallocation moves.
+// session_list.hpp). An open-addressing table of tagged slots, like the user
+// table's index (tagged_slots.hpp); here the tag also picks the home slot,
+// so the table can grow without the tokens. It stores no tokens: a lookup
+// confirms a tagged slot with the caller's own comparison, so the index
+// never points into records that a vector reallocation moves.
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "registry/tagged_slots.hpp"
 
 namespace presence::detail {
 
@@ -28,12 +29,13 @@ public:
     if (slots_.empty())
       return npos;
     auto mask = slots_.size() - 1;
-    for (auto slot = tag_of_hash(hash) & mask;; slot = (slot + 1) & mask) {
+    auto tag = tagged_slot::tag_of_hash(hash);
+    for (auto slot = tag & mask;; slot = (slot + 1) & mask) {
       auto v = slots_[slot];
       if (v == 0)
         return npos;
-      if (tag_of(v) == tag_of_hash(hash) && matches(pos_of(v)))
-        return pos_of(v);
+      if (tagged_slot::tag_of(v) == tag && matches(tagged_slot::pos_of(v)))
+        return tagged_slot::pos_of(v);
     }
   }
 
@@ -56,19 +58,6 @@ public:
   }
 
 private:
-  static uint32_t tag_of_hash(size_t hash) noexcept {
-    return static_cast<uint32_t>(static_cast<uint64_t>(hash) >> 32);
-  }
-  static uint32_t tag_of(uint64_t slot) noexcept {
-    return static_cast<uint32_t>(slot >> 32);
-  }
-  static size_t pos_of(uint64_t slot) noexcept {
-    return static_cast<size_t>(slot & 0xFFFFFFFFu) - 1;
-  }
-  static uint64_t make_slot(size_t hash, size_t pos) noexcept {
-    return (uint64_t{tag_of_hash(hash)} << 32) | static_cast<uint64_t>(pos + 1);
-  }
-
   void grow();
 
   /// The slot holding position `pos` in `hash`'s probe sequence, or npos.

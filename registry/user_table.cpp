@@ -10,6 +10,11 @@ namespace {
 
 constexpr size_t npos = static_cast<size_t>(-1);
 
+using tagged_slot::make;
+using tagged_slot::pos_of;
+using tagged_slot::tag_of;
+using tagged_slot::tag_of_hash;
+
 } // namespace
 
 session_record session_record::from(online_user&& x) {
@@ -80,7 +85,7 @@ void user_table::grow() {
     auto slot = slot_of_hash(entries_[i].hash);
     while (index_[slot] != 0)
       slot = (slot + 1) & mask;
-    index_[slot] = make_slot(entries_[i].hash, i);
+    index_[slot] = make(entries_[i].hash, i);
   }
 }
 
@@ -99,37 +104,26 @@ user_entry& user_table::insert(std::string login_id, size_t hash,
                nullptr});
   entries_.back().sessions.reserve(1);
   entries_.back().sessions.push_back(std::move(first));
-  index_[slot] = make_slot(hash, entries_.size() - 1);
+  index_[slot] = make(hash, entries_.size() - 1);
   return entries_.back();
 }
 
 void user_table::erase(user_entry& entry) {
-  auto mask = index_.size() - 1;
   auto pos = static_cast<size_t>(&entry - entries_.data());
   sessions_ -= entry.sessions.size();
   if (entry.sessions.empty())
     --empty_entries_;
-  // Remove the slot with backward-shift deletion (no tombstones).
-  auto hole = find_slot(entry.login_id, entry.hash);
-  for (auto next = (hole + 1) & mask; index_[next] != 0;
-       next = (next + 1) & mask) {
-    auto home = slot_of_hash(entries_[pos_of(index_[next])].hash);
-    // Move `next` into the hole unless its home lies cyclically in
-    // (hole, next].
-    bool stays = hole <= next ? (hole < home && home <= next)
-                              : (hole < home || home <= next);
-    if (!stays) {
-      index_[hole] = index_[next];
-      hole = next;
-    }
-  }
-  index_[hole] = 0;
+  // Remove the slot (backward-shift deletion, no tombstones).
+  tagged_slot::erase_at(index_, find_slot(entry.login_id, entry.hash),
+                        [this](uint64_t slot) {
+                          return slot_of_hash(entries_[pos_of(slot)].hash);
+                        });
   // Fill the vector's hole with its last entry and repoint that entry's slot.
   auto last = entries_.size() - 1;
   if (pos != last) {
     auto slot = find_slot(entries_[last].login_id, entries_[last].hash);
     entries_[pos] = std::move(entries_[last]);
-    index_[slot] = make_slot(entries_[pos].hash, pos);
+    index_[slot] = make(entries_[pos].hash, pos);
   }
   entries_.pop_back();
   // The next erase moves the new last entry and looks up its slot: a cold

@@ -18,6 +18,7 @@
 #include "memory/huge_pages.hpp"
 #include "memory/pooled_allocator.hpp"
 #include "registry/session_list.hpp"
+#include "registry/tagged_slots.hpp"
 #include "presence/detail/internal_interfaces.hpp"
 #include "presence/detail/protocol.hpp"
 #include "presence/online_user.hpp"
@@ -149,7 +150,7 @@ public:
       auto v = index_[slot];
       if (v == 0)
         return;
-      auto addr = &entries_[pos_of(v)].hash;
+      auto addr = &entries_[tagged_slot::pos_of(v)].hash;
       __builtin_prefetch(addr);
       // GCC deletes a loop whose only effect is prefetches (it did here at
       // -O3): an empty asm that uses the address keeps it.
@@ -177,36 +178,19 @@ private:
       auto v = index_[slot];
       if (v == 0)
         return nullptr;
-      if (tag_of(v) == tag_of_hash(hash))
-        return &entries_[pos_of(v)];
+      if (tagged_slot::tag_of(v) == tagged_slot::tag_of_hash(hash))
+        return &entries_[tagged_slot::pos_of(v)];
     }
   }
 
-  // An index slot is 0 when empty, otherwise the high 32 bits of the user's
-  // hash (the tag) and its entry's position + 1. A probe compares tags
-  // before it touches an entry: at a million users, probing past other
-  // users' entries was the registry's largest cost (random cache misses,
-  // docs/performance.md). 8 bytes per slot instead of 4: 8-16 B more per user
-  // at two to four slots per user.
-  static uint32_t tag_of_hash(size_t hash) noexcept {
-    return static_cast<uint32_t>(static_cast<uint64_t>(hash) >> 32);
-  }
-
-  static uint32_t tag_of(uint64_t slot) noexcept {
-    return static_cast<uint32_t>(slot >> 32);
-  }
-
-  static size_t pos_of(uint64_t slot) noexcept {
-    return static_cast<size_t>(slot & 0xFFFFFFFFu) - 1;
-  }
-
-  static uint64_t make_slot(size_t hash, size_t pos) noexcept {
-    return (uint64_t{tag_of_hash(hash)} << 32) | static_cast<uint64_t>(pos + 1);
-  }
+  // Index slots are tagged (tagged_slots.hpp): at a million users, probing
+  // past other users' entries was the registry's largest cost (random cache
+  // misses, docs/performance.md). 8 bytes per slot instead of 4: 8-16 B more
+  // per user at two to four slots per user.
   void grow();
 
   entry_vector entries_;
-  /// Tagged slots (see make_slot). Size is a power of two.
+  /// Tagged slots (tagged_slots.hpp). Size is a power of two.
   std::vector<uint64_t, huge_page_allocator<uint64_t>> index_;
   size_t sessions_ = 0;
   size_t empty_entries_ = 0;
