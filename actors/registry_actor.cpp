@@ -1,13 +1,8 @@
 #include "actors/registry_actor.hpp"
 
-#include <algorithm>
-#include <charconv>
 #include <cstring>
-#include <functional>
-#include <map>
 #include <mutex>
-#include <unordered_map>
-#include <unordered_set>
+#include <optional>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -15,20 +10,20 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "registry/offline_buffer.hpp"
-#include "registry/parked_op.hpp"
 #include "actors/pusher_relay.hpp"
-#include "registry/reply_target.hpp"
-#include "registry/session_ops.hpp"
 #include "actors/user_actor.hpp"
-#include "registry/event_outbox.hpp"
-#include "registry/idle_wheel.hpp"
-#include "registry/message_ids.hpp"
 #include "actors/user_retirement.hpp"
-#include "presence/detail/slab.hpp"
+#include "presence/detail/validate_op.hpp"
 #include "presence/error.hpp"
 #include "presence/registry.hpp"
-#include "presence/detail/validate_op.hpp"
+#include "registry/batch_prefetch.hpp"
+#include "registry/client_replies.hpp"
+#include "registry/event_outbox.hpp"
+#include "registry/member_list.hpp"
+#include "registry/push_pipeline.hpp"
+#include "registry/push_routing.hpp"
+#include "registry/relay_set.hpp"
+#include "registry/session_changes.hpp"
 
 namespace presence::detail {
 
@@ -36,117 +31,7 @@ namespace {
 
 using write_lock = std::unique_lock<std::shared_mutex>;
 
-// One push's share of a delivery batch.
-//
-// A facade push to one online user (the hot path) has no push_state: all of
-// its deliveries are in this one batch, so the part itself carries the reply
-// (client and ticket) and the message id for the report. That saves a slab
-// entry set up, looked up and reset per push, a large share of the
-// registry's work per push (docs/performance.md).
-struct contribution {
-  /// Key in `pushes`; `direct` for a part that carries its own reply.
-  uint64_t push = 0;
-  uint32_t users = 0;
-  uint32_t sessions = 0;
-  /// Direct parts: where the report goes, and its message id.
-  uint32_t client = 0;
-  uint64_t ticket = 0;
-  std::string message_id;
-
-  static constexpr uint64_t direct = 0; // slab keys are never 0
-};
-
-// A batch sent to every pusher, waiting for their answers.
-struct batch_state {
-  std::vector<contribution> parts;
-  /// The relays (see relay_entry) whose pushers have not answered yet.
-  std::vector<caf::actor_id> waiting;
-  /// Pushers that failed this batch; every push in it reports them.
-  std::vector<pusher_failure> failures;
-  /// When the pushers that have not answered by then time out.
-  caf::actor_clock::time_point deadline;
-  bool any_ok = false;
-};
-
-// A push being routed or waiting for its batches.
-struct push_state {
-  reply_target target;
-  delivery_report report;
-  push_message message;
-  uint32_t open_batches = 0;
-  bool routed = false;
-
-  // Called by the slab on erase: cheaper than assigning a fresh push_state
-  // (about 400 bytes), and the strings keep their buffers for the next push.
-  void reset() {
-    target = reply_target{};
-    report.message_id.clear();
-    report.users_reached = report.sessions_reached = report.users_targeted = 0;
-    report.not_online.clear();
-    report.failed_pushers.clear();
-    report.buffered = report.dropped = 0;
-    message.message_id.clear();
-    message.content.clear();
-    message.metadata.clear();
-    message.type = message_type{};
-    message.timestamp = caf::timestamp{};
-    message.keep_if_offline = false;
-    open_batches = 0;
-    routed = false;
-  }
-};
-
-// A command a user actor has not answered yet, and whose user it concerns.
-struct forwarded_command {
-  reply_target target;
-  std::string login_id;
-};
-
-/// A subscribed pusher or event subscriber.
-template <class Handle>
-struct member {
-  Handle handle;
-  caf::actor_id id;
-};
-
-using pusher_entry = member<pusher_actor>;
-
-/// A relay that requests batches from one pusher on the registry's behalf
-/// (pusher_relay.hpp). A pusher has one current relay; a replaced one drains
-/// (gets no new batches) and is told to exit once no batch waits on it, and
-/// its exit frees the response handlers CAF keeps for the batches its pusher
-/// never answered.
-struct relay_entry {
-  caf::actor relay;
-  caf::actor_id id = 0;
-  pusher_actor pusher;
-  caf::actor_id pusher_id = 0;
-  /// Batches sent through it that still wait for its pusher's answer.
-  uint32_t open = 0;
-  /// Batches sent through it that timed out here and that the pusher has not
-  /// answered since: the relay holds a response handler for each.
-  uint32_t held = 0;
-  bool draining = false;
-  /// A newer relay of the same pusher waits for this one's go.
-  bool has_successor = false;
-};
-
-struct client_entry {
-  client_actor handle;
-  client_results out;
-};
-
-using subscriber_entry = member<event_subscriber_actor>;
-
 using clock_time = caf::actor_clock::time_point;
-
-/// Selects the sessions whose token is in `tokens` (a policy's victims, a
-/// user actor's expiries).
-inline auto token_in(const std::vector<std::string>& tokens) {
-  return [&tokens](const session_record& s) {
-    return std::find(tokens.begin(), tokens.end(), s.token) != tokens.end();
-  };
-}
 
 /// Presence events are flushed at least this often under load.
 constexpr auto event_flush_interval = std::chrono::milliseconds(10);
@@ -156,7 +41,13 @@ struct registry_state;
 using registry_pointer
   = registry_internal_actor::stateful_pointer<registry_state>;
 
-struct registry_state {
+/// The registry: the wiring of its parts (registry/), the messages that
+/// drive them, and what they ask of an actor (the callee interfaces).
+struct registry_state : client_replies::callee,
+                              push_pipeline::callee,
+                              relay_set::callee,
+                              session_changes::callee,
+                              push_routing::callee {
   static inline const char* name = "presence.registry";
 
   registry_pointer self = nullptr;
@@ -166,22 +57,16 @@ struct registry_state {
   /// facade client.
   limits lim;
   std::shared_ptr<presence_view> view;
-  std::vector<pusher_entry> pushers;
-  std::vector<relay_entry> relays;
-  /// A relay holding this many timed-out batches is replaced: a pusher that
-  /// stopped answering pins at most about this many response handlers per
-  /// relay, plus the batches of one timeout period (docs/design.md).
-  static constexpr uint32_t max_held_batches = 1024;
-  std::vector<client_entry> clients;
-  std::unordered_map<caf::actor_id, uint32_t> client_index;
-  /// Commands sent to user actors, by ticket, waiting for their answer.
-  slab<forwarded_command> forwarded;
-  slab<push_state> pushes;
-  slab<batch_state> batches;
-  /// The batch being filled, and which pushes it carries.
-  delivery_batch open;
-  std::vector<contribution> open_parts;
-  message_ids ids;
+  member_list<pusher_actor> pushers;
+  member_list<event_subscriber_actor> subscribers;
+  /// Presence events not yet sent to the subscribers.
+  event_outbox events{event_flush_interval};
+  // The parts, built in init() (they need the settings and the view).
+  std::optional<client_replies> replies;
+  std::optional<push_pipeline> pipeline;
+  std::optional<relay_set> relays;
+  std::optional<session_changes> changes;
+  std::optional<push_routing> routing;
   /// Which operations of a foreign batch validation refused (reused).
   std::vector<bool> refused_ops;
   bool flush_scheduled = false;
@@ -191,35 +76,44 @@ struct registry_state {
   static constexpr auto reap_delay = std::chrono::milliseconds(100);
   bool reap_scheduled = false;
   user_retirement retirement;
-  /// Presence event subscribers and the batch being filled for them.
-  std::vector<subscriber_entry> subscribers;
-  /// Presence events not yet sent to the subscribers.
-  event_outbox events{event_flush_interval};
-  std::unique_ptr<offline_buffer> buffer;
-  bool sweep_scheduled = false;
-  /// A timeout_atom is on its way (see check_pusher_timeouts).
-  bool timeout_check_scheduled = false;
-  /// Every user's next idle check (idle_wheel.hpp).
-  idle_wheel wheel;
+
+  void init(registry_pointer ptr, const settings& x,
+            std::shared_ptr<presence_view> v) {
+    self = ptr;
+    handle = caf::actor_cast<registry_internal_actor>(self);
+    cfg = x;
+    lim = cfg.input_limits();
+    view = std::move(v);
+    events.start(now());
+    replies.emplace(*this);
+    pipeline.emplace(*this, *replies, view->counters,
+                     push_pipeline::config{cfg.batch_size, cfg.pusher_timeout},
+                     message_ids{message_ids::make_prefix(
+                       to_string(self->node()), self->id())});
+    relays.emplace(*this, *pipeline);
+    pipeline->set_sink(local_owner, &*relays);
+    changes.emplace(*this, *view, *replies, events, cfg);
+    std::unique_ptr<offline_buffer> buffer;
+    if (cfg.buffer_per_user > 0)
+      buffer = std::make_unique<offline_buffer>(
+        cfg.buffer_per_user, cfg.buffer_ttl, cfg.buffer_max_bytes);
+    routing.emplace(*this, *view, *changes, *pipeline, std::move(buffer));
+  }
 
   /// CAF destroys the state when the registry terminates, whatever the exit
   /// reason (a kill runs no handler): the one place to answer every typed
   /// request still open and to stop the relays. Facade calls are the
   /// facade's own (it watches the registry).
-  ~registry_state() {
+  ~registry_state() override {
     if (view == nullptr)
       return;
     auto answer = [](reply_target& rt) {
       if (rt.client == reply_target::no_client && rt.promise.pending())
         rt.promise.deliver(make_error(error::registry_down));
     };
-    forwarded.for_each([&](forwarded_command& fc) { answer(fc.target); });
-    pushes.for_each([&](push_state& ps) { answer(ps.target); });
-    for (auto& e : table().entries())
-      if (e.parked)
-        for (auto& p : *e.parked)
-          answer(p.target);
-    for (auto& r : relays)
+    changes->for_each_target(answer);
+    pipeline->for_each_target(answer);
+    for (auto& r : relays->relays())
       caf::anon_send_exit(r.relay, caf::exit_reason::user_shutdown);
   }
 
@@ -231,32 +125,128 @@ struct registry_state {
     return view->counters;
   }
 
-  clock_time now() {
+  // -- what the parts ask of the actor ----------------------------------------
+
+  clock_time now() override {
     return self->clock().now();
   }
 
-  // -- presence events --------------------------------------------------------
-
-  bool events_on() const noexcept {
-    return !subscribers.empty();
+  void schedule_flush() {
+    if (!flush_scheduled) {
+      flush_scheduled = true;
+      self->send(handle, flush_atom::value);
+    }
   }
 
-  void emit(event_kind kind, online_user session, std::string reason) {
-    events.add(presence_event{kind, std::move(session), std::move(reason)});
-    bump(counters().events);
+  void send_results(const client_actor& to, client_results&& out) override {
+    self->send(to, results_atom::value, std::move(out));
+  }
+
+  void results_waiting() override {
     schedule_flush();
   }
 
-  void emit(event_kind kind, const std::string& login_id,
-            const session_record& s, std::string reason) {
-    if (events_on())
-      emit(kind, s.to_online_user(login_id), std::move(reason));
+  void batches_waiting() override {
+    schedule_flush();
   }
 
-  /// A user went from no session to one: "online" before its "joined".
-  void emit_online(const std::string& login_id, const session_record& s) {
-    emit(event_kind::online, login_id, s, "login");
+  void events_waiting() override {
+    schedule_flush();
   }
+
+  void expire_after(caf::timespan delay) override {
+    self->delayed_send(handle, delay, timeout_atom::value);
+  }
+
+  void tick_after(caf::timespan delay) override {
+    self->delayed_send(handle, delay, tick_atom::value);
+  }
+
+  void sweep_after(caf::timespan delay) override {
+    self->delayed_send(handle, delay, sweep_atom::value);
+  }
+
+  caf::actor spawn_relay(const pusher_actor& p, bool await_go) override {
+    return spawn_pusher_relay(self->system(), handle, p, await_go);
+  }
+
+  /// Sends untyped: a typed actor cannot send() to an untyped one, and a
+  /// batch is one message shared by every relay.
+  void send_to(const caf::actor& relay, const caf::message& msg) override {
+    caf::actor_cast<caf::abstract_actor*>(relay)->enqueue(
+      self->ctrl(), caf::make_message_id(), msg, self->context());
+  }
+
+  void stop(const caf::actor& relay) override {
+    self->send_exit(relay, caf::exit_reason::user_shutdown);
+  }
+
+  bool events_on() const override {
+    return !subscribers.empty();
+  }
+
+  void forward_join(const user_actor& actor, user_command&& cmd) override {
+    auto me = self;
+    auto ticket = cmd.ticket;
+    auto from = actor.id();
+    self->request(actor, caf::infinite, join_atom::value, std::move(cmd))
+      .then(
+        [me, from](user_update& u) {
+          me->state.changes->on_join_answer(u, from);
+        },
+        [me, ticket](caf::error& err) {
+          me->state.changes->on_join_failed(ticket, std::move(err));
+        });
+  }
+
+  void mirror(const user_actor& actor, user_command&& cmd) override {
+    self->send(actor, apply_atom::value, std::move(cmd));
+  }
+
+  user_actor spawn_user(const online_user& first, clock_time t) override {
+    return detail::spawn_user(self->system(), first, cfg.idle_timeout, t);
+  }
+
+  void check_idle(const user_actor& actor, std::string login_id) override {
+    self->send(actor, expire_atom::value, std::move(login_id));
+  }
+
+  /// No exit message: one per actor fans out through the scheduler, which
+  /// CAF's `stealing` policy cannot take (docs/design.md, "Retiring user
+  /// actors"). Handed over in chunks: a departure costs a vector append.
+  void retire(user_actor&& actor) override {
+    view->retiring.push_back(std::move(actor));
+    if (view->retiring.size() >= reap_chunk) {
+      reap();
+    } else if (!reap_scheduled) {
+      reap_scheduled = true;
+      self->delayed_send(handle, reap_delay, reap_atom::value);
+    }
+  }
+
+  void on_reap() {
+    reap_scheduled = false;
+    reap();
+  }
+
+  void reap() {
+    retirement.hand_over(self, view->retiring);
+  }
+
+  void dispatch(client_op&& op, reply_target&& rt) override {
+    handle_op(std::move(op), std::move(rt));
+  }
+
+  void came_online(user_entry& e) override {
+    routing->came_online(e);
+  }
+
+  void kick_replaced(const std::string& login_id,
+                     std::vector<session_target>&& targets) override {
+    routing->kick_replaced(login_id, std::move(targets));
+  }
+
+  // -- presence events --------------------------------------------------------
 
   void flush_events() {
     auto batch = events.take(now());
@@ -278,40 +268,75 @@ struct registry_state {
       flush_events();
   }
 
-  /// Monitors and adds `h` unless it is a member already.
-  template <class Handle>
-  bool add_member(std::vector<member<Handle>>& xs, const Handle& h) {
-    if (std::any_of(xs.begin(), xs.end(),
-                    [&](auto& x) { return x.id == h.id(); }))
-      return false;
-    self->monitor(h);
-    xs.push_back(member<Handle>{h, h.id()});
-    return true;
+  void flush() {
+    flush_scheduled = false;
+    pipeline->flush();
+    flush_events();
+    replies->flush();
   }
 
-  /// Demonitors and removes `h`; false if it was not a member.
-  template <class Handle>
-  bool remove_member(std::vector<member<Handle>>& xs, const Handle& h) {
-    auto i = std::find_if(xs.begin(), xs.end(),
-                          [&](auto& x) { return x.id == h.id(); });
-    if (i == xs.end())
-      return false;
-    self->demonitor(h.address());
-    xs.erase(i);
-    return true;
+  // -- dispatch ---------------------------------------------------------------
+
+  void handle_op(client_op&& op, reply_target&& rt) {
+    switch (op.kind) {
+      case op_kind::mark_online:
+        return changes->mark_online(std::move(op), std::move(rt));
+      case op_kind::mark_offline:
+      case op_kind::mark_offline_all:
+      case op_kind::update_activity:
+        return changes->change_session(std::move(op), std::move(rt));
+      case op_kind::update_metadata:
+        return changes->update_metadata(std::move(op), std::move(rt));
+      case op_kind::push_user:
+        return routing->push_user(std::move(op), std::move(rt));
+      case op_kind::push_users:
+        return routing->push_users(std::move(op), std::move(rt));
+      case op_kind::broadcast:
+        return routing->broadcast(std::move(op), std::move(rt));
+      case op_kind::kick:
+      case op_kind::kick_session:
+      case op_kind::kick_device:
+        return routing->kick(std::move(op), std::move(rt));
+      case op_kind::subscribe:
+      case op_kind::unsubscribe:
+        return change_pusher(std::move(op), std::move(rt));
+      case op_kind::subscribe_events:
+      case op_kind::unsubscribe_events:
+        return change_subscriber(std::move(op), std::move(rt));
+    }
+    // A number that is no operation kind. validate_op refuses these before
+    // they get here; answer anyway.
+    fail(rt, make_error(error::malformed_message,
+                        "not a client operation: "
+                          + std::to_string(static_cast<int>(op.kind))));
   }
+
+  void fail(reply_target& rt, caf::error err) {
+    replies->fail(rt, std::move(err));
+  }
+
+  uint32_t client_of(const caf::actor& reply_to) {
+    bool added = false;
+    auto idx = replies->client_of(reply_to, added);
+    if (added)
+      self->monitor(reply_to);
+    return idx;
+  }
+
+  // -- pushers and event subscribers ------------------------------------------
 
   /// The handle in a (un)subscribe call, or an error for an invalid one.
-  /// Subscribing (`live`) also refuses an actor that has already terminated:
-  /// its down message would drop it at once, so "subscribed" would be a lie
-  /// (README, "Pushers"). One that dies later is dropped by its monitor.
+  /// Subscribing also refuses an actor that has already terminated: its down
+  /// message would drop it at once, so "subscribed" would be a lie (README,
+  /// "Pushers"). One that dies later is dropped by its monitor.
   template <class Handle>
-  Handle member_of(client_op& op, reply_target& rt, error invalid,
-                   bool live = false) {
+  Handle member_of(client_op& op, reply_target& rt, error invalid) {
     auto h = caf::actor_cast<Handle>(op.actor);
+    auto subscribing = op.kind == op_kind::subscribe
+                       || op.kind == op_kind::subscribe_events;
     if (!h) {
       fail(rt, make_error(invalid));
-    } else if (live && has_terminated(op.actor)) {
+    } else if (subscribing && has_terminated(op.actor)) {
       fail(rt, make_error(invalid, "the actor has terminated"));
       return Handle{};
     }
@@ -324,142 +349,67 @@ struct registry_state {
            || ptr->getf(caf::abstract_actor::is_cleaned_up_flag);
   }
 
-  void subscribe_events(client_op&& op, reply_target&& rt) {
-    auto s = member_of<event_subscriber_actor>(op, rt,
-                                               error::invalid_subscriber, true);
-    if (!s)
+  void change_pusher(client_op&& op, reply_target&& rt) {
+    auto p = member_of<pusher_actor>(op, rt, error::invalid_pusher);
+    if (!p)
       return;
-    // Events before the subscription are not replayed: start the new
-    // subscriber on a clean batch.
-    flush_events();
-    add_member(subscribers, s);
-    complete(rt, change_result{change_status::subscribed, 0, 0});
+    if (op.kind == op_kind::subscribe) {
+      auto added = pushers.add(p);
+      if (added) {
+        self->monitor(p);
+        relays->add(p);
+      }
+      replies->complete(rt, change_result{change_status::subscribed, 0, 0});
+      if (added && pushers.size() == 1)
+        routing->pushers_ready();
+      return;
+    }
+    auto removed = pushers.remove(p.id());
+    if (removed) {
+      self->demonitor(p.address());
+      // Batches already sent still wait for its answers (or their timeout).
+      relays->drain(p.id(), false);
+    }
+    replies->complete(rt, change_result{removed
+                                          ? change_status::unsubscribed
+                                          : change_status::unknown_pusher,
+                                        0, 0});
   }
 
-  void unsubscribe_events(client_op&& op, reply_target&& rt) {
+  void change_subscriber(client_op&& op, reply_target&& rt) {
     auto s = member_of<event_subscriber_actor>(op, rt,
                                                error::invalid_subscriber);
     if (!s)
       return;
-    // What happened while it was subscribed still reaches it.
+    // A new subscriber starts on a clean batch (events before it are not
+    // replayed); a leaving one still gets what happened while subscribed.
     flush_events();
-    auto status = remove_member(subscribers, s)
-                    ? change_status::unsubscribed
-                    : change_status::unknown_subscriber;
-    complete(rt, change_result{status, 0, 0});
-  }
-
-  // -- replies ----------------------------------------------------------------
-
-  void schedule_flush() {
-    if (!flush_scheduled) {
-      flush_scheduled = true;
-      self->send(handle, flush_atom::value);
-    }
-  }
-
-  op_result& client_result(uint32_t client, uint64_t ticket) {
-    auto& out = clients[client].out;
-    auto& r = out.results.emplace_back();
-    r.ticket = ticket;
-    schedule_flush();
-    return r;
-  }
-
-  op_result& client_result(reply_target& rt) {
-    return client_result(rt.client, rt.ticket);
-  }
-
-  /// Results go to a client in chunks of at most this many as they are
-  /// produced, not only when the registry runs dry: a facade with a large
-  /// window otherwise waited for one huge message (65k results, ~13 MB) and
-  /// the pipeline ran in bursts (docs/performance.md).
-  static constexpr size_t results_chunk = 1024;
-
-  /// Call after writing a client's result.
-  void result_written(uint32_t client) {
-    if (clients[client].out.results.size() >= results_chunk)
-      send_results(clients[client]);
-  }
-
-  void send_results(client_entry& c) {
-    if (!c.handle) {
-      // The client is gone: nobody waits for these.
-      c.out = client_results{};
+    if (op.kind == op_kind::subscribe_events) {
+      if (subscribers.add(s))
+        self->monitor(s);
+      replies->complete(rt, change_result{change_status::subscribed, 0, 0});
       return;
     }
-    auto n = c.out.results.size();
-    self->send(c.handle, results_atom::value, std::move(c.out));
-    c.out = client_results{};
-    c.out.results.reserve(std::max<size_t>(n, 16));
+    auto removed = subscribers.remove(s.id());
+    if (removed)
+      self->demonitor(s.address());
+    replies->complete(rt, change_result{removed
+                                          ? change_status::unsubscribed
+                                          : change_status::unknown_subscriber,
+                                        0, 0});
   }
 
-  void complete(reply_target& rt, const change_result& x) {
-    if (rt.client != reply_target::no_client) {
-      client_result(rt).change = x;
-      result_written(rt.client);
-    } else if (rt.promise.pending()) {
-      rt.promise.deliver(x);
+  void on_down(const caf::down_msg& dm) {
+    auto id = dm.source.id();
+    subscribers.remove(id);
+    if (pushers.remove(id)) {
+      relays->on_pusher_down(id, dm.reason);
+      return;
     }
+    replies->drop(id);
   }
 
-  void complete(reply_target& rt, delivery_report&& x) {
-    if (rt.client != reply_target::no_client) {
-      client_result(rt).report = std::move(x);
-      result_written(rt.client);
-    } else if (rt.promise.pending()) {
-      rt.promise.deliver(std::move(x));
-    }
-  }
-
-  void fail(reply_target& rt, caf::error err) {
-    if (rt.client != reply_target::no_client) {
-      client_result(rt).err = std::move(err);
-      result_written(rt.client);
-    } else if (rt.promise.pending()) {
-      rt.promise.deliver(std::move(err));
-    }
-  }
-
-  // -- dispatch ---------------------------------------------------------------
-
-  void handle_op(client_op&& op, reply_target&& rt) {
-    switch (op.kind) {
-      case op_kind::mark_online:
-        return mark_online(std::move(op), std::move(rt));
-      case op_kind::mark_offline:
-      case op_kind::mark_offline_all:
-      case op_kind::update_activity:
-        return change_session(std::move(op), std::move(rt));
-      case op_kind::update_metadata:
-        return update_metadata(std::move(op), std::move(rt));
-      case op_kind::push_user:
-        return push_user(std::move(op), std::move(rt));
-      case op_kind::push_users:
-        return push_users(std::move(op), std::move(rt));
-      case op_kind::broadcast:
-        return broadcast(std::move(op), std::move(rt));
-      case op_kind::kick:
-      case op_kind::kick_session:
-      case op_kind::kick_device:
-        return kick(std::move(op), std::move(rt));
-      case op_kind::subscribe:
-        return subscribe(std::move(op), std::move(rt));
-      case op_kind::unsubscribe:
-        return unsubscribe(std::move(op), std::move(rt));
-      case op_kind::subscribe_events:
-        return subscribe_events(std::move(op), std::move(rt));
-      case op_kind::unsubscribe_events:
-        return unsubscribe_events(std::move(op), std::move(rt));
-    }
-    // A number that is no operation kind. validate_op refuses these before
-    // they get here; answer anyway.
-    fail(rt, make_error(error::malformed_message,
-                        "not a client operation: "
-                          + std::to_string(static_cast<int>(op.kind))));
-  }
-
-  // -- rejecting what nobody may send -------------------------------------------
+  // -- rejecting what nobody may send -----------------------------------------
 
   /// Counts a rejected or ignored message (presence_stats::rejected).
   void count_rejected() {
@@ -504,1057 +454,6 @@ struct registry_state {
     return origin::foreign_batch;
   }
 
-  // -- prefetching a batch's users ---------------------------------------------
-
-  /// A call's user is prefetched in three stages, each this many calls
-  /// after the last: index slot, entry, first session.
-  static constexpr size_t prefetch_distance = 6;
-
-  void prefetch_stage(std::vector<client_op>& ops, size_t i, int stage) {
-    if (stage == 0) {
-      if (!ops[i].user.login_id.empty())
-        table().prefetch_slot(hash_of(ops[i]));
-    } else if (!ops[i].user.login_id.empty()) {
-      if (stage == 1) {
-        table().prefetch_entry(ops[i].login_hash);
-        // A logout that takes the last session erases the user.
-        if (ops[i].kind == op_kind::mark_offline_all
-            || ops[i].kind == op_kind::mark_offline)
-          table().prefetch_erase(ops[i].login_hash);
-      } else
-        table().prefetch_sessions(ops[i].login_hash);
-    }
-  }
-
-  /// Before handling call `i`: stage 2 for i + d, 1 for i + 2d, 0 for i + 3d
-  /// (`i` = 0 also starts the calls before those).
-  void prefetch_ahead(std::vector<client_op>& ops, size_t i) {
-    constexpr auto d = prefetch_distance;
-    if (i == 0) {
-      for (size_t j = 0; j < std::min(ops.size(), 3 * d); ++j)
-        prefetch_stage(ops, j, 0);
-      for (size_t j = 0; j < std::min(ops.size(), 2 * d); ++j)
-        prefetch_stage(ops, j, 1);
-      for (size_t j = 0; j < std::min(ops.size(), d); ++j)
-        prefetch_stage(ops, j, 2);
-    }
-    if (i + 3 * d < ops.size())
-      prefetch_stage(ops, i + 3 * d, 0);
-    if (i + 2 * d < ops.size())
-      prefetch_stage(ops, i + 2 * d, 1);
-    if (i + d < ops.size())
-      prefetch_stage(ops, i + d, 2);
-  }
-
-  /// The table's hash of the call's login id: the facade's, or computed now
-  /// and kept with the call (a parked call is looked up again).
-  static size_t hash_of(client_op& op) {
-    if (op.login_hash == 0)
-      op.login_hash = user_table::hash(op.user.login_id);
-    return op.login_hash;
-  }
-
-  user_entry* find_user(client_op& op) {
-    return table().find(op.user.login_id, hash_of(op));
-  }
-
-  /// Parks `op` if the user's actor is still applying an earlier change, so
-  /// that every call on one user takes effect in the order it was made.
-  bool park_if_busy(user_entry* e, client_op& op, reply_target& rt) {
-    if (e == nullptr || e->pending == 0)
-      return false;
-    if (!e->parked)
-      e->parked = std::make_unique<parked_queue>();
-    e->parked->push_back(parked_op{std::move(op), std::move(rt)});
-    bump(counters().parks);
-    return true;
-  }
-
-  /// Replays the calls parked on a user, oldest first, until one makes the
-  /// user busy again (a login forwarded to its actor): the rest stay parked,
-  /// in order, as they are. Each parked call is replayed once. (Replaying the
-  /// whole queue after every answer parked each remaining call again: n
-  /// pipelined logins on one user cost n^2 steps.)
-  void replay_parked(std::unique_ptr<parked_queue> parked) {
-    if (!parked)
-      return;
-    while (!parked->empty()) {
-      auto p = std::move(parked->front());
-      parked->pop_front();
-      handle_op(std::move(p.op), std::move(p.target));
-      if (parked->empty())
-        return;
-      // Every call in the queue is on the same login id, whose entry may
-      // have changed meanwhile (retired, or a new actor).
-      auto e = find_user(parked->front().op);
-      if (e != nullptr && e->pending > 0) {
-        // Nothing else parks while this loop runs but the call just
-        // handled, which did not (the user was not busy); keep it general.
-        if (e->parked)
-          for (auto& later : *e->parked)
-            parked->push_back(std::move(later));
-        e->parked = std::move(parked);
-        return;
-      }
-    }
-  }
-
-  // -- presence changes -------------------------------------------------------
-
-  void mark_online(client_op&& op, reply_target&& rt) {
-    auto& user = op.user;
-    auto ts = caf::make_timestamp();
-    if (user.connect_time.time_since_epoch().count() == 0)
-      user.connect_time = ts;
-    if (user.last_activity.time_since_epoch().count() == 0)
-      user.last_activity = ts;
-    auto e = find_user(op);
-    if (park_if_busy(e, op, rt))
-      return;
-    if (e != nullptr) {
-      // An existing user: its actor decides (it owns the sessions and
-      // enforces the login policy) and answers with an update that the
-      // registry then applies to the table.
-      auto ticket = forwarded.insert(
-        forwarded_command{std::move(rt), user.login_id});
-      ++e->pending;
-      user_command cmd{ticket, op_kind::mark_online, std::move(user),
-                       op.has_policy ? op.policy : cfg.policy};
-      auto me = self;
-      self->request(e->actor, caf::infinite, join_atom::value, std::move(cmd))
-        .then([me](user_update& u) { me->state.on_join_answer(u); },
-              [me, ticket](caf::error& err) {
-                me->state.on_join_failed(ticket, std::move(err));
-              });
-      return;
-    }
-    // A new user: the actor starts with this session, so the outcome is
-    // known here and now (any policy admits a first session).
-    auto started = now();
-    auto actor = spawn_user(self->system(), user, cfg.idle_timeout, started);
-    user_entry* inserted;
-    {
-      write_lock guard{view->mtx};
-      auto login_id = std::move(user.login_id);
-      inserted = &table().insert(std::move(login_id), op.login_hash,
-                                 std::move(actor),
-                                 session_record::from(std::move(user)));
-    }
-    arm_idle_check(*inserted, started + cfg.idle_timeout);
-    complete(rt, change_result{change_status::joined, 1, 0});
-    if (events_on()) {
-      emit_online(inserted->login_id, inserted->sessions.front());
-      emit(event_kind::joined, inserted->login_id, inserted->sessions.front(),
-           "login");
-    }
-    if (buffer && !buffer->empty())
-      deliver_buffered(*inserted);
-  }
-
-  /// mark_offline, mark_offline_all and update_activity. Each is a pure
-  /// function of the session list, so while the user's actor has nothing in
-  /// flight the registry applies it to the table at once with the same code
-  /// the actor runs (session_ops.hpp) and tells the actor, which mirrors it.
-  /// This saves a round trip through the user actor on the hottest writes.
-  void change_session(client_op&& op, reply_target&& rt) {
-    auto e = find_user(op);
-    if (e == nullptr) {
-      complete(rt, change_result{change_status::unknown_user, 0, 0});
-      return;
-    }
-    if (park_if_busy(e, op, rt))
-      return;
-    change_result result;
-    if (op.kind == op_kind::update_activity) {
-      op.user.last_activity = caf::make_timestamp();
-      write_lock guard{view->mtx};
-      result = touch_session(e->sessions, op.user.token,
-                             op.user.last_activity);
-    } else {
-      auto removed = remove_sessions(*e, removal_selects(op.kind, op.user),
-                                     event_kind::left, "logout", nullptr);
-      result = removal_result(removed,
-                              static_cast<uint32_t>(e->sessions.size()));
-    }
-    if (e->sessions.empty()) {
-      retire_user(*e);
-    } else if (result.status != change_status::unknown_token) {
-      self->send(e->actor, apply_atom::value,
-                 user_command{0, op.kind, std::move(op.user), {}});
-    }
-    complete(rt, result);
-  }
-
-  /// Metadata lives only in the table (the user actor does not need it), so
-  /// this never involves the user actor; it still waits for earlier calls on
-  /// the same user.
-  void update_metadata(client_op&& op, reply_target&& rt) {
-    auto e = find_user(op);
-    if (park_if_busy(e, op, rt))
-      return;
-    if (e == nullptr || e->sessions.empty()) {
-      complete(rt, change_result{change_status::unknown_user, 0, 0});
-      return;
-    }
-    auto i = e->sessions.find(op.user.token);
-    auto n = static_cast<uint32_t>(e->sessions.size());
-    if (i == e->sessions.end()) {
-      complete(rt, change_result{change_status::unknown_token, n, 0});
-      return;
-    }
-    {
-      write_lock guard{view->mtx};
-      if (op.user.metadata.empty())
-        i->metadata.reset();
-      else
-        i->metadata = std::make_unique<metadata_map>(
-          std::move(op.user.metadata));
-    }
-    emit(event_kind::updated, e->login_id, *i, "metadata");
-    complete(rt, change_result{change_status::updated, n, 0});
-  }
-
-  /// The part of a removal done under the write lock (the caller adjusts the
-  /// table's counts): removes the sessions of `e` that `pred` selects, with a
-  /// `kind` event for each, and appends where they were (for a KickOut) to
-  /// `targets` if given.
-  template <class Pred>
-  uint32_t take_sessions(user_entry& e, Pred pred, event_kind kind,
-                         const std::string& reason,
-                         std::vector<session_target>* targets) {
-    return remove_matching(e.sessions, pred, [&](const session_record& s) {
-      if (targets != nullptr)
-        targets->push_back(session_target{s.token, s.device});
-      emit(kind, e.login_id, s, reason);
-    });
-  }
-
-  /// Removes the sessions of `e` that `pred` selects, with a `kind` event for
-  /// each and, if that empties the user, an "offline" event. Appends where
-  /// they were to `targets` if given.
-  template <class Pred>
-  uint32_t remove_sessions(user_entry& e, Pred pred, event_kind kind,
-                           const std::string& reason,
-                           std::vector<session_target>* targets) {
-    uint32_t removed;
-    {
-      write_lock guard{view->mtx};
-      auto before = e.sessions.size();
-      removed = take_sessions(e, pred, kind, reason, targets);
-      table().sessions_changed(e, before);
-    }
-    if (removed > 0 && e.sessions.empty() && events_on()) {
-      auto last = events.back().session;
-      emit(event_kind::offline, std::move(last), reason);
-    }
-    return removed;
-  }
-
-  /// The user's last session is gone from the table: its actor has nothing
-  /// left to own. The change is visible at once; the actor is destroyed on
-  /// the retirement thread (user_retirement.hpp), handed over in chunks so
-  /// that a departure costs the registry a vector append. No exit message:
-  /// one per actor fans out through the scheduler, which CAF's `stealing`
-  /// policy cannot take (docs/design.md, "Retiring user actors").
-  void retire_user(user_entry& e) {
-    view->retiring.push_back(std::move(e.actor));
-    erase_user(e);
-    if (view->retiring.size() >= reap_chunk)
-      reap();
-    else
-      schedule_reap();
-  }
-
-  void schedule_reap() {
-    if (!reap_scheduled) {
-      reap_scheduled = true;
-      self->delayed_send(handle, reap_delay, reap_atom::value);
-    }
-  }
-
-  void on_reap() {
-    reap_scheduled = false;
-    reap();
-  }
-
-  void reap() {
-    retirement.hand_over(self, view->retiring);
-  }
-
-  void erase_user(user_entry& e) {
-    write_lock guard{view->mtx};
-    table().erase(e);
-  }
-
-  /// The user's entry if the current message comes from its actor (not from
-  /// an actor the user had before going offline and coming back).
-  user_entry* entry_of_sender(const std::string& login_id) {
-    auto e = table().find(login_id);
-    if (e == nullptr
-        || self->current_sender()
-             != caf::actor_cast<caf::strong_actor_ptr>(e->actor))
-      return nullptr;
-    return e;
-  }
-
-  /// Takes the forwarded command for `ticket`, if still known.
-  bool take_forwarded(uint64_t ticket, forwarded_command& out) {
-    auto ptr = forwarded.find(ticket);
-    if (ptr == nullptr)
-      return false;
-    out = std::move(*ptr);
-    forwarded.erase(ticket);
-    return true;
-  }
-
-  /// A user actor answered a forwarded mark_online.
-  void on_join_answer(user_update& u) {
-    forwarded_command fc;
-    if (!take_forwarded(u.ticket, fc))
-      return;
-    auto e = entry_of_sender(fc.login_id);
-    if (e == nullptr) {
-      // Cannot happen while the command is pending (the entry stays until
-      // its actor has answered), but the answer is the truth either way.
-      if (u.err)
-        fail(fc.target, std::move(u.err));
-      else
-        complete(fc.target, u.result);
-      return;
-    }
-    bool came_online = false;
-    if (u.err)
-      fail(fc.target, std::move(u.err));
-    else
-      came_online = apply_join(*e, u, fc.target);
-    if (--e->pending == 0) {
-      auto parked = std::move(e->parked);
-      if (e->sessions.empty())
-        retire_user(*e);
-      // Calls parked behind this login were made before anything the
-      // buffer holds could be delivered: they go first.
-      replay_parked(std::move(parked));
-    }
-    if (came_online && buffer && !buffer->empty())
-      if (auto again = table().find(fc.login_id); again && !again->sessions.empty())
-        deliver_buffered(*again);
-  }
-
-  /// The user actor is gone (it can only die by a bug or an outside kill):
-  /// its sessions are lost. The user goes offline, with events, and the
-  /// calls parked on it replay against that state.
-  void on_join_failed(uint64_t ticket, caf::error err) {
-    forwarded_command fc;
-    if (!take_forwarded(ticket, fc))
-      return;
-    fail(fc.target, std::move(err));
-    auto e = table().find(fc.login_id);
-    if (e == nullptr)
-      return;
-    auto parked = std::move(e->parked);
-    drop_lost_user(*e);
-    replay_parked(std::move(parked));
-  }
-
-  /// Applies the user actor's decision on a new session: the sessions a
-  /// policy replaced leave (with a KickOut, reason "replaced"), the new one
-  /// joins, under one write lock so that no reader sees the user without a
-  /// session in between. Returns whether the user came online.
-  bool apply_join(user_entry& e, user_update& u, reply_target& rt) {
-    auto was_empty = e.sessions.empty();
-    std::vector<session_target> replaced;
-    auto token = u.session.token;
-    change_result result;
-    {
-      write_lock guard{view->mtx};
-      auto before = e.sessions.size();
-      if (was_empty && events_on()) {
-        // "online" comes first; the session is the one joining.
-        emit(event_kind::online, u.session, "login");
-      }
-      if (!u.tokens.empty())
-        bump(counters().replaced,
-             take_sessions(e, token_in(u.tokens), event_kind::replaced,
-                           "replaced", &replaced));
-      result = upsert_session(e.sessions,
-                              session_record::from(std::move(u.session)));
-      table().sessions_changed(e, before);
-    }
-    if (!e.check_armed) // the actor's checks stopped when it had no session
-      arm_idle_check(e, now() + cfg.idle_timeout);
-    complete(rt, u.result);
-    if (events_on()) {
-      auto& joined = *e.sessions.find(token);
-      if (result.status == change_status::joined)
-        emit(event_kind::joined, e.login_id, joined, "login");
-      else
-        emit(event_kind::updated, e.login_id, joined, "reconnect");
-    }
-    if (!replaced.empty()) {
-      auto id = start_push(make_kick_out_message("replaced"), reply_target{});
-      add_delivery(id, *pushes.find(id), e.login_id, replaced.data(),
-                   replaced.size(), true);
-      finish_routing(id);
-    }
-    return was_empty;
-  }
-
-  /// A user actor took sessions offline after the idle timeout. The actor
-  /// owns its sessions, so its decision stands; the table follows in the
-  /// actor's order (updates from one actor arrive in order).
-  void on_expired(user_update& u) {
-    auto e = entry_of_sender(u.session.login_id);
-    if (e == nullptr)
-      return; // The user went offline meanwhile; the expiry changed nothing.
-    // This answer ends the chain's current check; it continues below if the
-    // actor still has sessions.
-    e->check_armed = false;
-    if (!u.tokens.empty())
-      bump(counters().expiries, remove_sessions(*e, token_in(u.tokens),
-                                                event_kind::expired, "idle",
-                                                nullptr));
-    if (u.next_check.count() > 0)
-      arm_idle_check(*e, clock_time{u.next_check});
-    // While a forwarded call is in flight the (empty) entry stays: the
-    // actor's answer will refill it or on_join_answer retires it.
-    if (e->sessions.empty() && e->pending == 0)
-      retire_user(*e);
-  }
-
-  /// An idle check found the user's actor gone (it can only die by a bug or
-  /// an outside kill): the user's sessions are lost and the user goes
-  /// offline, with events. With a login in flight, on_join_failed cleans up.
-  void on_check_failed(const std::string& login_id, caf::actor_id actor) {
-    auto e = table().find(login_id);
-    if (e == nullptr || e->actor.id() != actor || e->pending > 0)
-      return;
-    drop_lost_user(*e);
-  }
-
-  /// The user's actor is dead: its sessions leave (reason "actor_down") and
-  /// the entry goes; there is no actor left to retire.
-  void drop_lost_user(user_entry& e) {
-    remove_sessions(e, [](const session_record&) { return true; },
-                    event_kind::left, "actor_down", nullptr);
-    erase_user(e);
-  }
-
-  // -- idle wheel -------------------------------------------------------------
-
-  /// Files the user's next idle check at `due` (rounded up to the wheel's
-  /// granularity: a session expires at most one slot after its deadline).
-  void arm_idle_check(user_entry& e, clock_time due) {
-    if (cfg.idle_timeout.count() <= 0)
-      return;
-    e.check_armed = true;
-    if (auto at = wheel.file(idle_check{e.login_id, e.actor.id()}, due)) {
-      auto delay = std::max<caf::timespan>(*at - now(), caf::timespan{0});
-      self->delayed_send(handle, delay, tick_atom::value);
-    }
-  }
-
-  /// Asks every user whose slot has come to check its sessions.
-  void on_tick() {
-    for (auto& c : wheel.take_due(now())) {
-      auto e = table().find(c.login_id);
-      if (e == nullptr || e->actor.id() != c.actor)
-        continue;
-      // A plain send, not a request: requests cost a response handler each
-      // (docs/design.md, "Session lifecycle"). The actor's answer comes back as a
-      // user_update message. An actor that died (a bug or an outside kill)
-      // would drop the check and end the chain; catch that here instead, so
-      // its user still goes offline.
-      auto ptr = caf::actor_cast<caf::abstract_actor*>(e->actor);
-      if (ptr->getf(caf::abstract_actor::is_terminated_flag)
-          || ptr->getf(caf::abstract_actor::is_cleaned_up_flag)) {
-        on_check_failed(c.login_id, c.actor);
-        continue;
-      }
-      self->send(e->actor, expire_atom::value, std::move(c.login_id));
-    }
-  }
-
-  // -- pushes -----------------------------------------------------------------
-
-  uint64_t start_push(push_message&& msg, reply_target&& rt) {
-    auto id = start_push_keeping(msg, std::move(rt));
-    pushes.at(id).message = std::move(msg);
-    return id;
-  }
-
-  /// Starts a push whose message stays with the caller (a push to one user
-  /// hands it straight to the batch: one move of ~170 bytes less).
-  uint64_t start_push_keeping(push_message& msg, reply_target&& rt) {
-    ids.stamp(msg);
-    auto id = pushes.emplace();
-    auto& ps = pushes.at(id);
-    bump(counters().pushes);
-    ps.target = std::move(rt);
-    ps.report.message_id = msg.message_id;
-    return id;
-  }
-
-  /// Adds one user's sessions to the open batch. `only` says this is the
-  /// push's only delivery, so its message can move; `held` is that
-  /// message when the push state does not hold it (start_push_keeping).
-  template <class Session>
-  void add_delivery(uint64_t push_id, push_state& ps,
-                    const std::string& login_id, const Session* sessions,
-                    size_t count, bool only = false,
-                    push_message* held = nullptr) {
-    ++ps.report.users_targeted;
-    if (pushers.empty())
-      return;
-    if (open_parts.empty() || open_parts.back().push != push_id) {
-      if (held != nullptr)
-        open.messages.push_back(std::move(*held));
-      else if (only)
-        open.messages.push_back(std::move(ps.message));
-      else
-        open.messages.push_back(ps.message);
-      open_parts.emplace_back().push = push_id;
-      ++ps.open_batches;
-    }
-    auto& part = open_parts.back();
-    ++part.users;
-    part.sessions += static_cast<uint32_t>(count);
-    append_sessions(login_id, sessions, count);
-  }
-
-  /// Appends one user's delivery of the open batch's last message; sends the
-  /// batch when it is full.
-  template <class Session>
-  void append_sessions(const std::string& login_id, const Session* sessions,
-                       size_t count) {
-    auto first = static_cast<uint32_t>(open.sessions.size());
-    for (size_t i = 0; i < count; ++i)
-      open.sessions.push_back(
-        session_target{sessions[i].token, sessions[i].device});
-    open.deliveries.push_back(
-      delivery{login_id, static_cast<uint32_t>(open.messages.size() - 1),
-               first, static_cast<uint32_t>(count)});
-    if (open.deliveries.size() >= cfg.batch_size)
-      send_open_batch();
-  }
-
-  void add_delivery(uint64_t push_id, push_state& ps, const user_entry& e,
-                    bool only = false) {
-    add_delivery(push_id, ps, e.login_id, e.sessions.data(),
-                 e.sessions.size(), only);
-  }
-
-  // -- offline buffer ---------------------------------------------------------
-
-  /// Publishes what a buffer operation changed: drops since `drops_before`
-  /// and the buffer's size.
-  void note_buffer(uint64_t drops_before) {
-    bump(counters().drops, buffer->drops() - drops_before);
-    counters().buffer_size.store(buffer->size(), std::memory_order_relaxed);
-  }
-
-  /// An offline user was named by a push that asked to be kept.
-  void keep_for_offline(push_state& ps, const std::string& login_id,
-                        const push_message& msg) {
-    if (!buffer) {
-      ++ps.report.dropped;
-      bump(counters().drops);
-      return;
-    }
-    auto before = buffer->drops();
-    auto res = buffer->put(login_id, msg, now());
-    if (res.kept) {
-      ++ps.report.buffered;
-      bump(counters().buffered);
-    }
-    ps.report.dropped += res.dropped;
-    note_buffer(before);
-    schedule_sweep();
-  }
-
-  /// The user came online: its buffered messages go out, oldest first, each
-  /// as a push of its own (in order: one batch stream, one registry). With no
-  /// pusher subscribed they stay buffered.
-  void deliver_buffered(user_entry& e) {
-    if (pushers.empty() || !buffer->has(e.login_id))
-      return;
-    auto before = buffer->drops();
-    auto msgs = buffer->take(e.login_id, now());
-    note_buffer(before);
-    for (auto& msg : msgs) {
-      auto id = start_push(std::move(msg), reply_target{});
-      add_delivery(id, *pushes.find(id), e, true);
-      finish_routing(id);
-    }
-  }
-
-  void schedule_sweep() {
-    if (sweep_scheduled || !buffer || buffer->empty())
-      return;
-    sweep_scheduled = true;
-    auto delay = std::max<caf::timespan>(buffer->next_expiry() - now(),
-                                         std::chrono::milliseconds(10));
-    self->delayed_send(handle, delay, sweep_atom::value);
-  }
-
-  void on_sweep() {
-    sweep_scheduled = false;
-    auto before = buffer->drops();
-    buffer->sweep(now());
-    note_buffer(before);
-    schedule_sweep();
-  }
-
-  void finish_routing(uint64_t push_id) {
-    auto& ps = *pushes.find(push_id);
-    ps.routed = true;
-    if (ps.open_batches == 0)
-      finalize(push_id, ps);
-    else
-      schedule_flush();
-  }
-
-  void finalize(uint64_t push_id, push_state& ps) {
-    complete(ps.target, std::move(ps.report));
-    pushes.erase(push_id);
-  }
-
-  void send_open_batch() {
-    if (open.deliveries.empty())
-      return;
-    batch_state bs;
-    auto bs_parts_hint = open_parts.size();
-    bs.parts = std::move(open_parts);
-    open_parts = {};
-    open_parts.reserve(bs_parts_hint);
-    if (pushers.empty()) {
-      // The last pusher went down after the deliveries were routed: nothing
-      // can reach anyone.
-      open = delivery_batch{};
-      settle(bs.parts, false);
-      return;
-    }
-    for (auto& r : relays)
-      if (!r.draining)
-        bs.waiting.push_back(r.id);
-    bs.deadline = now() + cfg.pusher_timeout;
-    auto id = batches.insert(std::move(bs));
-    schedule_timeout_check(cfg.pusher_timeout);
-    open.id = id;
-    // The next batch is likely the size of this one: reserving that much
-    // avoids regrowing (and copying) its vectors element by element.
-    auto n_messages = open.messages.size();
-    auto n_deliveries = open.deliveries.size();
-    auto n_sessions = open.sessions.size();
-    auto msg = caf::make_message(deliver_atom::value, std::move(open));
-    open = delivery_batch{};
-    open.messages.reserve(n_messages);
-    open.deliveries.reserve(n_deliveries);
-    open.sessions.reserve(n_sessions);
-    // Each pusher's relay makes the request (pusher_relay.hpp) and reports
-    // the answer. One timeout message at the oldest batch's deadline covers
-    // every batch: per-request timeouts lock CAF 0.17's clock and wake its
-    // thread for each batch (docs/performance.md).
-    for (auto& r : relays)
-      if (!r.draining) {
-        ++r.open;
-        caf::actor_cast<caf::abstract_actor*>(r.relay)->enqueue(
-          self->ctrl(), caf::make_message_id(), msg, self->context());
-      }
-  }
-
-  void schedule_timeout_check(caf::timespan delay) {
-    if (timeout_check_scheduled)
-      return;
-    timeout_check_scheduled = true;
-    self->delayed_send(handle, delay, timeout_atom::value);
-  }
-
-  /// Fails the pushers that have not answered a batch by its deadline, then
-  /// waits for the next deadline. Every batch gets the same timeout, so the
-  /// check scheduled for the oldest open batch is never late for another.
-  void check_pusher_timeouts() {
-    timeout_check_scheduled = false;
-    auto t = now();
-    std::vector<uint64_t> expired;
-    auto next = caf::actor_clock::time_point::max();
-    batches.for_each_key([&](uint64_t key, batch_state& bs) {
-      if (bs.deadline <= t)
-        expired.push_back(key);
-      else
-        next = std::min(next, bs.deadline);
-    });
-    auto timeout = caf::make_error(caf::sec::request_timeout);
-    for (auto key : expired)
-      if (auto bs = batches.find(key))
-        for (auto rid : std::vector<caf::actor_id>{bs->waiting})
-          if (auto r = find_relay(rid)) {
-            // The relay keeps the request until the pusher answers it.
-            ++r->held;
-            on_pusher_answer(key, *r, timeout);
-          }
-    tidy_relays();
-    if (next != caf::actor_clock::time_point::max())
-      schedule_timeout_check(next - t);
-  }
-
-  /// A relay reports its pusher's answer to a batch.
-  void on_relay_answer(uint64_t batch_id, const caf::error& err) {
-    auto sender = self->current_sender();
-    auto r = sender ? find_relay(sender->id()) : nullptr;
-    if (r == nullptr)
-      return; // Not from a relay of ours (or from one already gone).
-    if (!on_pusher_answer(batch_id, *r, err) && r->held > 0) {
-      // An answer after the batch timed out: the relay freed its handler.
-      --r->held;
-    }
-    if (r->draining && r->open == 0)
-      drop_relay(r->id);
-  }
-
-  /// Records the answer of relay `r`'s pusher to a batch (a value, an error,
-  /// its death or the timeout). False if the batch no longer waited for it.
-  bool on_pusher_answer(uint64_t batch_id, relay_entry& r,
-                        const caf::error& err) {
-    auto bsp = batches.find(batch_id);
-    if (bsp == nullptr)
-      return false;
-    auto& bs = *bsp;
-    // Each pusher answers once: a late answer after the timeout or the
-    // pusher's death was counted is ignored.
-    auto w = std::find(bs.waiting.begin(), bs.waiting.end(), r.id);
-    if (w == bs.waiting.end())
-      return false;
-    bs.waiting.erase(w);
-    --r.open;
-    if (!err)
-      bs.any_ok = true;
-    else
-      bs.failures.push_back(pusher_failure{r.pusher_id, err});
-    if (!bs.waiting.empty())
-      return true;
-    auto parts = std::move(bs.parts);
-    auto failures = std::move(bs.failures);
-    auto ok = bs.any_ok;
-    batches.erase(batch_id);
-    settle(parts, ok, failures);
-    return true;
-  }
-
-  // -- relays -----------------------------------------------------------------
-
-  relay_entry* find_relay(caf::actor_id id) {
-    for (auto& r : relays)
-      if (r.id == id)
-        return &r;
-    return nullptr;
-  }
-
-  /// Gives pusher `p` a new current relay. If an older relay of `p` still
-  /// drains, the new one starts requesting only after the old one handed on
-  /// everything it was sent: batches reach a pusher in the order they were
-  /// sent.
-  void add_relay(const pusher_actor& p) {
-    relay_entry* prev = nullptr;
-    for (auto& r : relays)
-      if (r.pusher_id == p.id() && !r.has_successor)
-        prev = &r;
-    auto relay = spawn_pusher_relay(self->system(), handle, p,
-                                    prev != nullptr);
-    if (prev != nullptr) {
-      prev->has_successor = true;
-      // A typed actor cannot send() to an untyped one.
-      caf::actor_cast<caf::abstract_actor*>(prev->relay)->enqueue(
-        self->ctrl(), caf::make_message_id(),
-        caf::make_message(relay_handover_atom::value, relay), self->context());
-    }
-    auto& r = relays.emplace_back();
-    r.id = relay.id();
-    r.relay = std::move(relay);
-    r.pusher = p;
-    r.pusher_id = p.id();
-  }
-
-  /// Tells a relay to exit (freeing what it holds) and forgets it. Its exit
-  /// message queues behind the batches sent to it, so it hands those on
-  /// first.
-  void drop_relay(caf::actor_id id) {
-    auto i = std::find_if(relays.begin(), relays.end(),
-                          [&](auto& r) { return r.id == id; });
-    if (i == relays.end())
-      return;
-    self->send_exit(i->relay, caf::exit_reason::user_shutdown);
-    relays.erase(i);
-  }
-
-  /// The pusher's current relay gets no new batches; it exits once none
-  /// waits on it. With `successor`, a new relay takes over (add_relay).
-  void drain_relay(caf::actor_id pusher_id, bool successor) {
-    for (auto& r : relays) {
-      if (r.pusher_id != pusher_id || r.draining)
-        continue;
-      r.draining = true;
-      auto p = r.pusher;
-      auto open = r.open;
-      auto id = r.id;
-      if (successor)
-        add_relay(p); // invalidates r
-      if (open == 0)
-        drop_relay(id);
-      return;
-    }
-  }
-
-  /// After timeouts: replaces every relay that holds too many timed-out
-  /// batches, and lets draining relays with nothing open exit.
-  void tidy_relays() {
-    std::vector<caf::actor_id> full;
-    std::vector<caf::actor_id> done;
-    for (auto& r : relays)
-      if (!r.draining && r.held > max_held_batches)
-        full.push_back(r.pusher_id);
-      else if (r.draining && r.open == 0)
-        done.push_back(r.id);
-    for (auto rid : done)
-      drop_relay(rid);
-    for (auto pid : full)
-      drain_relay(pid, true);
-  }
-
-  /// Every pusher has answered a batch: credit its pushes, finish those that
-  /// have no other batch open.
-  void settle(std::vector<contribution>& parts, bool ok,
-              const std::vector<pusher_failure>& failures = {}) {
-    uint64_t delivered = 0;
-    for (auto& part : parts) {
-      if (ok)
-        delivered += part.sessions;
-      if (part.push == contribution::direct) {
-        auto& rep = client_result(part.client, part.ticket).report;
-        rep.message_id = std::move(part.message_id);
-        rep.users_targeted = part.users;
-        if (ok) {
-          rep.users_reached = part.users;
-          rep.sessions_reached = part.sessions;
-        }
-        rep.failed_pushers = failures;
-        result_written(part.client);
-        continue;
-      }
-      auto& ps = *pushes.find(part.push);
-      if (ok) {
-        ps.report.users_reached += part.users;
-        ps.report.sessions_reached += part.sessions;
-      }
-      // A push spread over several batches names each failed pusher once.
-      auto& failed = ps.report.failed_pushers;
-      for (auto& f : failures)
-        if (std::none_of(failed.begin(), failed.end(),
-                         [&](auto& x) { return x.pusher == f.pusher; }))
-          failed.push_back(f);
-      if (--ps.open_batches == 0 && ps.routed)
-        finalize(part.push, ps);
-    }
-    bump(counters().deliveries, delivered);
-  }
-
-  void push_user(client_op&& op, reply_target&& rt) {
-    auto e = find_user(op);
-    if (park_if_busy(e, op, rt))
-      return;
-    if (e != nullptr && !e->sessions.empty() && !pushers.empty()
-        && rt.client != reply_target::no_client)
-      return push_direct(op.message, rt, *e);
-    auto id = start_push_keeping(op.message, std::move(rt));
-    auto& ps = *pushes.find(id);
-    if (e != nullptr && !e->sessions.empty()) {
-      add_delivery(id, ps, e->login_id, e->sessions.data(), e->sessions.size(),
-                   true, &op.message);
-    } else {
-      if (op.message.keep_if_offline)
-        keep_for_offline(ps, op.user.login_id, op.message);
-      ps.report.not_online.push_back(std::move(op.user.login_id));
-    }
-    finish_routing(id);
-  }
-
-  /// The hot path: a facade push to one online user, with pushers to take
-  /// it. No push_state; the batch part carries the reply (see contribution).
-  void push_direct(push_message& msg, reply_target& rt, const user_entry& e) {
-    ids.stamp(msg);
-    bump(counters().pushes);
-    auto& part = open_parts.emplace_back();
-    part.push = contribution::direct;
-    part.users = 1;
-    part.sessions = static_cast<uint32_t>(e.sessions.size());
-    part.client = rt.client;
-    part.ticket = rt.ticket;
-    part.message_id = msg.message_id;
-    open.messages.push_back(std::move(msg));
-    append_sessions(e.login_id, e.sessions.data(), e.sessions.size());
-    schedule_flush();
-  }
-
-  // Multi-user pushes use each user's sessions as the table has them when the
-  // push is routed (no parking across users).
-  void push_users(client_op&& op, reply_target&& rt) {
-    auto id = start_push(std::move(op.message), std::move(rt));
-    auto& ps = *pushes.find(id);
-    std::unordered_set<std::string> seen;
-    seen.reserve(op.login_ids.size());
-    for (auto& login_id : op.login_ids) {
-      if (!seen.insert(login_id).second)
-        continue;
-      auto e = table().find(login_id);
-      if (e != nullptr && !e->sessions.empty()) {
-        add_delivery(id, ps, *e);
-      } else {
-        if (ps.message.keep_if_offline)
-          keep_for_offline(ps, login_id, ps.message);
-        ps.report.not_online.push_back(login_id);
-      }
-    }
-    finish_routing(id);
-  }
-
-  void broadcast(client_op&& op, reply_target&& rt) {
-    auto id = start_push(std::move(op.message), std::move(rt));
-    auto& ps = *pushes.find(id);
-    if (pushers.empty())
-      ps.report.users_targeted = table().user_count();
-    else
-      for (auto& e : table().entries())
-        if (!e.sessions.empty())
-          add_delivery(id, ps, e);
-    finish_routing(id);
-  }
-
-  /// kick_out_notify (every session), kick_out_session (one token) and
-  /// kick_out_device (one device type). The KickOut batch captures the
-  /// sessions first; they go offline now, whatever the pushers answer.
-  void kick(client_op&& op, reply_target&& rt) {
-    auto e = find_user(op);
-    if (park_if_busy(e, op, rt))
-      return;
-    auto reason = op.message.content.empty() ? std::string{"kicked"}
-                                             : op.message.content;
-    auto id = start_push(std::move(op.message), std::move(rt));
-    auto& ps = *pushes.find(id);
-    if (e == nullptr || e->sessions.empty()) {
-      ps.report.not_online.push_back(std::move(op.user.login_id));
-      finish_routing(id);
-      return;
-    }
-    std::vector<session_target> targets;
-    auto n = remove_sessions(*e, removal_selects(op.kind, op.user),
-                             event_kind::kicked, reason, &targets);
-    bump(counters().kicks, n);
-    if (n > 0)
-      add_delivery(id, ps, e->login_id, targets.data(), targets.size(), true);
-    if (e->sessions.empty())
-      retire_user(*e);
-    else if (n > 0)
-      self->send(e->actor, apply_atom::value,
-                 user_command{0, op.kind, std::move(op.user), {}});
-    finish_routing(id);
-  }
-
-  // -- pushers ----------------------------------------------------------------
-
-  void subscribe(client_op&& op, reply_target&& rt) {
-    auto p = member_of<pusher_actor>(op, rt, error::invalid_pusher, true);
-    if (!p)
-      return;
-    auto added = add_member(pushers, p);
-    if (added)
-      add_relay(p);
-    complete(rt, change_result{change_status::subscribed, 0, 0});
-    if (added && pushers.size() == 1 && buffer && !buffer->empty()) {
-      // Messages for users who came online while no pusher could take them.
-      for (auto& login_id : buffer->users())
-        if (auto e = table().find(login_id); e && !e->sessions.empty())
-          deliver_buffered(*e);
-    }
-  }
-
-  void unsubscribe(client_op&& op, reply_target&& rt) {
-    auto p = member_of<pusher_actor>(op, rt, error::invalid_pusher);
-    if (!p)
-      return;
-    auto removed = remove_member(pushers, p);
-    // Batches already sent still wait for its answers (or their timeout).
-    if (removed)
-      drain_relay(p.id(), false);
-    auto status = removed ? change_status::unsubscribed
-                          : change_status::unknown_pusher;
-    complete(rt, change_result{status, 0, 0});
-  }
-
-  // -- facade clients ---------------------------------------------------------
-
-  uint32_t client_of(const caf::actor& reply_to) {
-    auto i = client_index.find(reply_to.id());
-    if (i != client_index.end())
-      return i->second;
-    auto idx = static_cast<uint32_t>(clients.size());
-    clients.push_back(
-      client_entry{caf::actor_cast<client_actor>(reply_to), client_results{}});
-    client_index.emplace(reply_to.id(), idx);
-    self->monitor(reply_to);
-    return idx;
-  }
-
-  void flush() {
-    flush_scheduled = false;
-    send_open_batch();
-    flush_events();
-    for (auto& c : clients)
-      if (c.out.batches_done > 0 || !c.out.results.empty())
-        send_results(c);
-  }
-
-  void on_down(const caf::down_msg& dm) {
-    auto id = dm.source.id();
-    auto sub = std::find_if(subscribers.begin(), subscribers.end(),
-                            [&](auto& x) { return x.id == id; });
-    if (sub != subscribers.end())
-      subscribers.erase(sub);
-    auto i = std::find_if(pushers.begin(), pushers.end(),
-                          [&](auto& x) { return x.id == id; });
-    if (i != pushers.end()) {
-      pushers.erase(i);
-      drop_relays_of(id, dm.reason);
-      return;
-    }
-    auto j = client_index.find(id);
-    if (j != client_index.end()) {
-      clients[j->second] = client_entry{};
-      client_index.erase(j);
-    }
-  }
-
-  /// A pusher died: it never answers the batches it holds (CAF only bounces
-  /// requests still in its mailbox), so they fail now rather than at the
-  /// timeout, and its relays exit.
-  void drop_relays_of(caf::actor_id pusher_id, const caf::error& why) {
-    auto reason = why ? why : caf::make_error(caf::sec::request_receiver_down);
-    std::vector<caf::actor_id> ids;
-    for (auto& r : relays)
-      if (r.pusher_id == pusher_id)
-        ids.push_back(r.id);
-    for (auto rid : ids) {
-      std::vector<uint64_t> held;
-      batches.for_each_key([&](uint64_t key, batch_state& bs) {
-        if (std::find(bs.waiting.begin(), bs.waiting.end(), rid)
-            != bs.waiting.end())
-          held.push_back(key);
-      });
-      for (auto key : held)
-        if (auto r = find_relay(rid))
-          on_pusher_answer(key, *r, reason);
-      drop_relay(rid);
-    }
-  }
-
   // -- typed requests -----------------------------------------------------------
 
   /// Every typed request passes the one validator (validation.hpp) here.
@@ -1595,19 +494,7 @@ struct registry_state {
 registry_internal_actor::behavior_type
 registry_behavior(registry_pointer self, settings cfg,
                   std::shared_ptr<presence_view> view) {
-  auto& st = self->state;
-  st.self = self;
-  st.handle = caf::actor_cast<registry_internal_actor>(self);
-  st.cfg = cfg;
-  st.lim = cfg.input_limits();
-  st.view = view;
-  st.ids = message_ids{message_ids::make_prefix(to_string(self->node()),
-                                                 self->id())};
-  st.events.start(self->clock().now());
-  st.wheel = idle_wheel{idle_wheel::granularity_for(cfg.idle_timeout)};
-  if (cfg.buffer_per_user > 0)
-    st.buffer = std::make_unique<offline_buffer>(
-      cfg.buffer_per_user, cfg.buffer_ttl, cfg.buffer_max_bytes);
+  self->state.init(self, cfg, view);
   self->set_down_handler([=](caf::down_msg& dm) {
     // CAF sends a down message as its source; one sent by anybody else is
     // forged (it could make the registry forget its facade client or a
@@ -1799,21 +686,16 @@ registry_behavior(registry_pointer self, settings cfg,
       } else {
         refused.clear();
       }
+      batch_prefetch prefetch{st.table()};
       for (size_t i = 0; i < batch.ops.size(); ++i) {
-        st.prefetch_ahead(batch.ops, i);
+        prefetch.ahead(batch.ops, i);
         auto& op = batch.ops[i];
         if (!refused.empty() && refused[i]) // answered above
           continue;
         auto ticket = op.ticket;
         st.handle_op(std::move(op), reply_target{idx, ticket, {}});
       }
-      auto& out = st.clients[idx].out;
-      ++out.batches_done;
-      if (out.spares.size() < max_spare_batches) {
-        batch.ops.clear();
-        out.spares.push_back(std::move(batch.ops));
-      }
-      st.schedule_flush();
+      st.replies->batch_done(idx, std::move(batch.ops));
       st.maybe_flush_events();
     },
     [=](flush_atom) {
@@ -1826,7 +708,7 @@ registry_behavior(registry_pointer self, settings cfg,
     },
     [=](sweep_atom) {
       if (self->state.from_self())
-        self->state.on_sweep();
+        self->state.routing->on_sweep();
     },
     [=](user_update& u) {
       // A user actor's answer to an idle check. on_expired only acts on one
@@ -1839,19 +721,21 @@ registry_behavior(registry_pointer self, settings cfg,
         self->state.reject("not an idle check answer from a user actor");
         return;
       }
-      self->state.on_expired(u);
+      self->state.changes->on_expired(u, ptr->id());
       self->state.maybe_flush_events();
     },
     [=](tick_atom) {
       if (self->state.from_self())
-        self->state.on_tick();
+        self->state.changes->on_tick();
     },
     [=](timeout_atom) {
       if (self->state.from_self())
-        self->state.check_pusher_timeouts();
+        self->state.relays->expire();
     },
     [=](pushed_atom, uint64_t batch, const caf::error& err) {
-      self->state.on_relay_answer(batch, err);
+      auto sender = self->current_sender();
+      if (sender != nullptr)
+        self->state.relays->on_answer(sender->id(), batch, err);
     },
   };
 }

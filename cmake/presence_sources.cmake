@@ -21,6 +21,11 @@ set(presence_sources
   registry/message_ids.cpp
   registry/idle_wheel.cpp
   registry/event_outbox.cpp
+  registry/client_replies.cpp
+  registry/push_pipeline.cpp
+  registry/relay_set.cpp
+  registry/session_changes.cpp
+  registry/push_routing.cpp
   memory/block_pool.cpp
   memory/huge_pages.cpp
   actors/user_actor.cpp

@@ -1,0 +1,236 @@
+#pragma once
+
+// The push pipeline: pushes routed to sessions, gathered into batches per
+// owner, sent through that owner's delivery sink, and settled once everyone
+// the batch went to has answered (or timed out): then each push's report is
+// complete and goes to its caller (client_replies).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/actor_clock.hpp>
+#include <caf/error.hpp>
+#include <caf/timespan.hpp>
+
+#include "presence/delivery_batch.hpp"
+#include "presence/detail/slab.hpp"
+#include "presence/push_message.hpp"
+#include "presence/results.hpp"
+#include "registry/client_replies.hpp"
+#include "registry/delivery_sink.hpp"
+#include "registry/message_ids.hpp"
+#include "registry/reply_target.hpp"
+#include "registry/user_table.hpp"
+
+namespace presence::detail {
+
+/// A push being routed or waiting for its batches.
+struct push_state {
+  reply_target target;
+  delivery_report report;
+  push_message message;
+  uint32_t open_batches = 0;
+  bool routed = false;
+
+  /// Called by the slab on erase: cheaper than assigning a fresh push_state,
+  /// and the strings keep their buffers for the next push.
+  void reset();
+};
+
+class push_pipeline {
+public:
+  using time_point = caf::actor_clock::time_point;
+
+  /// What the pipeline asks of the actor around it.
+  class callee {
+  public:
+    virtual ~callee() = default;
+    virtual time_point now() = 0;
+    /// Open batches wait: send them when the mailbox runs dry (flush()).
+    virtual void batches_waiting() = 0;
+    /// Call expire() after `delay`.
+    virtual void expire_after(caf::timespan delay) = 0;
+  };
+
+  struct config {
+    /// Deliveries per batch.
+    size_t batch_size = 4096;
+    /// How long a sink's answers may take before they count as failed.
+    caf::timespan timeout = std::chrono::seconds(5);
+  };
+
+  push_pipeline(callee& owner, client_replies& replies,
+                view_counters& counters, config cfg, message_ids ids);
+
+  /// The sink for sessions that `owner` owns (local_owner: this node's
+  /// pushers). Sessions of an owner without a sink are targeted, never
+  /// reached.
+  void set_sink(owner_id owner, delivery_sink* sink);
+
+  /// Whether this node's pushers take batches.
+  bool local_ready() const {
+    return sinks_[local_owner] != nullptr && sinks_[local_owner]->ready();
+  }
+
+  // -- routing ----------------------------------------------------------------
+
+  /// Starts a push of `msg` whose report goes to `rt`; returns its id.
+  uint64_t start(push_message&& msg, reply_target&& rt);
+
+  /// Like start, but the message stays with the caller (a push to one user
+  /// hands it straight to the batch: add_delivery's `held`).
+  uint64_t start_keeping(push_message& msg, reply_target&& rt);
+
+  push_state& at(uint64_t push_id) {
+    return pushes_.at(push_id);
+  }
+
+  /// Adds one user's sessions to the push: each goes to its owner's batch.
+  /// `only` says this is the push's only delivery, so its message can move;
+  /// `held` is that message when the push does not hold it (start_keeping).
+  void add_delivery(uint64_t push_id, const std::string& login_id,
+                    const session_record* sessions, size_t count,
+                    bool only = false, push_message* held = nullptr);
+
+  /// Same for sessions this node owns, e.g. the ones a kick just removed.
+  void add_local_delivery(uint64_t push_id, const std::string& login_id,
+                          const session_target* sessions, size_t count,
+                          bool only = false);
+
+  /// Every delivery of the push is added: its report goes out once its
+  /// batches are settled.
+  void finish(uint64_t push_id);
+
+  /// The hot path: a client's push to one user whose sessions this node owns
+  /// and whose pushers are ready. No push state: the batch part carries the
+  /// reply (client and ticket).
+  void push_direct(push_message& msg, const reply_target& rt,
+                   const std::string& login_id,
+                   const session_record* sessions, size_t count);
+
+  /// Whether every one of `count` sessions is this node's.
+  static bool all_local(const session_record* sessions, size_t count) {
+    for (size_t i = 0; i < count; ++i)
+      if (sessions[i].owner != local_owner)
+        return false;
+    return true;
+  }
+
+  // -- batches ----------------------------------------------------------------
+
+  /// Sends every open batch.
+  void flush();
+
+  /// `waiter` answered batch `batch_id` (`err` set: it failed; `pusher` is
+  /// the pusher the failure names). False if the batch no longer waited for
+  /// it (a late answer after a timeout, or a second one).
+  bool on_answer(uint64_t batch_id, caf::actor_id waiter,
+                 caf::actor_id pusher, const caf::error& err);
+
+  /// Calls `f(batch, waiter)` for everyone that has not answered a batch
+  /// past its deadline (f calls on_answer), then asks for the next check.
+  template <class F>
+  void expire(F f) {
+    expire_check_ = false;
+    auto t = owner_.now();
+    std::vector<std::pair<uint64_t, std::vector<caf::actor_id>>> expired;
+    auto next = time_point::max();
+    batches_.for_each_key([&](uint64_t key, batch_state& bs) {
+      if (bs.deadline <= t)
+        expired.emplace_back(key, bs.waiting);
+      else
+        next = std::min(next, bs.deadline);
+    });
+    for (auto& [key, waiting] : expired)
+      for (auto waiter : waiting)
+        f(key, waiter);
+    if (next != time_point::max())
+      schedule_expiry(next - t);
+  }
+
+  /// The batches that still wait for `waiter`.
+  std::vector<uint64_t> waiting_on(caf::actor_id waiter);
+
+  /// Calls `f(target)` for every push still waiting for its report.
+  template <class F>
+  void for_each_target(F f) {
+    pushes_.for_each([&](push_state& ps) { f(ps.target); });
+  }
+
+  size_t open_pushes() const noexcept {
+    return pushes_.size();
+  }
+
+  size_t open_batches() const noexcept {
+    return batches_.size();
+  }
+
+private:
+  // One push's share of a batch. A client's push to one online user (the hot
+  // path) has no push_state: the part carries the reply and message id
+  // (docs/performance.md).
+  struct contribution {
+    uint64_t push = 0;
+    uint32_t users = 0;
+    uint32_t sessions = 0;
+    uint32_t client = 0;
+    uint64_t ticket = 0;
+    std::string message_id;
+
+    static constexpr uint64_t direct = 0; // slab keys are never 0
+  };
+
+  /// A batch sent, waiting for answers.
+  struct batch_state {
+    std::vector<contribution> parts;
+    std::vector<caf::actor_id> waiting;
+    std::vector<pusher_failure> failures;
+    time_point deadline;
+    bool any_ok = false;
+  };
+
+  /// The batch being filled for one owner, and which pushes it carries.
+  struct open_batch {
+    delivery_batch batch;
+    std::vector<contribution> parts;
+  };
+
+  template <class Session>
+  void add_to(owner_id owner, uint64_t push_id, push_state& ps,
+              const std::string& login_id, const Session* sessions,
+              size_t count, bool count_user, bool only, push_message* held);
+
+  template <class Session>
+  void append(owner_id owner, const std::string& login_id,
+              const Session* sessions, size_t count);
+
+  void send(owner_id owner);
+  void settle(std::vector<contribution>& parts, bool ok,
+              const std::vector<pusher_failure>& failures);
+  void finalize(uint64_t push_id, push_state& ps);
+  void schedule_expiry(caf::timespan delay);
+
+  delivery_sink* sink_of(owner_id owner) const {
+    return owner < sinks_.size() ? sinks_[owner] : nullptr;
+  }
+
+  open_batch& open_of(owner_id owner) {
+    if (owner >= open_.size())
+      open_.resize(owner + 1);
+    return open_[owner];
+  }
+
+  callee& owner_;
+  client_replies& replies_;
+  view_counters& counters_;
+  config cfg_;
+  message_ids ids_;
+  std::vector<delivery_sink*> sinks_;
+  std::vector<open_batch> open_;
+  slab<push_state> pushes_;
+  slab<batch_state> batches_;
+  bool expire_check_ = false;
+};
+
+} // namespace presence::detail

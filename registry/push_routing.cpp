@@ -1,0 +1,172 @@
+#include "registry/push_routing.hpp"
+
+#include <unordered_set>
+
+namespace presence::detail {
+
+push_routing::push_routing(callee& owner, presence_view& view,
+                           session_changes& changes, push_pipeline& pipeline,
+                           std::unique_ptr<offline_buffer> buffer)
+  : owner_(owner),
+    view_(view),
+    changes_(changes),
+    pipeline_(pipeline),
+    buffer_(std::move(buffer)) {
+}
+
+void push_routing::push_user(client_op&& op, reply_target&& rt) {
+  auto e = changes_.find_user(op);
+  if (changes_.park_if_busy(e, op, rt))
+    return;
+  auto online = e != nullptr && !e->sessions.empty();
+  if (online && rt.client != reply_target::no_client
+      && pipeline_.local_ready()
+      && push_pipeline::all_local(e->sessions.data(), e->sessions.size())) {
+    pipeline_.push_direct(op.message, rt, e->login_id, e->sessions.data(),
+                          e->sessions.size());
+    return;
+  }
+  auto id = pipeline_.start_keeping(op.message, std::move(rt));
+  if (online) {
+    pipeline_.add_delivery(id, e->login_id, e->sessions.data(),
+                           e->sessions.size(), true, &op.message);
+  } else {
+    auto& ps = pipeline_.at(id);
+    if (op.message.keep_if_offline)
+      keep_for_offline(ps, op.user.login_id, op.message);
+    ps.report.not_online.push_back(std::move(op.user.login_id));
+  }
+  pipeline_.finish(id);
+}
+
+void push_routing::push_users(client_op&& op, reply_target&& rt) {
+  auto id = pipeline_.start(std::move(op.message), std::move(rt));
+  std::unordered_set<std::string> seen;
+  seen.reserve(op.login_ids.size());
+  for (auto& login_id : op.login_ids) {
+    if (!seen.insert(login_id).second)
+      continue;
+    auto e = view_.table.find(login_id);
+    if (e != nullptr && !e->sessions.empty()) {
+      pipeline_.add_delivery(id, e->login_id, e->sessions.data(),
+                             e->sessions.size());
+    } else {
+      auto& ps = pipeline_.at(id);
+      if (ps.message.keep_if_offline)
+        keep_for_offline(ps, login_id, ps.message);
+      ps.report.not_online.push_back(login_id);
+    }
+  }
+  pipeline_.finish(id);
+}
+
+void push_routing::broadcast(client_op&& op, reply_target&& rt) {
+  auto id = pipeline_.start(std::move(op.message), std::move(rt));
+  if (!pipeline_.local_ready())
+    pipeline_.at(id).report.users_targeted = view_.table.user_count();
+  else
+    for (auto& e : view_.table.entries())
+      if (!e.sessions.empty())
+        pipeline_.add_delivery(id, e.login_id, e.sessions.data(),
+                               e.sessions.size());
+  pipeline_.finish(id);
+}
+
+void push_routing::kick(client_op&& op, reply_target&& rt) {
+  auto e = changes_.find_user(op);
+  if (changes_.park_if_busy(e, op, rt))
+    return;
+  auto reason = op.message.content.empty() ? std::string{"kicked"}
+                                           : op.message.content;
+  auto id = pipeline_.start(std::move(op.message), std::move(rt));
+  if (e == nullptr || e->sessions.empty()) {
+    pipeline_.at(id).report.not_online.push_back(std::move(op.user.login_id));
+    pipeline_.finish(id);
+    return;
+  }
+  std::vector<session_target> targets;
+  auto n = changes_.remove_sessions(*e, removal_selects(op.kind, op.user),
+                                    event_kind::kicked, reason, &targets);
+  bump(view_.counters.kicks, n);
+  if (n > 0)
+    pipeline_.add_local_delivery(id, e->login_id, targets.data(),
+                                 targets.size(), true);
+  changes_.after_removal(*e, n, op);
+  pipeline_.finish(id);
+}
+
+void push_routing::kick_replaced(const std::string& login_id,
+                                 std::vector<session_target>&& targets) {
+  auto id = pipeline_.start(make_kick_out_message("replaced"), reply_target{});
+  pipeline_.add_local_delivery(id, login_id, targets.data(), targets.size(),
+                               true);
+  pipeline_.finish(id);
+}
+
+// -- offline buffer -----------------------------------------------------------
+
+void push_routing::note_buffer(uint64_t drops_before) {
+  bump(view_.counters.drops, buffer_->drops() - drops_before);
+  view_.counters.buffer_size.store(buffer_->size(), std::memory_order_relaxed);
+}
+
+void push_routing::keep_for_offline(push_state& ps, const std::string& login_id,
+                                    const push_message& msg) {
+  if (!buffer_) {
+    ++ps.report.dropped;
+    bump(view_.counters.drops);
+    return;
+  }
+  auto before = buffer_->drops();
+  auto res = buffer_->put(login_id, msg, owner_.now());
+  if (res.kept) {
+    ++ps.report.buffered;
+    bump(view_.counters.buffered);
+  }
+  ps.report.dropped += res.dropped;
+  note_buffer(before);
+  schedule_sweep();
+}
+
+void push_routing::came_online(user_entry& e) {
+  if (!buffer_ || buffer_->empty() || !pipeline_.local_ready()
+      || !buffer_->has(e.login_id))
+    return;
+  auto before = buffer_->drops();
+  auto msgs = buffer_->take(e.login_id, owner_.now());
+  note_buffer(before);
+  for (auto& msg : msgs) {
+    auto id = pipeline_.start(std::move(msg), reply_target{});
+    pipeline_.add_delivery(id, e.login_id, e.sessions.data(),
+                           e.sessions.size(), true);
+    pipeline_.finish(id);
+  }
+}
+
+void push_routing::pushers_ready() {
+  if (!buffer_ || buffer_->empty())
+    return;
+  for (auto& login_id : buffer_->users())
+    if (auto e = view_.table.find(login_id); e && !e->sessions.empty())
+      came_online(*e);
+}
+
+void push_routing::schedule_sweep() {
+  if (sweep_scheduled_ || !buffer_ || buffer_->empty())
+    return;
+  sweep_scheduled_ = true;
+  owner_.sweep_after(std::max<caf::timespan>(
+    buffer_->next_expiry() - owner_.now(), std::chrono::milliseconds(10)));
+}
+
+void push_routing::on_sweep() {
+  sweep_scheduled_ = false;
+  if (!buffer_)
+    return;
+  auto before = buffer_->drops();
+  buffer_->sweep(owner_.now());
+  note_buffer(before);
+  schedule_sweep();
+}
+
+} // namespace presence::detail

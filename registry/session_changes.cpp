@@ -1,0 +1,431 @@
+#include "registry/session_changes.hpp"
+
+#include <algorithm>
+#include <mutex>
+
+namespace presence::detail {
+
+namespace {
+
+using write_lock = std::unique_lock<std::shared_mutex>;
+
+/// Selects the sessions whose token is in `tokens` (a policy's victims, a
+/// user actor's expiries).
+auto token_in(const std::vector<std::string>& tokens) {
+  return [&tokens](const session_record& s) {
+    return std::find(tokens.begin(), tokens.end(), s.token) != tokens.end();
+  };
+}
+
+} // namespace
+
+session_changes::session_changes(callee& owner, presence_view& view,
+                                 client_replies& replies, event_outbox& events,
+                                 const settings& cfg)
+  : owner_(owner),
+    view_(view),
+    replies_(replies),
+    events_(events),
+    policy_(cfg.policy),
+    idle_timeout_(cfg.idle_timeout),
+    wheel_(idle_wheel::granularity_for(cfg.idle_timeout)) {
+}
+
+session_changes::~session_changes() = default;
+
+bool session_changes::park_if_busy(user_entry* e, client_op& op,
+                                   reply_target& rt) {
+  if (e == nullptr || e->pending == 0)
+    return false;
+  if (!e->parked)
+    e->parked = std::make_unique<parked_queue>();
+  e->parked->push_back(parked_op{std::move(op), std::move(rt)});
+  bump(view_.counters.parks);
+  return true;
+}
+
+/// Replays the calls parked on a user, oldest first, until one makes the
+/// user busy again (a login forwarded to its actor): the rest stay parked,
+/// in order. Each parked call is replayed once (replaying the whole queue
+/// after every answer made n pipelined logins on one user cost n^2 steps).
+void session_changes::replay_parked(std::unique_ptr<parked_queue> parked) {
+  if (!parked)
+    return;
+  while (!parked->empty()) {
+    auto p = std::move(parked->front());
+    parked->pop_front();
+    owner_.dispatch(std::move(p.op), std::move(p.target));
+    if (parked->empty())
+      return;
+    // Every call in the queue is on the same login id, whose entry may have
+    // changed meanwhile (retired, or a new actor).
+    auto e = find_user(parked->front().op);
+    if (e != nullptr && e->pending > 0) {
+      // Nothing else parks while this loop runs but the call just handled,
+      // which did not (the user was not busy); keep it general.
+      if (e->parked)
+        for (auto& later : *e->parked)
+          parked->push_back(std::move(later));
+      e->parked = std::move(parked);
+      return;
+    }
+  }
+}
+
+// -- client operations --------------------------------------------------------
+
+void session_changes::mark_online(client_op&& op, reply_target&& rt) {
+  auto& user = op.user;
+  auto ts = caf::make_timestamp();
+  if (user.connect_time.time_since_epoch().count() == 0)
+    user.connect_time = ts;
+  if (user.last_activity.time_since_epoch().count() == 0)
+    user.last_activity = ts;
+  auto e = find_user(op);
+  if (park_if_busy(e, op, rt))
+    return;
+  if (e != nullptr) {
+    // An existing user: its actor decides (it owns the sessions and enforces
+    // the login policy) and answers with an update applied to the table.
+    auto ticket = forwarded_.insert(
+      forwarded_command{std::move(rt), user.login_id});
+    ++e->pending;
+    owner_.forward_join(e->actor,
+                        user_command{ticket, op_kind::mark_online,
+                                     std::move(user),
+                                     op.has_policy ? op.policy : policy_});
+    return;
+  }
+  // A new user: the actor starts with this session, so the outcome is known
+  // here and now (any policy admits a first session).
+  auto started = owner_.now();
+  auto actor = owner_.spawn_user(user, started);
+  user_entry* inserted;
+  {
+    write_lock guard{view_.mtx};
+    auto login_id = std::move(user.login_id);
+    inserted = &view_.table.insert(std::move(login_id), op.login_hash,
+                                   std::move(actor),
+                                   session_record::from(std::move(user)));
+  }
+  arm_idle_check(*inserted, started + idle_timeout_);
+  replies_.complete(rt, change_result{change_status::joined, 1, 0});
+  if (owner_.events_on()) {
+    emit(event_kind::online, inserted->login_id, inserted->sessions.front(),
+         "login");
+    emit(event_kind::joined, inserted->login_id, inserted->sessions.front(),
+         "login");
+  }
+  owner_.came_online(*inserted);
+}
+
+/// Each is a pure function of the session list, so while the user's actor
+/// has nothing in flight the table changes at once with the code the actor
+/// runs (session_ops.hpp), and the actor mirrors it: no round trip through
+/// the user actor on the hottest writes.
+void session_changes::change_session(client_op&& op, reply_target&& rt) {
+  auto e = find_user(op);
+  if (e == nullptr) {
+    replies_.complete(rt, change_result{change_status::unknown_user, 0, 0});
+    return;
+  }
+  if (park_if_busy(e, op, rt))
+    return;
+  change_result result;
+  if (op.kind == op_kind::update_activity) {
+    op.user.last_activity = caf::make_timestamp();
+    write_lock guard{view_.mtx};
+    result = touch_session(e->sessions, op.user.token, op.user.last_activity);
+  } else {
+    auto removed = remove_sessions(*e, removal_selects(op.kind, op.user),
+                                   event_kind::left, "logout", nullptr);
+    result = removal_result(removed,
+                            static_cast<uint32_t>(e->sessions.size()));
+  }
+  if (e->sessions.empty())
+    retire_user(*e);
+  else if (result.status != change_status::unknown_token)
+    owner_.mirror(e->actor, user_command{0, op.kind, std::move(op.user), {}});
+  replies_.complete(rt, result);
+}
+
+/// Metadata lives only in the table (the user actor does not need it); the
+/// call still waits for earlier calls on the same user.
+void session_changes::update_metadata(client_op&& op, reply_target&& rt) {
+  auto e = find_user(op);
+  if (park_if_busy(e, op, rt))
+    return;
+  if (e == nullptr || e->sessions.empty()) {
+    replies_.complete(rt, change_result{change_status::unknown_user, 0, 0});
+    return;
+  }
+  auto i = e->sessions.find(op.user.token);
+  auto n = static_cast<uint32_t>(e->sessions.size());
+  if (i == e->sessions.end()) {
+    replies_.complete(rt, change_result{change_status::unknown_token, n, 0});
+    return;
+  }
+  {
+    write_lock guard{view_.mtx};
+    if (op.user.metadata.empty())
+      i->metadata.reset();
+    else
+      i->metadata = std::make_unique<metadata_map>(
+        std::move(op.user.metadata));
+  }
+  emit(event_kind::updated, e->login_id, *i, "metadata");
+  replies_.complete(rt, change_result{change_status::updated, n, 0});
+}
+
+/// The part of a removal done under the write lock (the caller adjusts the
+/// table's counts).
+template <class Pred>
+uint32_t session_changes::take_sessions(user_entry& e, Pred pred,
+                                        event_kind kind,
+                                        const std::string& reason,
+                                        std::vector<session_target>* targets) {
+  return remove_matching(e.sessions, pred, [&](const session_record& s) {
+    if (targets != nullptr)
+      targets->push_back(session_target{s.token, s.device});
+    emit(kind, e.login_id, s, reason);
+  });
+}
+
+template <class Pred>
+uint32_t session_changes::remove_where(user_entry& e, Pred pred,
+                                       event_kind kind,
+                                       const std::string& reason,
+                                       std::vector<session_target>* targets) {
+  uint32_t removed;
+  {
+    write_lock guard{view_.mtx};
+    auto before = e.sessions.size();
+    removed = take_sessions(e, pred, kind, reason, targets);
+    view_.table.sessions_changed(e, before);
+  }
+  if (removed > 0 && e.sessions.empty() && owner_.events_on()) {
+    auto last = events_.back().session;
+    emit(event_kind::offline, std::move(last), reason);
+  }
+  return removed;
+}
+
+uint32_t session_changes::remove_sessions(user_entry& e,
+                                          const removal_selector& sel,
+                                          event_kind kind,
+                                          const std::string& reason,
+                                          std::vector<session_target>* targets) {
+  return remove_where(e, sel, kind, reason, targets);
+}
+
+void session_changes::after_removal(user_entry& e, uint32_t removed,
+                                    client_op& op) {
+  if (e.sessions.empty())
+    retire_user(e);
+  else if (removed > 0)
+    owner_.mirror(e.actor, user_command{0, op.kind, std::move(op.user), {}});
+}
+
+/// The user's last session is gone from the table: the change is visible at
+/// once; the actor is destroyed on the retirement thread
+/// (user_retirement.hpp), not sent an exit (docs/design.md, "Retiring user
+/// actors").
+void session_changes::retire_user(user_entry& e) {
+  owner_.retire(std::move(e.actor));
+  erase_user(e);
+}
+
+void session_changes::erase_user(user_entry& e) {
+  write_lock guard{view_.mtx};
+  view_.table.erase(e);
+}
+
+// -- answers of user actors ---------------------------------------------------
+
+user_entry* session_changes::entry_of(const std::string& login_id,
+                                      caf::actor_id from) {
+  auto e = view_.table.find(login_id);
+  if (e == nullptr || e->actor.id() != from)
+    return nullptr;
+  return e;
+}
+
+bool session_changes::take_forwarded(uint64_t ticket, forwarded_command& out) {
+  auto ptr = forwarded_.find(ticket);
+  if (ptr == nullptr)
+    return false;
+  out = std::move(*ptr);
+  forwarded_.erase(ticket);
+  return true;
+}
+
+void session_changes::on_join_answer(user_update& u, caf::actor_id from) {
+  forwarded_command fc;
+  if (!take_forwarded(u.ticket, fc))
+    return;
+  auto e = entry_of(fc.login_id, from);
+  if (e == nullptr) {
+    // Cannot happen while the command is pending (the entry stays until its
+    // actor has answered), but the answer is the truth either way.
+    if (u.err)
+      replies_.fail(fc.target, std::move(u.err));
+    else
+      replies_.complete(fc.target, u.result);
+    return;
+  }
+  bool came_online = false;
+  if (u.err)
+    replies_.fail(fc.target, std::move(u.err));
+  else
+    came_online = apply_join(*e, u, fc.target);
+  if (--e->pending == 0) {
+    auto parked = std::move(e->parked);
+    if (e->sessions.empty())
+      retire_user(*e);
+    // Calls parked behind this login were made before anything the buffer
+    // holds could be delivered: they go first.
+    replay_parked(std::move(parked));
+  }
+  if (came_online)
+    if (auto again = view_.table.find(fc.login_id);
+        again && !again->sessions.empty())
+      owner_.came_online(*again);
+}
+
+/// The user actor can only die by a bug or an outside kill: its sessions are
+/// lost. The user goes offline, with events, and the calls parked on it
+/// replay against that state.
+void session_changes::on_join_failed(uint64_t ticket, caf::error err) {
+  forwarded_command fc;
+  if (!take_forwarded(ticket, fc))
+    return;
+  replies_.fail(fc.target, std::move(err));
+  auto e = view_.table.find(fc.login_id);
+  if (e == nullptr)
+    return;
+  auto parked = std::move(e->parked);
+  drop_lost_user(*e);
+  replay_parked(std::move(parked));
+}
+
+/// Applies the user actor's decision on a new session: the sessions a policy
+/// replaced leave (with a KickOut, reason "replaced"), the new one joins,
+/// under one write lock so that no reader sees the user without a session in
+/// between. Returns whether the user came online.
+bool session_changes::apply_join(user_entry& e, user_update& u,
+                                 reply_target& rt) {
+  auto was_empty = e.sessions.empty();
+  std::vector<session_target> replaced;
+  auto token = u.session.token;
+  change_result result;
+  {
+    write_lock guard{view_.mtx};
+    auto before = e.sessions.size();
+    if (was_empty && owner_.events_on()) {
+      // "online" comes first; the session is the one joining.
+      emit(event_kind::online, u.session, "login");
+    }
+    if (!u.tokens.empty())
+      bump(view_.counters.replaced,
+           take_sessions(e, token_in(u.tokens), event_kind::replaced,
+                         "replaced", &replaced));
+    result = upsert_session(e.sessions,
+                            session_record::from(std::move(u.session)));
+    view_.table.sessions_changed(e, before);
+  }
+  if (!e.check_armed) // the actor's checks stopped when it had no session
+    arm_idle_check(e, owner_.now() + idle_timeout_);
+  replies_.complete(rt, u.result);
+  if (owner_.events_on()) {
+    auto& joined = *e.sessions.find(token);
+    if (result.status == change_status::joined)
+      emit(event_kind::joined, e.login_id, joined, "login");
+    else
+      emit(event_kind::updated, e.login_id, joined, "reconnect");
+  }
+  if (!replaced.empty())
+    owner_.kick_replaced(e.login_id, std::move(replaced));
+  return was_empty;
+}
+
+/// The actor owns its sessions, so its decision stands; the table follows in
+/// the actor's order (updates from one actor arrive in order).
+void session_changes::on_expired(user_update& u, caf::actor_id from) {
+  auto e = entry_of(u.session.login_id, from);
+  if (e == nullptr)
+    return; // The user went offline meanwhile; the expiry changed nothing.
+  // This answer ends the chain's current check; it continues below if the
+  // actor still has sessions.
+  e->check_armed = false;
+  if (!u.tokens.empty())
+    bump(view_.counters.expiries,
+         remove_where(*e, token_in(u.tokens), event_kind::expired, "idle",
+                      nullptr));
+  if (u.next_check.count() > 0)
+    arm_idle_check(*e, time_point{u.next_check});
+  // While a forwarded call is in flight the (empty) entry stays: the actor's
+  // answer will refill it or on_join_answer retires it.
+  if (e->sessions.empty() && e->pending == 0)
+    retire_user(*e);
+}
+
+/// An idle check found the user's actor gone: the user's sessions are lost
+/// and the user goes offline, with events. With a login in flight,
+/// on_join_failed cleans up.
+void session_changes::on_check_failed(const std::string& login_id,
+                                      caf::actor_id actor) {
+  auto e = view_.table.find(login_id);
+  if (e == nullptr || e->actor.id() != actor || e->pending > 0)
+    return;
+  drop_lost_user(*e);
+}
+
+/// The user's actor is dead: its sessions leave (reason "actor_down") and
+/// the entry goes; there is no actor left to retire.
+void session_changes::drop_lost_user(user_entry& e) {
+  remove_where(e, [](const session_record&) { return true; },
+               event_kind::left, "actor_down", nullptr);
+  erase_user(e);
+}
+
+// -- idle wheel ---------------------------------------------------------------
+
+/// Files the user's next idle check at `due`, rounded up to the wheel's
+/// granularity: a session expires at most one slot after its deadline.
+void session_changes::arm_idle_check(user_entry& e, time_point due) {
+  if (idle_timeout_.count() <= 0)
+    return;
+  e.check_armed = true;
+  if (auto at = wheel_.file(idle_check{e.login_id, e.actor.id()}, due))
+    owner_.tick_after(
+      std::max<caf::timespan>(*at - owner_.now(), caf::timespan{0}));
+}
+
+void session_changes::on_tick() {
+  for (auto& c : wheel_.take_due(owner_.now())) {
+    auto e = view_.table.find(c.login_id);
+    if (e == nullptr || e->actor.id() != c.actor)
+      continue;
+    // A plain send, not a request (a response handler each; docs/design.md,
+    // "Session lifecycle"). An actor that died would drop the check and end
+    // the chain: catch that here, so its user still goes offline.
+    auto ptr = caf::actor_cast<caf::abstract_actor*>(e->actor);
+    if (ptr->getf(caf::abstract_actor::is_terminated_flag)
+        || ptr->getf(caf::abstract_actor::is_cleaned_up_flag)) {
+      on_check_failed(c.login_id, c.actor);
+      continue;
+    }
+    owner_.check_idle(e->actor, std::move(c.login_id));
+  }
+}
+
+// -- presence events ----------------------------------------------------------
+
+void session_changes::emit(event_kind kind, online_user session,
+                           std::string reason) {
+  events_.add(presence_event{kind, std::move(session), std::move(reason)});
+  bump(view_.counters.events);
+  owner_.events_waiting();
+}
+
+} // namespace presence::detail

@@ -1,0 +1,193 @@
+#pragma once
+
+// Presence changes: the registry's table is the node's record of its
+// sessions, and this class is the one that writes it. Who decides what
+// (README, "Who owns a session"): a user's actor decides a new session (its
+// login policy) and idle expiry, and this class applies its answers; every
+// other change (logout, kicks, activity, metadata) is a pure function of the
+// session list (session_ops.hpp), applied here to the table and mirrored to
+// the user's actor. Calls on a user whose actor is still deciding park on
+// its entry and replay in order. Plain class: messages to actors are the
+// callee's job.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_clock.hpp>
+#include <caf/error.hpp>
+
+#include "presence/config.hpp"
+#include "presence/detail/protocol.hpp"
+#include "presence/detail/slab.hpp"
+#include "presence/presence_event.hpp"
+#include "registry/client_replies.hpp"
+#include "registry/event_outbox.hpp"
+#include "registry/idle_wheel.hpp"
+#include "registry/parked_op.hpp"
+#include "registry/reply_target.hpp"
+#include "registry/session_ops.hpp"
+#include "registry/user_table.hpp"
+
+namespace presence::detail {
+
+class session_changes {
+public:
+  using time_point = caf::actor_clock::time_point;
+
+  /// What the changes ask of the actor around them.
+  class callee {
+  public:
+    virtual ~callee() = default;
+    virtual time_point now() = 0;
+    /// Events wait: flush them when the mailbox runs dry.
+    virtual void events_waiting() = 0;
+    /// Whether anybody subscribed to presence events.
+    virtual bool events_on() const = 0;
+    /// Asks the user's actor to decide on a login (`cmd.ticket` names it):
+    /// its answer comes back through on_join_answer or on_join_failed.
+    virtual void forward_join(const user_actor& actor, user_command&& cmd) = 0;
+    /// Tells the user's actor about a change already applied to the table.
+    virtual void mirror(const user_actor& actor, user_command&& cmd) = 0;
+    /// A new user's actor, owning its first session `first`.
+    virtual user_actor spawn_user(const online_user& first, time_point now)
+      = 0;
+    /// Asks the user's actor for an idle check (on_expired answers).
+    virtual void check_idle(const user_actor& actor, std::string login_id)
+      = 0;
+    /// The user's last session left: its actor goes to retirement.
+    virtual void retire(user_actor&& actor) = 0;
+    /// Call on_tick() after `delay`.
+    virtual void tick_after(caf::timespan delay) = 0;
+    /// Handles a call again (a parked one, replayed).
+    virtual void dispatch(client_op&& op, reply_target&& rt) = 0;
+    /// The user came online: messages buffered for it may go out.
+    virtual void came_online(user_entry& e) = 0;
+    /// A login policy replaced these sessions: they get a KickOut.
+    virtual void kick_replaced(const std::string& login_id,
+                               std::vector<session_target>&& targets)
+      = 0;
+  };
+
+  session_changes(callee& owner, presence_view& view, client_replies& replies,
+                  event_outbox& events, const settings& cfg);
+
+  ~session_changes();
+
+  session_changes(const session_changes&) = delete;
+  session_changes& operator=(const session_changes&) = delete;
+
+  user_table& table() {
+    return view_.table;
+  }
+
+  /// The table's hash of the call's login id: the caller's, or computed now
+  /// and kept with the call (a parked call is looked up again).
+  static size_t hash_of(client_op& op) {
+    if (op.login_hash == 0)
+      op.login_hash = user_table::hash(op.user.login_id);
+    return op.login_hash;
+  }
+
+  user_entry* find_user(client_op& op) {
+    return view_.table.find(op.user.login_id, hash_of(op));
+  }
+
+  /// Parks `op` if the user's actor is still applying an earlier change, so
+  /// that every call on one user takes effect in the order it was made.
+  bool park_if_busy(user_entry* e, client_op& op, reply_target& rt);
+
+  // -- client operations ------------------------------------------------------
+
+  void mark_online(client_op&& op, reply_target&& rt);
+
+  /// mark_offline, mark_offline_all and update_activity.
+  void change_session(client_op&& op, reply_target&& rt);
+
+  void update_metadata(client_op&& op, reply_target&& rt);
+
+  /// Removes the sessions of `e` that `sel` selects, with a `kind` event for
+  /// each and, if that empties the user, an "offline" event. Appends where
+  /// they were to `targets` if given.
+  uint32_t remove_sessions(user_entry& e, const removal_selector& sel,
+                           event_kind kind, const std::string& reason,
+                           std::vector<session_target>* targets);
+
+  /// After a removal: retires an emptied user, or tells its actor what went.
+  void after_removal(user_entry& e, uint32_t removed, client_op& op);
+
+  // -- answers of user actors -------------------------------------------------
+
+  /// The user actor `from` answered a forwarded login.
+  void on_join_answer(user_update& u, caf::actor_id from);
+
+  /// The user actor of a forwarded login is gone.
+  void on_join_failed(uint64_t ticket, caf::error err);
+
+  /// The user actor `from` took sessions offline after the idle timeout.
+  void on_expired(user_update& u, caf::actor_id from);
+
+  /// The idle wheel's slot has come: asks its users' actors to check.
+  void on_tick();
+
+  // -- presence events --------------------------------------------------------
+
+  void emit(event_kind kind, online_user session, std::string reason);
+
+  void emit(event_kind kind, const std::string& login_id,
+            const session_record& s, std::string reason) {
+    if (owner_.events_on())
+      emit(kind, s.to_online_user(login_id), std::move(reason));
+  }
+
+  /// Calls `f(target)` for every call still waiting on a user actor.
+  template <class F>
+  void for_each_target(F f) {
+    forwarded_.for_each([&](forwarded_command& fc) { f(fc.target); });
+    for (auto& e : view_.table.entries())
+      if (e.parked)
+        for (auto& p : *e.parked)
+          f(p.target);
+  }
+
+private:
+  /// A login forwarded to a user actor, waiting for its answer.
+  struct forwarded_command {
+    reply_target target;
+    std::string login_id;
+  };
+
+  template <class Pred>
+  uint32_t take_sessions(user_entry& e, Pred pred, event_kind kind,
+                         const std::string& reason,
+                         std::vector<session_target>* targets);
+
+  template <class Pred>
+  uint32_t remove_where(user_entry& e, Pred pred, event_kind kind,
+                        const std::string& reason,
+                        std::vector<session_target>* targets);
+
+  bool apply_join(user_entry& e, user_update& u, reply_target& rt);
+  void replay_parked(std::unique_ptr<parked_queue> parked);
+  void retire_user(user_entry& e);
+  void erase_user(user_entry& e);
+  void drop_lost_user(user_entry& e);
+  void on_check_failed(const std::string& login_id, caf::actor_id actor);
+  void arm_idle_check(user_entry& e, time_point due);
+  bool take_forwarded(uint64_t ticket, forwarded_command& out);
+  /// The user's entry if `from` is its current actor (not one the user had
+  /// before going offline and coming back).
+  user_entry* entry_of(const std::string& login_id, caf::actor_id from);
+
+  callee& owner_;
+  presence_view& view_;
+  client_replies& replies_;
+  event_outbox& events_;
+  login_policy policy_;
+  caf::timespan idle_timeout_;
+  idle_wheel wheel_;
+  slab<forwarded_command> forwarded_;
+};
+
+} // namespace presence::detail
