@@ -19,11 +19,11 @@
 #include "registry/batch_prefetch.hpp"
 #include "registry/client_replies.hpp"
 #include "registry/event_outbox.hpp"
-#include "registry/member_list.hpp"
 #include "registry/push_pipeline.hpp"
 #include "registry/push_routing.hpp"
 #include "registry/relay_set.hpp"
 #include "registry/session_changes.hpp"
+#include "registry/subscriptions.hpp"
 
 namespace presence::detail {
 
@@ -47,7 +47,8 @@ struct registry_state : client_replies::callee,
                               push_pipeline::callee,
                               relay_set::callee,
                               session_changes::callee,
-                              push_routing::callee {
+                              push_routing::callee,
+                              subscriptions::callee {
   static inline const char* name = "presence.registry";
 
   registry_pointer self = nullptr;
@@ -57,8 +58,6 @@ struct registry_state : client_replies::callee,
   /// facade client.
   limits lim;
   std::shared_ptr<presence_view> view;
-  member_list<pusher_actor> pushers;
-  member_list<event_subscriber_actor> subscribers;
   /// Presence events not yet sent to the subscribers.
   event_outbox events{event_flush_interval};
   // The parts, built in init() (they need the settings and the view).
@@ -67,6 +66,7 @@ struct registry_state : client_replies::callee,
   std::optional<relay_set> relays;
   std::optional<session_changes> changes;
   std::optional<push_routing> routing;
+  std::optional<subscriptions> subs;
   /// Which operations of a foreign batch validation refused (reused).
   std::vector<bool> refused_ops;
   bool flush_scheduled = false;
@@ -98,6 +98,7 @@ struct registry_state : client_replies::callee,
       buffer = std::make_unique<offline_buffer>(
         cfg.buffer_per_user, cfg.buffer_ttl, cfg.buffer_max_bytes);
     routing.emplace(*this, *view, *changes, *pipeline, std::move(buffer));
+    subs.emplace(*this, *replies, *relays, *routing, events);
   }
 
   /// CAF destroys the state when the registry terminates, whatever the exit
@@ -171,7 +172,8 @@ struct registry_state : client_replies::callee,
   }
 
   /// Sends untyped: a typed actor cannot send() to an untyped one, and a
-  /// batch is one message shared by every relay.
+  /// batch is one message shared by every relay or subscriber (typed send()
+  /// would check the signature per call; the content is known to fit).
   void send_to(const caf::actor& relay, const caf::message& msg) override {
     caf::actor_cast<caf::abstract_actor*>(relay)->enqueue(
       self->ctrl(), caf::make_message_id(), msg, self->context());
@@ -182,7 +184,15 @@ struct registry_state : client_replies::callee,
   }
 
   bool events_on() const override {
-    return !subscribers.empty();
+    return subs->events_on();
+  }
+
+  void monitor(const caf::actor& member) override {
+    self->monitor(member);
+  }
+
+  void demonitor(const caf::actor& member) override {
+    self->demonitor(member.address());
   }
 
   void forward_join(const user_actor& actor, user_command&& cmd) override {
@@ -246,32 +256,14 @@ struct registry_state : client_replies::callee,
     routing->kick_replaced(login_id, std::move(targets));
   }
 
-  // -- presence events --------------------------------------------------------
-
-  void flush_events() {
-    auto batch = events.take(now());
-    if (batch.events.empty())
-      return;
-    auto msg = caf::make_message(presence_events_atom::value,
-                                 std::move(batch));
-    // One message shared by every subscriber (typed send() would check the
-    // signature per call; the content is known to fit).
-    for (auto& s : subscribers)
-      caf::actor_cast<caf::abstract_actor*>(s.handle)->enqueue(
-        self->ctrl(), caf::make_message_id(), msg, self->context());
-  }
-
-  /// Under a steady stream of work the flush message waits behind it; this
-  /// bounds how long a subscriber waits for events.
   void maybe_flush_events() {
-    if (events.overdue(now()))
-      flush_events();
+    subs->maybe_flush_events();
   }
 
   void flush() {
     flush_scheduled = false;
     pipeline->flush();
-    flush_events();
+    subs->flush_events();
     replies->flush();
   }
 
@@ -299,10 +291,10 @@ struct registry_state : client_replies::callee,
         return routing->kick(std::move(op), std::move(rt));
       case op_kind::subscribe:
       case op_kind::unsubscribe:
-        return change_pusher(std::move(op), std::move(rt));
+        return subs->change_pusher(std::move(op), std::move(rt));
       case op_kind::subscribe_events:
       case op_kind::unsubscribe_events:
-        return change_subscriber(std::move(op), std::move(rt));
+        return subs->change_subscriber(std::move(op), std::move(rt));
     }
     // A number that is no operation kind. validate_op refuses these before
     // they get here; answer anyway.
@@ -323,90 +315,9 @@ struct registry_state : client_replies::callee,
     return idx;
   }
 
-  // -- pushers and event subscribers ------------------------------------------
-
-  /// The handle in a (un)subscribe call, or an error for an invalid one.
-  /// Subscribing also refuses an actor that has already terminated: its down
-  /// message would drop it at once, so "subscribed" would be a lie (README,
-  /// "Pushers"). One that dies later is dropped by its monitor.
-  template <class Handle>
-  Handle member_of(client_op& op, reply_target& rt, error invalid) {
-    auto h = caf::actor_cast<Handle>(op.actor);
-    auto subscribing = op.kind == op_kind::subscribe
-                       || op.kind == op_kind::subscribe_events;
-    if (!h) {
-      fail(rt, make_error(invalid));
-    } else if (subscribing && has_terminated(op.actor)) {
-      fail(rt, make_error(invalid, "the actor has terminated"));
-      return Handle{};
-    }
-    return h;
-  }
-
-  static bool has_terminated(const caf::actor& a) {
-    auto ptr = caf::actor_cast<caf::abstract_actor*>(a);
-    return ptr->getf(caf::abstract_actor::is_terminated_flag)
-           || ptr->getf(caf::abstract_actor::is_cleaned_up_flag);
-  }
-
-  void change_pusher(client_op&& op, reply_target&& rt) {
-    auto p = member_of<pusher_actor>(op, rt, error::invalid_pusher);
-    if (!p)
-      return;
-    if (op.kind == op_kind::subscribe) {
-      auto added = pushers.add(p);
-      if (added) {
-        self->monitor(p);
-        relays->add(p);
-      }
-      replies->complete(rt, change_result{change_status::subscribed, 0, 0});
-      if (added && pushers.size() == 1)
-        routing->pushers_ready();
-      return;
-    }
-    auto removed = pushers.remove(p.id());
-    if (removed) {
-      self->demonitor(p.address());
-      // Batches already sent still wait for its answers (or their timeout).
-      relays->drain(p.id(), false);
-    }
-    replies->complete(rt, change_result{removed
-                                          ? change_status::unsubscribed
-                                          : change_status::unknown_pusher,
-                                        0, 0});
-  }
-
-  void change_subscriber(client_op&& op, reply_target&& rt) {
-    auto s = member_of<event_subscriber_actor>(op, rt,
-                                               error::invalid_subscriber);
-    if (!s)
-      return;
-    // A new subscriber starts on a clean batch (events before it are not
-    // replayed); a leaving one still gets what happened while subscribed.
-    flush_events();
-    if (op.kind == op_kind::subscribe_events) {
-      if (subscribers.add(s))
-        self->monitor(s);
-      replies->complete(rt, change_result{change_status::subscribed, 0, 0});
-      return;
-    }
-    auto removed = subscribers.remove(s.id());
-    if (removed)
-      self->demonitor(s.address());
-    replies->complete(rt, change_result{removed
-                                          ? change_status::unsubscribed
-                                          : change_status::unknown_subscriber,
-                                        0, 0});
-  }
-
   void on_down(const caf::down_msg& dm) {
-    auto id = dm.source.id();
-    subscribers.remove(id);
-    if (pushers.remove(id)) {
-      relays->on_pusher_down(id, dm.reason);
-      return;
-    }
-    replies->drop(id);
+    subs->on_down(dm.source.id(), dm.reason);
+    replies->drop(dm.source.id());
   }
 
   // -- rejecting what nobody may send -----------------------------------------

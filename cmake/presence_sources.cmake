@@ -26,6 +26,7 @@ set(presence_sources
   registry/relay_set.cpp
   registry/session_changes.cpp
   registry/push_routing.cpp
+  registry/subscriptions.cpp
   memory/block_pool.cpp
   memory/huge_pages.cpp
   actors/user_actor.cpp
