@@ -17,13 +17,7 @@
 #include "presence/error.hpp"
 #include "presence/registry.hpp"
 #include "registry/batch_prefetch.hpp"
-#include "registry/client_replies.hpp"
-#include "registry/event_outbox.hpp"
-#include "registry/push_pipeline.hpp"
-#include "registry/push_routing.hpp"
-#include "registry/relay_set.hpp"
-#include "registry/session_changes.hpp"
-#include "registry/subscriptions.hpp"
+#include "registry/registry_core.hpp"
 
 namespace presence::detail {
 
@@ -33,22 +27,15 @@ using write_lock = std::unique_lock<std::shared_mutex>;
 
 using clock_time = caf::actor_clock::time_point;
 
-/// Presence events are flushed at least this often under load.
-constexpr auto event_flush_interval = std::chrono::milliseconds(10);
-
 struct registry_state;
 
 using registry_pointer
   = registry_internal_actor::stateful_pointer<registry_state>;
 
-/// The registry: the wiring of its parts (registry/), the messages that
-/// drive them, and what they ask of an actor (the callee interfaces).
-struct registry_state : client_replies::callee,
-                              push_pipeline::callee,
-                              relay_set::callee,
-                              session_changes::callee,
-                              push_routing::callee,
-                              subscriptions::callee {
+/// The registry actor: its messages drive a registry_core (the parts and
+/// their wiring, registry/registry_core.hpp); this state is what the parts
+/// ask of an actor.
+struct registry_state : registry_callee {
   static inline const char* name = "presence.registry";
 
   registry_pointer self = nullptr;
@@ -58,15 +45,8 @@ struct registry_state : client_replies::callee,
   /// facade client.
   limits lim;
   std::shared_ptr<presence_view> view;
-  /// Presence events not yet sent to the subscribers.
-  event_outbox events{event_flush_interval};
-  // The parts, built in init() (they need the settings and the view).
-  std::optional<client_replies> replies;
-  std::optional<push_pipeline> pipeline;
-  std::optional<relay_set> relays;
-  std::optional<session_changes> changes;
-  std::optional<push_routing> routing;
-  std::optional<subscriptions> subs;
+  /// Built in init(): it needs the settings and the view.
+  std::optional<registry_core> core;
   /// Which operations of a foreign batch validation refused (reused).
   std::vector<bool> refused_ops;
   bool flush_scheduled = false;
@@ -84,21 +64,9 @@ struct registry_state : client_replies::callee,
     cfg = x;
     lim = cfg.input_limits();
     view = std::move(v);
-    events.start(now());
-    replies.emplace(*this);
-    pipeline.emplace(*this, *replies, view->counters,
-                     push_pipeline::config{cfg.batch_size, cfg.pusher_timeout},
-                     message_ids{message_ids::make_prefix(
-                       to_string(self->node()), self->id())});
-    relays.emplace(*this, *pipeline);
-    pipeline->set_sink(local_owner, &*relays);
-    changes.emplace(*this, *view, *replies, events, cfg);
-    std::unique_ptr<offline_buffer> buffer;
-    if (cfg.buffer_per_user > 0)
-      buffer = std::make_unique<offline_buffer>(
-        cfg.buffer_per_user, cfg.buffer_ttl, cfg.buffer_max_bytes);
-    routing.emplace(*this, *view, *changes, *pipeline, std::move(buffer));
-    subs.emplace(*this, *replies, *relays, *routing, events);
+    core.emplace(*this, cfg, *view,
+                 message_ids{message_ids::make_prefix(to_string(self->node()),
+                                                      self->id())});
   }
 
   /// CAF destroys the state when the registry terminates, whatever the exit
@@ -106,15 +74,13 @@ struct registry_state : client_replies::callee,
   /// request still open and to stop the relays. Facade calls are the
   /// facade's own (it watches the registry).
   ~registry_state() override {
-    if (view == nullptr)
+    if (!core)
       return;
-    auto answer = [](reply_target& rt) {
+    core->for_each_target([](reply_target& rt) {
       if (rt.client == reply_target::no_client && rt.promise.pending())
         rt.promise.deliver(make_error(error::registry_down));
-    };
-    changes->for_each_target(answer);
-    pipeline->for_each_target(answer);
-    for (auto& r : relays->relays())
+    });
+    for (auto& r : core->relays.relays())
       caf::anon_send_exit(r.relay, caf::exit_reason::user_shutdown);
   }
 
@@ -184,7 +150,7 @@ struct registry_state : client_replies::callee,
   }
 
   bool events_on() const override {
-    return subs->events_on();
+    return core->subs.events_on();
   }
 
   void monitor(const caf::actor& member) override {
@@ -202,10 +168,10 @@ struct registry_state : client_replies::callee,
     self->request(actor, caf::infinite, join_atom::value, std::move(cmd))
       .then(
         [me, from](user_update& u) {
-          me->state.changes->on_join_answer(u, from);
+          me->state.core->changes.on_join_answer(u, from);
         },
         [me, ticket](caf::error& err) {
-          me->state.changes->on_join_failed(ticket, std::move(err));
+          me->state.core->changes.on_join_failed(ticket, std::move(err));
         });
   }
 
@@ -248,76 +214,41 @@ struct registry_state : client_replies::callee,
   }
 
   void came_online(user_entry& e) override {
-    routing->came_online(e);
+    core->routing.came_online(e);
   }
 
   void kick_replaced(const std::string& login_id,
                      std::vector<session_target>&& targets) override {
-    routing->kick_replaced(login_id, std::move(targets));
+    core->routing.kick_replaced(login_id, std::move(targets));
   }
 
   void maybe_flush_events() {
-    subs->maybe_flush_events();
+    core->subs.maybe_flush_events();
   }
 
   void flush() {
     flush_scheduled = false;
-    pipeline->flush();
-    subs->flush_events();
-    replies->flush();
+    core->flush();
   }
 
-  // -- dispatch ---------------------------------------------------------------
-
   void handle_op(client_op&& op, reply_target&& rt) {
-    switch (op.kind) {
-      case op_kind::mark_online:
-        return changes->mark_online(std::move(op), std::move(rt));
-      case op_kind::mark_offline:
-      case op_kind::mark_offline_all:
-      case op_kind::update_activity:
-        return changes->change_session(std::move(op), std::move(rt));
-      case op_kind::update_metadata:
-        return changes->update_metadata(std::move(op), std::move(rt));
-      case op_kind::push_user:
-        return routing->push_user(std::move(op), std::move(rt));
-      case op_kind::push_users:
-        return routing->push_users(std::move(op), std::move(rt));
-      case op_kind::broadcast:
-        return routing->broadcast(std::move(op), std::move(rt));
-      case op_kind::kick:
-      case op_kind::kick_session:
-      case op_kind::kick_device:
-        return routing->kick(std::move(op), std::move(rt));
-      case op_kind::subscribe:
-      case op_kind::unsubscribe:
-        return subs->change_pusher(std::move(op), std::move(rt));
-      case op_kind::subscribe_events:
-      case op_kind::unsubscribe_events:
-        return subs->change_subscriber(std::move(op), std::move(rt));
-    }
-    // A number that is no operation kind. validate_op refuses these before
-    // they get here; answer anyway.
-    fail(rt, make_error(error::malformed_message,
-                        "not a client operation: "
-                          + std::to_string(static_cast<int>(op.kind))));
+    core->handle(std::move(op), std::move(rt));
   }
 
   void fail(reply_target& rt, caf::error err) {
-    replies->fail(rt, std::move(err));
+    core->replies.fail(rt, std::move(err));
   }
 
   uint32_t client_of(const caf::actor& reply_to) {
     bool added = false;
-    auto idx = replies->client_of(reply_to, added);
+    auto idx = core->replies.client_of(reply_to, added);
     if (added)
       self->monitor(reply_to);
     return idx;
   }
 
   void on_down(const caf::down_msg& dm) {
-    subs->on_down(dm.source.id(), dm.reason);
-    replies->drop(dm.source.id());
+    core->on_down(dm.source.id(), dm.reason);
   }
 
   // -- rejecting what nobody may send -----------------------------------------
@@ -606,7 +537,7 @@ registry_behavior(registry_pointer self, settings cfg,
         auto ticket = op.ticket;
         st.handle_op(std::move(op), reply_target{idx, ticket, {}});
       }
-      st.replies->batch_done(idx, std::move(batch.ops));
+      st.core->replies.batch_done(idx, std::move(batch.ops));
       st.maybe_flush_events();
     },
     [=](flush_atom) {
@@ -619,7 +550,7 @@ registry_behavior(registry_pointer self, settings cfg,
     },
     [=](sweep_atom) {
       if (self->state.from_self())
-        self->state.routing->on_sweep();
+        self->state.core->routing.on_sweep();
     },
     [=](user_update& u) {
       // A user actor's answer to an idle check. on_expired only acts on one
@@ -632,21 +563,21 @@ registry_behavior(registry_pointer self, settings cfg,
         self->state.reject("not an idle check answer from a user actor");
         return;
       }
-      self->state.changes->on_expired(u, ptr->id());
+      self->state.core->changes.on_expired(u, ptr->id());
       self->state.maybe_flush_events();
     },
     [=](tick_atom) {
       if (self->state.from_self())
-        self->state.changes->on_tick();
+        self->state.core->changes.on_tick();
     },
     [=](timeout_atom) {
       if (self->state.from_self())
-        self->state.relays->expire();
+        self->state.core->relays.expire();
     },
     [=](pushed_atom, uint64_t batch, const caf::error& err) {
       auto sender = self->current_sender();
       if (sender != nullptr)
-        self->state.relays->on_answer(sender->id(), batch, err);
+        self->state.core->relays.on_answer(sender->id(), batch, err);
     },
   };
 }

@@ -27,6 +27,7 @@ set(presence_sources
   registry/session_changes.cpp
   registry/push_routing.cpp
   registry/subscriptions.cpp
+  registry/registry_core.cpp
   memory/block_pool.cpp
   memory/huge_pages.cpp
   actors/user_actor.cpp

@@ -1,0 +1,83 @@
+#include "registry/registry_core.hpp"
+
+#include <string>
+
+#include "presence/error.hpp"
+
+namespace presence::detail {
+
+namespace {
+
+/// Presence events are flushed at least this often under load.
+constexpr auto event_flush_interval = std::chrono::milliseconds(10);
+
+std::unique_ptr<offline_buffer> make_buffer(const settings& cfg) {
+  if (cfg.buffer_per_user == 0)
+    return nullptr;
+  return std::make_unique<offline_buffer>(cfg.buffer_per_user, cfg.buffer_ttl,
+                                          cfg.buffer_max_bytes);
+}
+
+} // namespace
+
+registry_core::registry_core(registry_callee& owner, const settings& cfg,
+                             presence_view& view, message_ids ids)
+  : events(event_flush_interval),
+    replies(owner),
+    pipeline(owner, replies, view.counters,
+             push_pipeline::config{cfg.batch_size, cfg.pusher_timeout},
+             std::move(ids)),
+    relays(owner, pipeline),
+    changes(owner, view, replies, events, cfg),
+    routing(owner, view, changes, pipeline, make_buffer(cfg)),
+    subs(owner, replies, relays, routing, events) {
+  events.start(owner.now());
+  pipeline.set_sink(local_owner, &relays);
+}
+
+void registry_core::handle(client_op&& op, reply_target&& rt) {
+  switch (op.kind) {
+    case op_kind::mark_online:
+      return changes.mark_online(std::move(op), std::move(rt));
+    case op_kind::mark_offline:
+    case op_kind::mark_offline_all:
+    case op_kind::update_activity:
+      return changes.change_session(std::move(op), std::move(rt));
+    case op_kind::update_metadata:
+      return changes.update_metadata(std::move(op), std::move(rt));
+    case op_kind::push_user:
+      return routing.push_user(std::move(op), std::move(rt));
+    case op_kind::push_users:
+      return routing.push_users(std::move(op), std::move(rt));
+    case op_kind::broadcast:
+      return routing.broadcast(std::move(op), std::move(rt));
+    case op_kind::kick:
+    case op_kind::kick_session:
+    case op_kind::kick_device:
+      return routing.kick(std::move(op), std::move(rt));
+    case op_kind::subscribe:
+    case op_kind::unsubscribe:
+      return subs.change_pusher(std::move(op), std::move(rt));
+    case op_kind::subscribe_events:
+    case op_kind::unsubscribe_events:
+      return subs.change_subscriber(std::move(op), std::move(rt));
+  }
+  // A number that is no operation kind. validate_op refuses these before
+  // they get here; answer anyway.
+  replies.fail(rt, make_error(error::malformed_message,
+                              "not a client operation: "
+                                + std::to_string(static_cast<int>(op.kind))));
+}
+
+void registry_core::flush() {
+  pipeline.flush();
+  subs.flush_events();
+  replies.flush();
+}
+
+void registry_core::on_down(caf::actor_id id, const caf::error& reason) {
+  subs.on_down(id, reason);
+  replies.drop(id);
+}
+
+} // namespace presence::detail

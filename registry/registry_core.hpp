@@ -1,0 +1,73 @@
+#pragma once
+
+// The registry without the actor: its parts wired together, and operations
+// handed to the part that does them. The actor (actors/registry_actor.cpp)
+// owns one, feeds it messages and implements `registry_callee`.
+//
+//   client_replies   where answers go (facade clients, typed requests)
+//   session_changes  the table's sessions, user actors, idle expiry
+//   push_routing     which sessions a push reaches, the offline buffer
+//   push_pipeline    batches per owner, settlement, reports
+//   relay_set        this node's pushers, as the local delivery sink
+//   subscriptions    pushers and event subscribers, the event fan-out
+
+#include <memory>
+
+#include "presence/config.hpp"
+#include "presence/detail/protocol.hpp"
+#include "registry/client_replies.hpp"
+#include "registry/event_outbox.hpp"
+#include "registry/push_pipeline.hpp"
+#include "registry/push_routing.hpp"
+#include "registry/relay_set.hpp"
+#include "registry/session_changes.hpp"
+#include "registry/subscriptions.hpp"
+
+namespace presence::detail {
+
+/// Everything the parts ask of the actor around them. `now()` is declared by
+/// several of them; one override serves all.
+class registry_callee : public client_replies::callee,
+                        public push_pipeline::callee,
+                        public relay_set::callee,
+                        public session_changes::callee,
+                        public push_routing::callee,
+                        public subscriptions::callee {
+public:
+  caf::actor_clock::time_point now() override = 0;
+};
+
+class registry_core {
+public:
+  registry_core(registry_callee& owner, const settings& cfg,
+                presence_view& view, message_ids ids);
+
+  registry_core(const registry_core&) = delete;
+  registry_core& operator=(const registry_core&) = delete;
+
+  /// Hands `op` to the part that does it.
+  void handle(client_op&& op, reply_target&& rt);
+
+  /// The mailbox ran dry: open batches, events and results go out.
+  void flush();
+
+  /// A watched actor is down (a pusher, an event subscriber or a client).
+  void on_down(caf::actor_id id, const caf::error& reason);
+
+  /// Calls `f(target)` for every call still waiting for its answer.
+  template <class F>
+  void for_each_target(F f) {
+    changes.for_each_target(f);
+    pipeline.for_each_target(f);
+  }
+
+  event_outbox events;
+  client_replies replies;
+  push_pipeline pipeline;
+  relay_set relays;
+  session_changes changes;
+  push_routing routing;
+  subscriptions subs;
+};
+
+} // namespace presence::detail
