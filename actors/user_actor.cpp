@@ -36,7 +36,7 @@ session_slot slot_of(const online_user& x, time_point now) {
 }
 
 // No login id: the registry remembers which user a ticket belongs to, and
-// 32 bytes a user add up at a million users. The idle check carries the
+// every byte per user counts at scale. The idle check carries the
 // login id instead (see on_idle_check). No registry handle either: every
 // message the actor answers comes from the registry.
 struct user_state {
@@ -46,10 +46,9 @@ struct user_state {
 };
 
 // A class, not a function with a state: CAF keeps a spawned function's
-// arguments (here the whole first session, ~200 bytes with the closure) until
-// the actor first runs, which a lazily initialised user actor may never do.
-// A constructor builds the state at spawn and keeps nothing else: ~190 bytes
-// less per online user (docs/performance.md).
+// arguments (here the whole first session) until the actor first runs, which
+// a lazily initialised user actor may never do. A constructor builds the
+// state at spawn and keeps nothing else (docs/performance.md has the saving).
 class user_impl : public user_actor::base {
 public:
   user_impl(caf::actor_config& cfg, const online_user& first,

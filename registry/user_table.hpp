@@ -143,8 +143,8 @@ public:
   /// Starts loading what erasing the user in `hash`'s home slot reads
   /// besides its own entry: the hash of each entry in the occupied slots
   /// after it, up to 4 (the backward shift looks up each one's home). Those
-  /// loads were 80% of erase's time in a mass logout at 1M users
-  /// (docs/performance.md, "Mass logout"). Call with prefetch_entry.
+  /// loads dominated erase in a mass logout (docs/performance.md, "Mass
+  /// logout"). Call with prefetch_entry.
   void prefetch_erase(size_t hash) const noexcept {
     auto mask = index_.size() - 1;
     auto slot = slot_of_hash(hash);
@@ -186,10 +186,9 @@ private:
     }
   }
 
-  // Index slots are tagged (tagged_slots.hpp): at a million users, probing
-  // past other users' entries was the registry's largest cost (random cache
-  // misses, docs/performance.md). 8 bytes per slot instead of 4: 8-16 B more
-  // per user at two to four slots per user.
+  // Index slots are tagged (tagged_slots.hpp): probing past other users'
+  // entries was the registry's largest cost at scale (random cache misses;
+  // docs/performance.md has the figures and the memory it costs).
   void grow();
 
   entry_vector entries_;
