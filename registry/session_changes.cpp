@@ -131,22 +131,45 @@ void session_changes::change_session(client_op&& op, reply_target&& rt) {
   }
   if (park_if_busy(e, op, rt))
     return;
-  change_result result;
   if (op.kind == op_kind::update_activity) {
     op.user.last_activity = caf::make_timestamp();
-    write_lock guard{view_.mtx};
-    result = touch_session(e->sessions, op.user.token, op.user.last_activity);
-  } else {
-    auto removed = remove_sessions(*e, removal_selects(op.kind, op.user),
-                                   event_kind::left, "logout", nullptr);
-    result = removal_result(removed,
-                            static_cast<uint32_t>(e->sessions.size()));
+    change_result result;
+    {
+      write_lock guard{view_.mtx};
+      result = touch_session(e->sessions, op.user.token,
+                             op.user.last_activity);
+    }
+    if (result.status != change_status::unknown_token)
+      owner_.mirror(e->actor, user_command{0, op.kind, std::move(op.user), {}});
+    replies_.complete(rt, result);
+    return;
   }
-  if (e->sessions.empty())
-    retire_user(*e);
-  else if (result.status != change_status::unknown_token)
+  // A logout that takes the last session also erases the user under the same
+  // write lock: a mass logout is mostly these (docs/performance.md, "Mass
+  // logout").
+  uint32_t removed;
+  uint32_t left;
+  user_actor retired;
+  {
+    write_lock guard{view_.mtx};
+    auto before = e->sessions.size();
+    removed = take_sessions(*e, removal_selects(op.kind, op.user),
+                            event_kind::left, "logout", nullptr);
+    view_.table.sessions_changed(*e, before);
+    left = static_cast<uint32_t>(e->sessions.size());
+    if (left == 0) {
+      retired = std::move(e->actor);
+      view_.table.erase(*e);
+      e = nullptr;
+    }
+  }
+  if (removed > 0 && left == 0 && owner_.events_on())
+    emit(event_kind::offline, events_.back().session, "logout");
+  if (left == 0)
+    owner_.retire(std::move(retired));
+  else if (removed > 0)
     owner_.mirror(e->actor, user_command{0, op.kind, std::move(op.user), {}});
-  replies_.complete(rt, result);
+  replies_.complete(rt, removal_result(removed, left));
 }
 
 /// Metadata lives only in the table (the user actor does not need it); the
