@@ -20,6 +20,7 @@
 
 #include "presence/actor_interfaces.hpp"
 #include "presence/atoms.hpp"
+#include "presence/error.hpp"
 #include "presence/detail/internal_interfaces.hpp"
 #include "registry/client_replies.hpp"
 #include "registry/delivery_sink.hpp"
