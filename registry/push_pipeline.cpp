@@ -21,6 +21,7 @@ void push_state::reset() {
   message.type = message_type{};
   message.timestamp = caf::timestamp{};
   message.keep_if_offline = false;
+  split_reached.clear();
   open_batches = 0;
   routed = false;
 }
@@ -68,12 +69,13 @@ void push_pipeline::add_delivery(uint64_t push_id, const std::string& login_id,
   auto& ps = pushes_.at(push_id);
   ++ps.report.users_targeted;
   if (all_local(sessions, count)) {
-    add_to(local_owner, push_id, ps, login_id, sessions, count, true, only,
-           held);
+    add_to(local_owner, push_id, ps, login_id, sessions, count, no_split,
+           only, held);
     return;
   }
   // Sessions of several owners: one part per owner, in order of first
-  // appearance, each with its own copy of the message; the user counts once.
+  // appearance, each with its own copy of the message; the user counts once
+  // as reached if any of its parts is accepted.
   if (held != nullptr)
     ps.message = std::move(*held);
   std::vector<owner_id> owners;
@@ -81,13 +83,15 @@ void push_pipeline::add_delivery(uint64_t push_id, const std::string& login_id,
     if (std::find(owners.begin(), owners.end(), sessions[i].owner)
         == owners.end())
       owners.push_back(sessions[i].owner);
+  auto split = static_cast<uint32_t>(ps.split_reached.size());
+  ps.split_reached.push_back(false);
   std::vector<session_target> part;
   for (size_t k = 0; k < owners.size(); ++k) {
     part.clear();
     for (size_t i = 0; i < count; ++i)
       if (sessions[i].owner == owners[k])
         part.push_back(session_target{sessions[i].token, sessions[i].device});
-    add_to(owners[k], push_id, ps, login_id, part.data(), part.size(), k == 0,
+    add_to(owners[k], push_id, ps, login_id, part.data(), part.size(), split,
            false, nullptr);
   }
 }
@@ -98,7 +102,7 @@ void push_pipeline::add_local_delivery(uint64_t push_id,
                                        size_t count, bool only) {
   auto& ps = pushes_.at(push_id);
   ++ps.report.users_targeted;
-  add_to(local_owner, push_id, ps, login_id, sessions, count, true, only,
+  add_to(local_owner, push_id, ps, login_id, sessions, count, no_split, only,
          nullptr);
 }
 
@@ -106,7 +110,7 @@ template <class Session>
 void push_pipeline::add_to(owner_id owner, uint64_t push_id, push_state& ps,
                            const std::string& login_id,
                            const Session* sessions, size_t count,
-                           bool count_user, bool only, push_message* held) {
+                           uint32_t split, bool only, push_message* held) {
   auto sink = sink_of(owner);
   if (sink == nullptr || !sink->ready())
     return;
@@ -122,8 +126,13 @@ void push_pipeline::add_to(owner_id owner, uint64_t push_id, push_state& ps,
     ++ps.open_batches;
   }
   auto& part = ob.parts.back();
-  if (count_user)
+  if (split == no_split) {
     ++part.users;
+  } else {
+    if (!part.split_users)
+      part.split_users = std::make_unique<std::vector<uint32_t>>();
+    part.split_users->push_back(split);
+  }
   part.sessions += static_cast<uint32_t>(count);
   append(owner, login_id, sessions, count);
 }
@@ -189,7 +198,7 @@ void push_pipeline::send(owner_id owner) {
   batch_state bs;
   auto parts_hint = ob.parts.size();
   bs.parts = std::move(ob.parts);
-  ob.parts = {};
+  ob.parts = std::vector<contribution>();
   ob.parts.reserve(parts_hint);
   auto sink = sink_of(owner);
   if (sink == nullptr || !sink->ready()) {
@@ -281,6 +290,12 @@ void push_pipeline::settle(std::vector<contribution>& parts, bool ok,
     if (ok) {
       ps.report.users_reached += part.users;
       ps.report.sessions_reached += part.sessions;
+      if (part.split_users)
+        for (auto i : *part.split_users)
+          if (!ps.split_reached[i]) {
+            ps.split_reached[i] = true;
+            ++ps.report.users_reached;
+          }
     }
     // A push spread over several batches names each failed pusher once.
     auto& failed = ps.report.failed_pushers;

@@ -6,6 +6,7 @@
 // complete and goes to its caller (client_replies).
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct push_state {
   reply_target target;
   delivery_report report;
   push_message message;
+  /// Users whose sessions span owners: each counts as reached once, whichever
+  /// of its parts is accepted first (contribution::split_users).
+  std::vector<bool> split_reached;
   uint32_t open_batches = 0;
   bool routed = false;
 
@@ -177,6 +181,9 @@ private:
     uint32_t client = 0;
     uint64_t ticket = 0;
     std::string message_id;
+    /// Users of this part whose other sessions went to other owners
+    /// (indexes into push_state::split_reached); null for most parts.
+    std::unique_ptr<std::vector<uint32_t>> split_users;
 
     static constexpr uint64_t direct = 0; // slab keys are never 0
   };
@@ -196,10 +203,14 @@ private:
     std::vector<contribution> parts;
   };
 
+  /// `split`: the user's index in push_state::split_reached, or `no_split`
+  /// (the user counts in this part).
   template <class Session>
   void add_to(owner_id owner, uint64_t push_id, push_state& ps,
               const std::string& login_id, const Session* sessions,
-              size_t count, bool count_user, bool only, push_message* held);
+              size_t count, uint32_t split, bool only, push_message* held);
+
+  static constexpr uint32_t no_split = UINT32_MAX;
 
   template <class Session>
   void append(owner_id owner, const std::string& login_id,

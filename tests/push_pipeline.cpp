@@ -422,7 +422,7 @@ TEST_CASE("sessions of an owner without a sink are targeted, never reached",
 // pusher accepted").
 TEST_CASE("a split user is reached when its first session's owner has no "
           "sink",
-          "[push_pipeline][!shouldfail]") {
+          "[push_pipeline]") {
   fixture f;
   auto p = f.start(1);
   f.deliver(p, "u", {2, 0});
@@ -443,7 +443,7 @@ TEST_CASE("a split user is reached when its first session's owner has no "
 // batch was accepted.
 TEST_CASE("a split user is reached when only a later owner's batch is "
           "accepted",
-          "[push_pipeline][!shouldfail]") {
+          "[push_pipeline]") {
   fixture f;
   fake_sink remote;
   remote.waiters = {201};
