@@ -42,8 +42,9 @@ enum class origin : uint8_t {
   /// A typed request to the registry's handle.
   typed_request,
   /// A batch from any other sender (an actor reaching the internal batch
-  /// message with actor_cast, later a peer node).
+  /// message with actor_cast).
   foreign_batch,
+  // A cluster adds a peer origin later, for batches from another node.
 };
 
 /// Whether the registry must validate an operation from `x`.
