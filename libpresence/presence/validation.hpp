@@ -1,8 +1,9 @@
 #pragma once
 
-// Input checks: the one validator behind every entry point. The facade runs
-// it on the caller's thread; the registry runs it on every operation that does
-// not come from its own facade client (see docs/design.md, "Validation").
+// Input checks: the field checks behind every entry point, composed per call
+// by one struct for each call. The facade runs them on the caller's thread;
+// the registry on every operation whose origin is not its own facade client
+// (see docs/design.md, "Validation").
 
 #include <cstddef>
 #include <cstdint>
