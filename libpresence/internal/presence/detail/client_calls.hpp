@@ -25,6 +25,7 @@
 // checked and prepared, never filled.
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/actor.hpp>
