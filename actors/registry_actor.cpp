@@ -298,38 +298,18 @@ struct registry_state : registry_callee {
 
   // -- typed requests -----------------------------------------------------------
 
-  /// Every typed request passes the one validator (validation.hpp) here.
-  template <class T>
-  caf::result<T> request_op(client_op&& op) {
-    if (auto err = validate_op(op, lim))
+  /// Every typed request: its operation built by the call struct the facade
+  /// builds it with (client_calls.hpp), then taken in as a typed request,
+  /// whose origin has it checked with the facade's checks.
+  template <class Call>
+  caf::result<typename Call::result_type> typed_request(Call call) {
+    client_op op;
+    call.fill(op);
+    if (auto err = receive_op(op, origin::typed_request, lim))
       return err;
     auto rp = self->make_response_promise();
     handle_op(std::move(op), reply_target{reply_target::no_client, 0, rp});
     return rp;
-  }
-
-  caf::result<change_result> session_request(op_kind kind,
-                                             std::string login_id,
-                                             std::string token) {
-    client_op op;
-    op.kind = kind;
-    op.user.login_id = std::move(login_id);
-    op.user.token = std::move(token);
-    return request_op<change_result>(std::move(op));
-  }
-
-  /// (Un)subscribing a pusher or an event subscriber from actor code.
-  template <class Handle>
-  caf::result<change_result> member_request(op_kind kind, const Handle& h) {
-    client_op op;
-    op.kind = kind;
-    op.actor = caf::actor_cast<caf::actor>(h);
-    return request_op<change_result>(std::move(op));
-  }
-
-  caf::result<delivery_report> push_request(op_kind kind, client_op&& op) {
-    op.kind = kind;
-    return request_op<delivery_report>(std::move(op));
   }
 };
 
@@ -380,68 +360,49 @@ registry_behavior(registry_pointer self, settings cfg,
   });
   using str = std::string;
   return {
-    [=](mark_online_atom, online_user& user) -> caf::result<change_result> {
-      client_op op;
-      op.kind = op_kind::mark_online;
-      op.user = std::move(user);
-      return self->state.request_op<change_result>(std::move(op));
+    [=](mark_online_atom, online_user& user) {
+      return self->state.typed_request(mark_online_call{user});
     },
-    [=](mark_online_atom, online_user& user,
-        login_policy& policy) -> caf::result<change_result> {
-      client_op op;
-      op.kind = op_kind::mark_online;
-      op.user = std::move(user);
-      op.policy = policy;
-      op.has_policy = true;
-      return self->state.request_op<change_result>(std::move(op));
+    [=](mark_online_atom, online_user& user, login_policy& policy) {
+      return self->state.typed_request(mark_online_call{user, &policy});
     },
     [=](update_metadata_atom, str& login_id, str& token,
-        metadata_map& metadata) -> caf::result<change_result> {
-      client_op op;
-      op.kind = op_kind::update_metadata;
-      op.user.login_id = std::move(login_id);
-      op.user.token = std::move(token);
-      op.user.metadata = std::move(metadata);
-      return self->state.request_op<change_result>(std::move(op));
+        metadata_map& metadata) {
+      return self->state.typed_request(
+        metadata_call{login_id, token, metadata});
     },
     [=](stats_atom) -> caf::result<presence_stats> {
       return self->state.view->stats();
     },
-    [=](kick_session_atom, str& login_id, str& token,
-        str& reason) -> caf::result<delivery_report> {
-      client_op op;
-      op.user.login_id = std::move(login_id);
-      op.user.token = std::move(token);
-      op.message = make_kick_out_message(std::move(reason));
-      return self->state.push_request(op_kind::kick_session, std::move(op));
+    [=](kick_session_atom, str& login_id, str& token, str& reason) {
+      auto msg = make_kick_out_message(std::move(reason));
+      return self->state.typed_request(
+        kick_call::session(login_id, token, msg));
     },
-    [=](kick_device_atom, str& login_id, str& device,
-        str& reason) -> caf::result<delivery_report> {
-      client_op op;
-      op.user.login_id = std::move(login_id);
-      op.user.device = std::move(device);
-      op.message = make_kick_out_message(std::move(reason));
-      return self->state.push_request(op_kind::kick_device, std::move(op));
+    [=](kick_device_atom, str& login_id, str& device, str& reason) {
+      auto msg = make_kick_out_message(std::move(reason));
+      return self->state.typed_request(
+        kick_call::device_type(login_id, device, msg));
     },
     [=](subscribe_events_atom, event_subscriber_actor& s) {
-      return self->state.member_request(op_kind::subscribe_events, s);
+      return self->state.typed_request(
+        member_call{op_kind::subscribe_events, s});
     },
     [=](unsubscribe_events_atom, event_subscriber_actor& s) {
-      return self->state.member_request(op_kind::unsubscribe_events, s);
+      return self->state.typed_request(
+        member_call{op_kind::unsubscribe_events, s});
     },
     [=](mark_offline_atom, str& login_id, str& token) {
-      return self->state.session_request(op_kind::mark_offline,
-                                         std::move(login_id),
-                                         std::move(token));
+      return self->state.typed_request(
+        session_call{op_kind::mark_offline, login_id, &token});
     },
     [=](mark_offline_all_atom, str& login_id) {
-      return self->state.session_request(op_kind::mark_offline_all,
-                                         std::move(login_id), str{});
+      return self->state.typed_request(
+        session_call{op_kind::mark_offline_all, login_id});
     },
     [=](update_activity_atom, str& login_id, str& token) {
-      return self->state.session_request(op_kind::update_activity,
-                                         std::move(login_id),
-                                         std::move(token));
+      return self->state.typed_request(
+        session_call{op_kind::update_activity, login_id, &token});
     },
     [=](is_online_atom, const str& login_id) -> caf::result<bool> {
       if (auto err = validate_login_id(login_id, self->state.lim))
@@ -470,36 +431,26 @@ registry_behavior(registry_pointer self, settings cfg,
         return e->online_users();
       return std::vector<online_user>{};
     },
-    [=](push_atom, str& login_id,
-        push_message& msg) -> caf::result<delivery_report> {
-      client_op op;
-      op.user.login_id = std::move(login_id);
-      op.message = std::move(msg);
-      return self->state.push_request(op_kind::push_user, std::move(op));
+    [=](push_atom, str& login_id, push_message& msg) {
+      return self->state.typed_request(push_call{login_id, msg});
     },
-    [=](push_atom, std::vector<str>& login_ids,
-        push_message& msg) -> caf::result<delivery_report> {
-      client_op op;
-      op.login_ids = std::move(login_ids);
-      op.message = std::move(msg);
-      return self->state.push_request(op_kind::push_users, std::move(op));
+    [=](push_atom, std::vector<str>& login_ids, push_message& msg) {
+      return self->state.typed_request(push_users_call{login_ids, msg});
     },
-    [=](broadcast_atom, push_message& msg) -> caf::result<delivery_report> {
-      client_op op;
-      op.message = std::move(msg);
-      return self->state.push_request(op_kind::broadcast, std::move(op));
+    [=](broadcast_atom, push_message& msg) {
+      return self->state.typed_request(broadcast_call{msg});
     },
-    [=](kick_atom, str& login_id, str& reason) -> caf::result<delivery_report> {
-      client_op op;
-      op.user.login_id = std::move(login_id);
-      op.message = make_kick_out_message(std::move(reason));
-      return self->state.push_request(op_kind::kick, std::move(op));
+    [=](kick_atom, str& login_id, str& reason) {
+      auto msg = make_kick_out_message(std::move(reason));
+      return self->state.typed_request(kick_call::user(login_id, msg));
     },
     [=](subscribe_atom, pusher_actor& p) {
-      return self->state.member_request(op_kind::subscribe, p);
+      return self->state.typed_request(
+        member_call{op_kind::subscribe, p});
     },
     [=](unsubscribe_atom, pusher_actor& p) {
-      return self->state.member_request(op_kind::unsubscribe, p);
+      return self->state.typed_request(
+        member_call{op_kind::unsubscribe, p});
     },
     [=](batch_atom, client_batch& batch) {
       auto& st = self->state;
@@ -509,24 +460,22 @@ registry_behavior(registry_pointer self, settings cfg,
         return;
       }
       auto idx = st.client_of(batch.reply_to);
+      // Every operation of a batch gets the batch's origin, which decides
+      // whether it is validated (receive_op): the own client checked its
+      // calls on its callers' threads already. The others are checked, and
+      // hashed, before any operation runs: the prefetches below use hashes.
       auto& refused = st.refused_ops;
+      refused.clear();
       if (needs_validation(*from)) {
-        // Checked here, on the registry's thread: the own facade checked its
-        // calls on its callers' threads already. A foreign hash is not
-        // trusted either: a wrong one would file the user where no lookup
-        // finds it.
         refused.assign(batch.ops.size(), false);
         for (size_t i = 0; i < batch.ops.size(); ++i) {
           auto& op = batch.ops[i];
-          op.login_hash = 0;
-          if (auto err = validate_op(op, st.lim)) {
+          if (auto err = receive_op(op, *from, st.lim)) {
             refused[i] = true;
             auto rt = reply_target{idx, op.ticket, {}};
             st.fail(rt, std::move(err));
           }
         }
-      } else {
-        refused.clear();
       }
       batch_prefetch prefetch{st.table()};
       for (size_t i = 0; i < batch.ops.size(); ++i) {
@@ -534,6 +483,9 @@ registry_behavior(registry_pointer self, settings cfg,
         auto& op = batch.ops[i];
         if (!refused.empty() && refused[i]) // answered above
           continue;
+        // The own client's operations get their origin here, in the pass
+        // that handles them.
+        op.source = *from;
         auto ticket = op.ticket;
         st.handle_op(std::move(op), reply_target{idx, ticket, {}});
       }

@@ -7,6 +7,7 @@ set(presence_sources
   libpresence/src/error.cpp
   libpresence/src/messages.cpp
   libpresence/src/validation.cpp
+  libpresence/src/client_calls.cpp
   libpresence/src/online_manager.cpp
   libpresence/src/manager_core.cpp
   libpresence/src/pending.cpp

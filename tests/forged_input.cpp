@@ -224,30 +224,140 @@ TEST_CASE("stray timer and internal messages cannot crash or corrupt the "
   CHECK(rejected(self, reg) == 12);
 }
 
-TEST_CASE("typed requests are validated like facade calls",
+TEST_CASE("the facade, typed requests and foreign batches refuse bad input "
+          "alike",
           "[forged][bad-input]") {
+  // The same bad input through each entry point: the same error, code and
+  // text (one call struct checks it everywhere, client_calls.hpp).
   env e;
   online_manager m{e.sys};
   auto reg = m.registry();
   caf::scoped_actor self{e.sys};
+  struct entry {
+    error code;
+    caf::error facade;
+    caf::error typed;
+    client_op foreign;
+  };
+  std::vector<entry> xs;
   auto long_id = std::string(257, 'a');
-  CHECK_PRESENCE_ERROR(err_of(ask<change_result>(self, reg,
-                                                 mark_online_atom::value,
-                                                 user(long_id, "t"))),
-                       field_too_long);
-  CHECK_PRESENCE_ERROR(err_of(ask<change_result>(self, reg,
-                                                 mark_online_atom::value,
-                                                 user("alice", "t", ""))),
-                       empty_device);
-  CHECK_PRESENCE_ERROR(
-    err_of(ask<delivery_report>(self, reg, push_atom::value,
-                                std::string{"alice"},
-                                make_notification("\xc3"))),
-    invalid_utf8);
-  CHECK_PRESENCE_ERROR(
-    err_of(ask<delivery_report>(self, reg, kick_atom::value,
-                                std::string{"alice"}, std::string(257, 'r'))),
-    field_too_long);
+  {
+    auto op = op_of(op_kind::mark_online, long_id, "t");
+    xs.push_back({error::field_too_long,
+                  err_of(m.mark_online(user(long_id, "t"))),
+                  err_of(ask<change_result>(self, reg, mark_online_atom::value,
+                                            user(long_id, "t"))),
+                  op});
+  }
+  {
+    auto op = op_of(op_kind::mark_online, "alice", "t");
+    op.user.device.clear();
+    xs.push_back({error::empty_device,
+                  err_of(m.mark_online(user("alice", "t", ""))),
+                  err_of(ask<change_result>(self, reg, mark_online_atom::value,
+                                            user("alice", "t", ""))),
+                  op});
+  }
+  {
+    auto bad = login_policy{max_sessions_limit + 1, false,
+                            limit_action::replace};
+    auto op = op_of(op_kind::mark_online, "alice", "t");
+    op.policy = bad;
+    op.has_policy = true;
+    xs.push_back({error::invalid_policy,
+                  err_of(m.mark_online(user("alice", "t"), bad)),
+                  err_of(ask<change_result>(self, reg, mark_online_atom::value,
+                                            user("alice", "t"), bad)),
+                  op});
+  }
+  {
+    xs.push_back({error::empty_token, err_of(m.mark_offline("alice", "")),
+                  err_of(ask<change_result>(self, reg, mark_offline_atom::value,
+                                            std::string{"alice"},
+                                            std::string{})),
+                  op_of(op_kind::mark_offline, "alice", "")});
+  }
+  {
+    metadata_map md{{"\xff", "v"}};
+    auto op = op_of(op_kind::update_metadata, "alice", "t1");
+    op.user.metadata = md;
+    xs.push_back({error::invalid_utf8,
+                  err_of(m.update_metadata("alice", "t1", md)),
+                  err_of(ask<change_result>(self, reg,
+                                            update_metadata_atom::value,
+                                            std::string{"alice"},
+                                            std::string{"t1"}, md)),
+                  op});
+  }
+  {
+    auto msg = make_notification("\xc3");
+    auto op = op_of(op_kind::push_user, "alice");
+    op.message = msg;
+    xs.push_back({error::invalid_utf8,
+                  err_of(m.push_message_to_user("alice", msg)),
+                  err_of(ask<delivery_report>(self, reg, push_atom::value,
+                                              std::string{"alice"}, msg)),
+                  op});
+  }
+  {
+    std::vector<std::string> ids{"alice", ""};
+    auto msg = make_text_message("x");
+    auto op = op_of(op_kind::push_users, "");
+    op.login_ids = ids;
+    op.message = msg;
+    xs.push_back({error::empty_login_id,
+                  err_of(m.push_message_to_users(ids, msg)),
+                  err_of(ask<delivery_report>(self, reg, push_atom::value, ids,
+                                              msg)),
+                  op});
+  }
+  {
+    auto msg = make_custom_message("", "x");
+    auto op = op_of(op_kind::broadcast, "");
+    op.message = msg;
+    xs.push_back({error::empty_custom_type, err_of(m.broadcast_message(msg)),
+                  err_of(ask<delivery_report>(self, reg, broadcast_atom::value,
+                                              msg)),
+                  op});
+  }
+  {
+    auto reason = std::string(257, 'r');
+    auto op = op_of(op_kind::kick, "alice");
+    op.message = make_kick_out_message(reason);
+    xs.push_back({error::field_too_long,
+                  err_of(m.kick_out_notify("alice", reason)),
+                  err_of(ask<delivery_report>(self, reg, kick_atom::value,
+                                              std::string{"alice"}, reason)),
+                  op});
+  }
+  {
+    auto op = op_of(op_kind::kick_device, "alice");
+    op.user.device.clear();
+    op.message = make_kick_out_message("r");
+    xs.push_back({error::empty_device,
+                  err_of(m.kick_out_device("alice", "", "r")),
+                  err_of(ask<delivery_report>(self, reg,
+                                              kick_device_atom::value,
+                                              std::string{"alice"},
+                                              std::string{}, std::string{"r"})),
+                  op});
+  }
+  {
+    xs.push_back({error::invalid_pusher, err_of(m.register_pusher({})),
+                  err_of(ask<change_result>(self, reg, subscribe_atom::value,
+                                            pusher_actor{})),
+                  op_of(op_kind::subscribe, "")});
+  }
+  std::vector<client_op> ops;
+  for (auto& x : xs)
+    ops.push_back(x.foreign);
+  auto rs = foreign_batch(self, reg, std::move(ops));
+  for (size_t i = 0; i < xs.size(); ++i) {
+    INFO("case " << i << ": " << to_string(xs[i].code));
+    CHECK(is(xs[i].facade, xs[i].code));
+    CHECK(caf::to_string(xs[i].typed) == caf::to_string(xs[i].facade));
+    CHECK(caf::to_string(rs[i].err) == caf::to_string(xs[i].facade));
+  }
   CHECK(ok(m.get_online_count()) == 0u);
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 
-// Input checks: the one validator behind every entry point. The facade runs
-// it on the caller's thread; the registry runs it on every operation that does
-// not come from its own facade client (see docs/design.md, "Validation").
+// Input checks: the field checks behind every entry point, composed per call
+// by one struct for each call. The facade runs them on the caller's thread;
+// the registry on every operation whose origin is not its own facade client
+// (see docs/design.md, "Validation").
 
 #include <cstddef>
 #include <cstdint>
@@ -42,8 +43,9 @@ enum class origin : uint8_t {
   /// A typed request to the registry's handle.
   typed_request,
   /// A batch from any other sender (an actor reaching the internal batch
-  /// message with actor_cast, later a peer node).
+  /// message with actor_cast).
   foreign_batch,
+  // A cluster adds a peer origin later, for batches from another node.
 };
 
 /// Whether the registry must validate an operation from `x`.

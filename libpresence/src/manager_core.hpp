@@ -4,7 +4,8 @@
 // flight, batches to the registry, at most `presence.window` of them), the
 // write order that queries wait for, the pools of call states and batch
 // vectors, and the client actor that receives the registry's answers. The
-// API (online_manager.cpp) validates a call and hands it here.
+// API (online_manager.cpp) hands every call here as its call struct, which
+// checks it and builds its operation (client_calls.hpp).
 
 #include <atomic>
 #include <condition_variable>
@@ -20,6 +21,7 @@
 #include "actors/registry_actor.hpp"
 #include "registry/user_table.hpp"
 #include "presence/config.hpp"
+#include "presence/detail/client_calls.hpp"
 #include "presence/detail/slab.hpp"
 #include "presence/error.hpp"
 #include "presence/online_manager.hpp"
@@ -95,10 +97,19 @@ public:
     return pending<T>{op_ref{st}};
   }
 
-  template <class T>
-  pending<T> issue(detail::client_op&& op, bool is_write) {
-    return issue_with<T>(is_write,
-                         [&](detail::client_op& dst) { dst = std::move(op); });
+  /// Every call of the API: the checks of its call struct
+  /// (client_calls.hpp) in their order, with the facade's status between
+  /// target and content, then issued, built in place in the buffer.
+  template <class Call>
+  pending<typename Call::result_type> call(Call x) {
+    using result = typename Call::result_type;
+    if (auto err = check_call(x, lim_, status_))
+      return failed<result>(std::move(err));
+    // The login hash: on the caller's thread and outside the lock below, so
+    // that the registry's thread hashes nothing.
+    x.prepare();
+    return issue_with<result>(Call::is_write,
+                              [&](client_op& op) { x.fill(op); });
   }
 
   /// Appends a call to the buffer, built in place by `fill` (saves moving a

@@ -1,6 +1,7 @@
-// The facade's API: validates each call on the caller's thread, builds its
-// operation and hands it to the call window (manager_core.hpp); queries
-// read the registry's published view.
+// The facade's API: hands each call, as its call struct (client_calls.hpp),
+// to the call window (manager_core.hpp), which checks it on the caller's
+// thread and builds its operation in place; queries read the registry's
+// published view.
 
 #include "presence/online_manager.hpp"
 
@@ -10,7 +11,6 @@ namespace presence {
 
 // -- online_manager -------------------------------------------------------------
 
-using detail::client_op;
 using detail::op_kind;
 
 online_manager::online_manager(caf::actor_system& sys)
@@ -30,93 +30,42 @@ registry_actor online_manager::registry() const {
   return core_->registry();
 }
 
-namespace {
-
-client_op make_op(op_kind kind, std::string login_id = {},
-                  std::string token = {}) {
-  client_op op;
-  op.kind = kind;
-  op.user.login_id = std::move(login_id);
-  op.user.token = std::move(token);
-  return op;
-}
-
-} // namespace
-
-/// (Un)subscribing a pusher or an event subscriber: `invalid` for an invalid
-/// handle, otherwise one call carrying the actor.
-template <class Handle>
-pending<change_result> membership_call(detail::manager_core& core,
-                                       const Handle& handle, op_kind kind,
-                                       error invalid) {
-  if (!handle)
-    return core.failed<change_result>(make_error(invalid));
-  return core.issue_with<change_result>(false, [&](client_op& op) {
-    op.kind = kind;
-    op.actor = caf::actor_cast<caf::actor>(handle);
-  });
-}
-
 pending<change_result> online_manager::register_pusher(const pusher_actor& p) {
-  return membership_call(*core_, p, op_kind::subscribe, error::invalid_pusher);
+  return core_->call(detail::member_call{op_kind::subscribe, p});
 }
 
 pending<change_result>
 online_manager::unregister_pusher(const pusher_actor& p) {
-  return membership_call(*core_, p, op_kind::unsubscribe,
-                         error::invalid_pusher);
+  return core_->call(detail::member_call{op_kind::unsubscribe, p});
 }
 
 pending<change_result> online_manager::mark_online(online_user user) {
-  if (auto err = validate_user(user, core_->lim()))
-    return core_->failed<change_result>(std::move(err));
   // The registry spawns the user actor. Spawning here, on the caller's
   // thread, was measured and halved W1 (see docs/design.md).
-  auto hash = detail::login_hash_of(user.login_id);
-  return core_->issue_with<change_result>(true, [&](client_op& op) {
-    op.kind = op_kind::mark_online;
-    op.user = std::move(user);
-    op.login_hash = hash;
-  });
+  return core_->call(detail::mark_online_call{user});
 }
 
 pending<change_result> online_manager::mark_online(online_user user,
                                                    login_policy policy) {
-  if (auto err = validate_user(user, core_->lim()))
-    return core_->failed<change_result>(std::move(err));
-  if (auto err = validate_policy(policy))
-    return core_->failed<change_result>(std::move(err));
-  return core_->issue_with<change_result>(true, [&](client_op& op) {
-    op.kind = op_kind::mark_online;
-    op.user = std::move(user);
-    op.policy = policy;
-    op.has_policy = true;
-  });
+  return core_->call(detail::mark_online_call{user, &policy});
 }
 
 pending<change_result>
 online_manager::update_metadata(std::string login_id, std::string token,
                                 metadata_map metadata) {
-  if (auto err = validate_session_key(login_id, token, core_->lim()))
-    return core_->failed<change_result>(std::move(err));
-  if (auto err = validate_metadata(metadata, core_->lim()))
-    return core_->failed<change_result>(std::move(err));
-  auto op = make_op(op_kind::update_metadata, std::move(login_id),
-                    std::move(token));
-  op.user.metadata = std::move(metadata);
-  return core_->issue<change_result>(std::move(op), true);
+  return core_->call(detail::metadata_call{login_id, token, metadata});
 }
 
 pending<change_result>
 online_manager::subscribe_events(const event_subscriber_actor& subscriber) {
-  return membership_call(*core_, subscriber, op_kind::subscribe_events,
-                         error::invalid_subscriber);
+  return core_->call(
+    detail::member_call{op_kind::subscribe_events, subscriber});
 }
 
 pending<change_result>
 online_manager::unsubscribe_events(const event_subscriber_actor& subscriber) {
-  return membership_call(*core_, subscriber, op_kind::unsubscribe_events,
-                         error::invalid_subscriber);
+  return core_->call(
+    detail::member_call{op_kind::unsubscribe_events, subscriber});
 }
 
 caf::expected<presence_stats> online_manager::stats() {
@@ -125,41 +74,20 @@ caf::expected<presence_stats> online_manager::stats() {
 
 pending<change_result> online_manager::mark_offline(std::string login_id,
                                                     std::string token) {
-  if (auto err = validate_session_key(login_id, token, core_->lim()))
-    return core_->failed<change_result>(std::move(err));
-  auto hash = detail::login_hash_of(login_id);
-  return core_->issue_with<change_result>(true, [&](client_op& op) {
-    op.kind = op_kind::mark_offline;
-    op.user.login_id = std::move(login_id);
-    op.user.token = std::move(token);
-    op.login_hash = hash;
-  });
+  return core_->call(
+    detail::session_call{op_kind::mark_offline, login_id, &token});
 }
 
 pending<change_result> online_manager::mark_offline_all(std::string login_id) {
-  if (auto err = validate_login_id(login_id, core_->lim()))
-    return core_->failed<change_result>(std::move(err));
-  // Like mark_offline: hashed here and built in place, since a mass logout
-  // issues these as fast as the pushes (docs/performance.md, "Mass logout").
-  auto hash = detail::login_hash_of(login_id);
-  return core_->issue_with<change_result>(true, [&](client_op& op) {
-    op.kind = op_kind::mark_offline_all;
-    op.user.login_id = std::move(login_id);
-    op.login_hash = hash;
-  });
+  // Built in place like mark_offline, since a mass logout issues these as
+  // fast as the pushes (docs/performance.md, "Mass logout").
+  return core_->call(detail::session_call{op_kind::mark_offline_all, login_id});
 }
 
 pending<change_result> online_manager::update_activity(std::string login_id,
                                                        std::string token) {
-  if (auto err = validate_session_key(login_id, token, core_->lim()))
-    return core_->failed<change_result>(std::move(err));
-  auto hash = detail::login_hash_of(login_id);
-  return core_->issue_with<change_result>(true, [&](client_op& op) {
-    op.kind = op_kind::update_activity;
-    op.user.login_id = std::move(login_id);
-    op.user.token = std::move(token);
-    op.login_hash = hash;
-  });
+  return core_->call(
+    detail::session_call{op_kind::update_activity, login_id, &token});
 }
 
 caf::expected<bool> online_manager::is_online(const std::string& login_id) {
@@ -199,48 +127,17 @@ online_manager::get_user_sessions(const std::string& login_id) {
   });
 }
 
-/// A push to one user: checks the login id, the facade and the content (in
-/// that order), then builds the call in place; `fill` writes its message.
-template <class Check, class Fill>
-pending<delivery_report> push_to_one(detail::manager_core& core,
-                                     std::string& login_id, Check check,
-                                     Fill fill) {
-  if (auto err = validate_login_id(login_id, core.lim()))
-    return core.failed<delivery_report>(std::move(err));
-  if (core.status())
-    return core.failed<delivery_report>(core.status());
-  if (auto err = check(core.lim()))
-    return core.failed<delivery_report>(std::move(err));
-  // Hashed here, outside the facade's lock and off the registry's thread.
-  auto hash = detail::login_hash_of(login_id);
-  return core.issue_with<delivery_report>(false, [&](client_op& op) {
-    op.kind = op_kind::push_user;
-    op.user.login_id = std::move(login_id);
-    op.login_hash = hash;
-    fill(op.message);
-  });
-}
-
 pending<delivery_report> online_manager::push_to_user(std::string login_id,
                                                       std::string content) {
   // The hottest call: its Text message is built in place in the call buffer
   // rather than made and then moved (docs/performance.md).
-  return push_to_one(
-    *core_, login_id,
-    [&](const limits& lim) { return validate_text(content, lim); },
-    [&](push_message& msg) {
-      msg.type = message_type::text();
-      msg.content = std::move(content);
-    });
+  return core_->call(detail::push_text_call{login_id, content});
 }
 
 pending<delivery_report>
 online_manager::push_message_to_user(std::string login_id,
                                      push_message message) {
-  return push_to_one(
-    *core_, login_id,
-    [&](const limits& lim) { return validate_message(message, lim); },
-    [&](push_message& msg) { msg = std::move(message); });
+  return core_->call(detail::push_call{login_id, message});
 }
 
 pending<delivery_report>
@@ -253,17 +150,7 @@ online_manager::push_to_users(std::vector<std::string> login_ids,
 pending<delivery_report>
 online_manager::push_message_to_users(std::vector<std::string> login_ids,
                                       push_message message) {
-  for (auto& x : login_ids)
-    if (auto err = validate_login_id(x, core_->lim()))
-      return core_->failed<delivery_report>(std::move(err));
-  if (core_->status())
-    return core_->failed<delivery_report>(core_->status());
-  if (auto err = validate_message(message, core_->lim()))
-    return core_->failed<delivery_report>(std::move(err));
-  auto op = make_op(op_kind::push_users);
-  op.login_ids = std::move(login_ids);
-  op.message = std::move(message);
-  return core_->issue<delivery_report>(std::move(op), false);
+  return core_->call(detail::push_users_call{login_ids, message});
 }
 
 pending<delivery_report> online_manager::broadcast(std::string content) {
@@ -272,61 +159,27 @@ pending<delivery_report> online_manager::broadcast(std::string content) {
 
 pending<delivery_report>
 online_manager::broadcast_message(push_message message) {
-  if (core_->status())
-    return core_->failed<delivery_report>(core_->status());
-  if (auto err = validate_message(message, core_->lim()))
-    return core_->failed<delivery_report>(std::move(err));
-  auto op = make_op(op_kind::broadcast);
-  op.message = std::move(message);
-  return core_->issue<delivery_report>(std::move(op), false);
+  return core_->call(detail::broadcast_call{message});
 }
-
-namespace {
-
-/// Every kick: the facade must be usable, the reason makes a valid KickOut,
-/// and the call is a write (a kick changes presence: later queries must see
-/// it).
-pending<delivery_report> kick_call(detail::manager_core& core, client_op op,
-                                   std::string reason) {
-  if (core.status())
-    return core.failed<delivery_report>(core.status());
-  op.message = make_kick_out_message(std::move(reason));
-  if (auto err = validate_message(op.message, core.lim()))
-    return core.failed<delivery_report>(std::move(err));
-  return core.issue<delivery_report>(std::move(op), true);
-}
-
-} // namespace
 
 pending<delivery_report> online_manager::kick_out_notify(std::string login_id,
                                                          std::string reason) {
-  if (auto err = validate_login_id(login_id, core_->lim()))
-    return core_->failed<delivery_report>(std::move(err));
-  return kick_call(*core_, make_op(op_kind::kick, std::move(login_id)),
-                   std::move(reason));
+  auto msg = make_kick_out_message(std::move(reason));
+  return core_->call(detail::kick_call::user(login_id, msg));
 }
 
 pending<delivery_report>
 online_manager::kick_out_session(std::string login_id, std::string token,
                                  std::string reason) {
-  if (auto err = validate_session_key(login_id, token, core_->lim()))
-    return core_->failed<delivery_report>(std::move(err));
-  return kick_call(*core_,
-                   make_op(op_kind::kick_session, std::move(login_id),
-                           std::move(token)),
-                   std::move(reason));
+  auto msg = make_kick_out_message(std::move(reason));
+  return core_->call(detail::kick_call::session(login_id, token, msg));
 }
 
 pending<delivery_report>
 online_manager::kick_out_device(std::string login_id, std::string device,
                                 std::string reason) {
-  if (auto err = validate_login_id(login_id, core_->lim()))
-    return core_->failed<delivery_report>(std::move(err));
-  if (auto err = validate_device(device, core_->lim()))
-    return core_->failed<delivery_report>(std::move(err));
-  auto op = make_op(op_kind::kick_device, std::move(login_id));
-  op.user.device = std::move(device);
-  return kick_call(*core_, std::move(op), std::move(reason));
+  auto msg = make_kick_out_message(std::move(reason));
+  return core_->call(detail::kick_call::device_type(login_id, device, msg));
 }
 
 caf::error online_manager::sync() {

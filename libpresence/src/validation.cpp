@@ -4,7 +4,6 @@
 #include <cstring>
 #include <string>
 
-#include "presence/detail/validate_op.hpp"
 #include "presence/error.hpp"
 
 namespace presence {
@@ -182,76 +181,6 @@ caf::error validate_text(const std::string& content, const limits& lim) {
 
 caf::error validate_reason(const std::string& reason, const limits& lim) {
   return check_name("kick reason", reason, lim);
-}
-
-namespace {
-
-caf::error malformed(const detail::client_op& op, const char* what) {
-  return make_error(error::malformed_message,
-                    std::string{what} + " (operation kind "
-                      + std::to_string(static_cast<int>(op.kind)) + ")");
-}
-
-/// A kick carries its reason as a KickOut message.
-caf::error validate_kick(const detail::client_op& op, const limits& lim) {
-  if (op.message.type.get_kind() != message_type::kind::kick_out)
-    return malformed(op, "a kick without a KickOut message");
-  return validate_message(op.message, lim);
-}
-
-} // namespace
-
-caf::error validate_op(const detail::client_op& op, const limits& lim) {
-  using detail::op_kind;
-  switch (op.kind) {
-    case op_kind::mark_online:
-      if (auto err = validate_user(op.user, lim))
-        return err;
-      return op.has_policy ? validate_policy(op.policy) : caf::error{};
-    case op_kind::mark_offline:
-    case op_kind::update_activity:
-      return validate_session_key(op.user.login_id, op.user.token, lim);
-    case op_kind::mark_offline_all:
-      return validate_login_id(op.user.login_id, lim);
-    case op_kind::update_metadata:
-      if (auto err = validate_session_key(op.user.login_id, op.user.token,
-                                          lim))
-        return err;
-      return validate_metadata(op.user.metadata, lim);
-    case op_kind::push_user:
-      if (auto err = validate_login_id(op.user.login_id, lim))
-        return err;
-      return validate_message(op.message, lim);
-    case op_kind::push_users:
-      for (auto& x : op.login_ids)
-        if (auto err = validate_login_id(x, lim))
-          return err;
-      return validate_message(op.message, lim);
-    case op_kind::broadcast:
-      return validate_message(op.message, lim);
-    case op_kind::kick:
-      if (auto err = validate_login_id(op.user.login_id, lim))
-        return err;
-      return validate_kick(op, lim);
-    case op_kind::kick_session:
-      if (auto err = validate_session_key(op.user.login_id, op.user.token,
-                                          lim))
-        return err;
-      return validate_kick(op, lim);
-    case op_kind::kick_device:
-      if (auto err = validate_login_id(op.user.login_id, lim))
-        return err;
-      if (auto err = validate_device(op.user.device, lim))
-        return err;
-      return validate_kick(op, lim);
-    case op_kind::subscribe:
-    case op_kind::unsubscribe:
-      return op.actor ? caf::none : make_error(error::invalid_pusher);
-    case op_kind::subscribe_events:
-    case op_kind::unsubscribe_events:
-      return op.actor ? caf::none : make_error(error::invalid_subscriber);
-  }
-  return malformed(op, "unknown operation kind");
 }
 
 // -- with the default limits --------------------------------------------------

@@ -21,6 +21,7 @@
 #include "presence/online_user.hpp"
 #include "presence/push_message.hpp"
 #include "presence/results.hpp"
+#include "presence/validation.hpp"
 
 namespace presence::detail {
 
@@ -82,6 +83,10 @@ struct client_op {
   /// The login policy for this mark_online; the configured one if unset.
   login_policy policy;
   bool has_policy = false;
+  /// Where the operation came from, which decides whether the registry
+  /// validates it. Not serialised: the registry sets it on receipt, so no
+  /// sender can claim to be trusted (until then it says the least trusted).
+  origin source = origin::foreign_batch;
   /// login_hash_of(user.login_id), or 0 if not computed yet. The facade
   /// computes it on the caller's thread, outside its lock, so that the
   /// registry's thread (the bottleneck of W3/W4) hashes no login id twice or
