@@ -16,7 +16,6 @@
 #include "presence/detail/validate_op.hpp"
 #include "presence/error.hpp"
 #include "presence/registry.hpp"
-#include "registry/batch_prefetch.hpp"
 #include "registry/registry_core.hpp"
 
 namespace presence::detail {
@@ -47,8 +46,6 @@ struct registry_state : registry_callee {
   std::shared_ptr<presence_view> view;
   /// Built in init(): it needs the settings and the view.
   std::optional<registry_core> core;
-  /// Which operations of a foreign batch validation refused (reused).
-  std::vector<bool> refused_ops;
   bool flush_scheduled = false;
   /// Retired actors go to the retirement thread in chunks of this many, and
   /// whatever is left `reap_delay` after the first of them.
@@ -345,18 +342,8 @@ registry_behavior(registry_pointer self, settings cfg,
   // out through the scheduler, which took minutes for a million online users
   // under CAF's stealing policy (docs/design.md, "Retiring user actors").
   self->attach_functor([view](const caf::error&) {
-    std::vector<user_actor> handles;
-    {
-      write_lock guard{view->mtx};
-      handles.reserve(view->table.entries().size() + view->retiring.size());
-      for (auto& e : view->table.entries())
-        if (e.actor)
-          handles.push_back(std::move(e.actor));
-      for (auto& a : view->retiring)
-        handles.push_back(std::move(a));
-      view->retiring.clear();
-    }
-    handles.clear(); // each the actor's last reference: destroyed right here
+    // Each handle is the actor's last reference: destroyed right here.
+    view->take_actors();
   });
   using str = std::string;
   return {
@@ -416,12 +403,7 @@ registry_behavior(registry_pointer self, settings cfg,
       return self->state.table().session_count();
     },
     [=](online_users_atom) -> caf::result<std::vector<str>> {
-      std::vector<str> result;
-      result.reserve(self->state.table().user_count());
-      for (auto& e : self->state.table().entries())
-        if (!e.sessions.empty())
-          result.push_back(e.login_id);
-      return result;
+      return self->state.table().online_ids();
     },
     [=](user_sessions_atom,
         const str& login_id) -> caf::result<std::vector<online_user>> {
@@ -460,35 +442,7 @@ registry_behavior(registry_pointer self, settings cfg,
         return;
       }
       auto idx = st.client_of(batch.reply_to);
-      // Every operation of a batch gets the batch's origin, which decides
-      // whether it is validated (receive_op): the own client checked its
-      // calls on its callers' threads already. The others are checked, and
-      // hashed, before any operation runs: the prefetches below use hashes.
-      auto& refused = st.refused_ops;
-      refused.clear();
-      if (needs_validation(*from)) {
-        refused.assign(batch.ops.size(), false);
-        for (size_t i = 0; i < batch.ops.size(); ++i) {
-          auto& op = batch.ops[i];
-          if (auto err = receive_op(op, *from, st.lim)) {
-            refused[i] = true;
-            auto rt = reply_target{idx, op.ticket, {}};
-            st.fail(rt, std::move(err));
-          }
-        }
-      }
-      batch_prefetch prefetch{st.table()};
-      for (size_t i = 0; i < batch.ops.size(); ++i) {
-        prefetch.ahead(batch.ops, i);
-        auto& op = batch.ops[i];
-        if (!refused.empty() && refused[i]) // answered above
-          continue;
-        // The own client's operations get their origin here, in the pass
-        // that handles them.
-        op.source = *from;
-        auto ticket = op.ticket;
-        st.handle_op(std::move(op), reply_target{idx, ticket, {}});
-      }
+      st.core->handle_batch(batch.ops, *from, idx, st.lim);
       st.core->replies.batch_done(idx, std::move(batch.ops));
       st.maybe_flush_events();
     },

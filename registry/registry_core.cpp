@@ -2,7 +2,9 @@
 
 #include <string>
 
+#include "presence/detail/validate_op.hpp"
 #include "presence/error.hpp"
+#include "registry/batch_prefetch.hpp"
 
 namespace presence::detail {
 
@@ -67,6 +69,35 @@ void registry_core::handle(client_op&& op, reply_target&& rt) {
   replies.fail(rt, make_error(error::malformed_message,
                               "not a client operation: "
                                 + std::to_string(static_cast<int>(op.kind))));
+}
+
+void registry_core::handle_batch(std::vector<client_op>& ops, origin from,
+                                 uint32_t client, const limits& lim) {
+  // The own client checked its calls on its callers' threads already. The
+  // others are checked, and hashed, before any operation runs: the
+  // prefetches below use the hashes.
+  refused_.clear();
+  if (needs_validation(from)) {
+    refused_.assign(ops.size(), false);
+    for (size_t i = 0; i < ops.size(); ++i)
+      if (auto err = receive_op(ops[i], from, lim)) {
+        refused_[i] = true;
+        auto rt = reply_target{client, ops[i].ticket, {}};
+        replies.fail(rt, std::move(err));
+      }
+  }
+  batch_prefetch prefetch{changes.table()};
+  for (size_t i = 0; i < ops.size(); ++i) {
+    prefetch.ahead(ops, i);
+    auto& op = ops[i];
+    if (!refused_.empty() && refused_[i]) // answered above
+      continue;
+    // The own client's operations get their origin here, in the pass that
+    // handles them.
+    op.source = from;
+    auto ticket = op.ticket;
+    handle(std::move(op), reply_target{client, ticket, {}});
+  }
 }
 
 void registry_core::flush() {

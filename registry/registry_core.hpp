@@ -48,6 +48,12 @@ public:
   /// Hands `op` to the part that does it.
   void handle(client_op&& op, reply_target&& rt);
 
+  /// Handles a client's batch in order, its answers to client index
+  /// `client`. Every operation gets the batch's origin, which decides
+  /// whether it is validated (receive_op).
+  void handle_batch(std::vector<client_op>& ops, origin from, uint32_t client,
+                    const limits& lim);
+
   /// The mailbox ran dry: open batches, events and results go out.
   void flush();
 
@@ -68,6 +74,10 @@ public:
   session_changes changes;
   push_routing routing;
   subscriptions subs;
+
+private:
+  /// Which operations of a batch validation refused (reused).
+  std::vector<bool> refused_;
 };
 
 } // namespace presence::detail

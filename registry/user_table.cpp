@@ -132,6 +132,28 @@ void user_table::erase(user_entry& entry) {
     __builtin_prefetch(&index_[slot_of_hash(entries_.back().hash)]);
 }
 
+std::vector<std::string> user_table::online_ids() const {
+  std::vector<std::string> result;
+  result.reserve(user_count());
+  for (auto& e : entries_)
+    if (!e.sessions.empty())
+      result.push_back(e.login_id);
+  return result;
+}
+
+std::vector<user_actor> presence_view::take_actors() {
+  std::unique_lock<std::shared_mutex> guard{mtx};
+  std::vector<user_actor> handles;
+  handles.reserve(table.entries().size() + retiring.size());
+  for (auto& e : table.entries())
+    if (e.actor)
+      handles.push_back(std::move(e.actor));
+  for (auto& a : retiring)
+    handles.push_back(std::move(a));
+  retiring.clear();
+  return handles;
+}
+
 presence_stats presence_view::stats() const {
   auto get = [](const std::atomic<uint64_t>& x) {
     return x.load(std::memory_order_relaxed);

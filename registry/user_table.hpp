@@ -92,6 +92,9 @@ public:
 
   size_t session_count() const noexcept { return sessions_; }
 
+  /// The login ids of the users with at least one session.
+  std::vector<std::string> online_ids() const;
+
   /// The entry if the user is online, else nullptr.
   const user_entry* find_online(const std::string& login_id) const {
     auto e = find(login_id);
@@ -231,6 +234,10 @@ struct presence_view {
 
   /// Counters plus current users and sessions. Call under `mtx` (shared).
   presence_stats stats() const;
+
+  /// Takes every user actor handle, in the table and waiting for retirement
+  /// (the registry is going away).
+  std::vector<user_actor> take_actors();
 };
 
 /// Adds to a counter that has a single writer (no read-modify-write needed).

@@ -107,14 +107,7 @@ caf::expected<size_t> online_manager::get_session_count() {
 }
 
 caf::expected<std::vector<std::string>> online_manager::get_online_users() {
-  return core_->read([](detail::user_table& t) {
-    std::vector<std::string> result;
-    result.reserve(t.user_count());
-    for (auto& e : t.entries())
-      if (!e.sessions.empty())
-        result.push_back(e.login_id);
-    return result;
-  });
+  return core_->read([](detail::user_table& t) { return t.online_ids(); });
 }
 
 caf::expected<std::vector<online_user>>
