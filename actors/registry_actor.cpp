@@ -1,7 +1,6 @@
 #include "actors/registry_actor.hpp"
 
 #include <cstring>
-#include <mutex>
 #include <optional>
 
 #include <caf/actor_system.hpp>
@@ -21,8 +20,6 @@
 namespace presence::detail {
 
 namespace {
-
-using write_lock = std::unique_lock<std::shared_mutex>;
 
 using clock_time = caf::actor_clock::time_point;
 
@@ -85,10 +82,6 @@ struct registry_state : registry_callee {
     return view->table;
   }
 
-  view_counters& counters() {
-    return view->counters;
-  }
-
   // -- what the parts ask of the actor ----------------------------------------
 
   clock_time now() override {
@@ -106,15 +99,8 @@ struct registry_state : registry_callee {
     self->send(to, results_atom::value, std::move(out));
   }
 
-  void results_waiting() override {
-    schedule_flush();
-  }
-
-  void batches_waiting() override {
-    schedule_flush();
-  }
-
-  void events_waiting() override {
+  /// Every part's answers, batches and events go out on one flush.
+  void flush_later() override {
     schedule_flush();
   }
 
@@ -144,10 +130,6 @@ struct registry_state : registry_callee {
 
   void stop(const caf::actor& relay) override {
     self->send_exit(relay, caf::exit_reason::user_shutdown);
-  }
-
-  bool events_on() const override {
-    return core->subs.events_on();
   }
 
   void monitor(const caf::actor& member) override {
@@ -206,19 +188,6 @@ struct registry_state : registry_callee {
     retirement.hand_over(self, view->retiring);
   }
 
-  void dispatch(client_op&& op, reply_target&& rt) override {
-    handle_op(std::move(op), std::move(rt));
-  }
-
-  void came_online(user_entry& e) override {
-    core->routing.came_online(e);
-  }
-
-  void kick_replaced(const std::string& login_id,
-                     std::vector<session_target>&& targets) override {
-    core->routing.kick_replaced(login_id, std::move(targets));
-  }
-
   void maybe_flush_events() {
     core->subs.maybe_flush_events();
   }
@@ -226,14 +195,6 @@ struct registry_state : registry_callee {
   void flush() {
     flush_scheduled = false;
     core->flush();
-  }
-
-  void handle_op(client_op&& op, reply_target&& rt) {
-    core->handle(std::move(op), std::move(rt));
-  }
-
-  void fail(reply_target& rt, caf::error err) {
-    core->replies.fail(rt, std::move(err));
   }
 
   uint32_t client_of(const caf::actor& reply_to) {
@@ -252,7 +213,7 @@ struct registry_state : registry_callee {
 
   /// Counts a rejected or ignored message (presence_stats::rejected).
   void count_rejected() {
-    bump(counters().rejected);
+    bump(view->counters.rejected);
   }
 
   /// Rejects the current message: counted, and answered with
@@ -305,7 +266,7 @@ struct registry_state : registry_callee {
     if (auto err = receive_op(op, origin::typed_request, lim))
       return err;
     auto rp = self->make_response_promise();
-    handle_op(std::move(op), reply_target{reply_target::no_client, 0, rp});
+    core->handle(std::move(op), reply_target{reply_target::no_client, 0, rp});
     return rp;
   }
 };
@@ -427,12 +388,10 @@ registry_behavior(registry_pointer self, settings cfg,
       return self->state.typed_request(kick_call::user(login_id, msg));
     },
     [=](subscribe_atom, pusher_actor& p) {
-      return self->state.typed_request(
-        member_call{op_kind::subscribe, p});
+      return self->state.typed_request(member_call{op_kind::subscribe, p});
     },
     [=](unsubscribe_atom, pusher_actor& p) {
-      return self->state.typed_request(
-        member_call{op_kind::unsubscribe, p});
+      return self->state.typed_request(member_call{op_kind::unsubscribe, p});
     },
     [=](batch_atom, client_batch& batch) {
       auto& st = self->state;

@@ -61,7 +61,7 @@ void client_replies::batch_done(uint32_t client, std::vector<client_op>&& ops) {
     ops.clear();
     out.spares.push_back(std::move(ops));
   }
-  owner_.results_waiting();
+  owner_.flush_later();
 }
 
 void client_replies::flush() {

@@ -29,8 +29,8 @@ public:
     /// Sends `out` to the client `to`.
     virtual void send_results(const client_actor& to, client_results&& out)
       = 0;
-    /// Results wait: the actor should flush when its mailbox runs dry.
-    virtual void results_waiting() = 0;
+    /// Results wait: call flush() when the mailbox runs dry.
+    virtual void flush_later() = 0;
   };
 
   /// Results go to a client in chunks of at most this many as they are
@@ -54,7 +54,7 @@ public:
   op_result& result(uint32_t client, uint64_t ticket) {
     auto& r = clients_[client].out.results.emplace_back();
     r.ticket = ticket;
-    owner_.results_waiting();
+    owner_.flush_later();
     return r;
   }
 

@@ -158,7 +158,7 @@ void push_pipeline::finish(uint64_t push_id) {
   if (ps.open_batches == 0)
     finalize(push_id, ps);
   else
-    owner_.batches_waiting();
+    owner_.flush_later();
 }
 
 void push_pipeline::push_direct(push_message& msg, const reply_target& rt,
@@ -176,7 +176,7 @@ void push_pipeline::push_direct(push_message& msg, const reply_target& rt,
   part.message_id = msg.message_id;
   ob.batch.messages.push_back(std::move(msg));
   append(local_owner, login_id, sessions, count);
-  owner_.batches_waiting();
+  owner_.flush_later();
 }
 
 void push_pipeline::finalize(uint64_t push_id, push_state& ps) {

@@ -51,8 +51,8 @@ public:
   public:
     virtual ~callee() = default;
     virtual time_point now() = 0;
-    /// Open batches wait: send them when the mailbox runs dry (flush()).
-    virtual void batches_waiting() = 0;
+    /// Open batches wait: call flush() when the mailbox runs dry.
+    virtual void flush_later() = 0;
     /// Call expire() after `delay`.
     virtual void expire_after(caf::timespan delay) = 0;
   };

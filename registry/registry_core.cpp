@@ -30,7 +30,7 @@ registry_core::registry_core(registry_callee& owner, const settings& cfg,
              push_pipeline::config{cfg.batch_size, cfg.pusher_timeout},
              std::move(ids)),
     relays(owner, pipeline),
-    changes(owner, view, replies, events, cfg),
+    changes(owner, *this, view, replies, events, cfg),
     routing(owner, view, changes, pipeline, make_buffer(cfg)),
     subs(owner, replies, relays, routing, events) {
   events.start(owner.now());
@@ -98,6 +98,23 @@ void registry_core::handle_batch(std::vector<client_op>& ops, origin from,
     auto ticket = op.ticket;
     handle(std::move(op), reply_target{client, ticket, {}});
   }
+}
+
+bool registry_core::events_on() const {
+  return subs.events_on();
+}
+
+void registry_core::dispatch(client_op&& op, reply_target&& rt) {
+  handle(std::move(op), std::move(rt));
+}
+
+void registry_core::came_online(user_entry& e) {
+  routing.came_online(e);
+}
+
+void registry_core::kick_replaced(const std::string& login_id,
+                                  std::vector<session_target>&& targets) {
+  routing.kick_replaced(login_id, std::move(targets));
 }
 
 void registry_core::flush() {

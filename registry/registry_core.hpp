@@ -37,7 +37,7 @@ public:
   caf::actor_clock::time_point now() override = 0;
 };
 
-class registry_core {
+class registry_core : session_changes::hooks {
 public:
   registry_core(registry_callee& owner, const settings& cfg,
                 presence_view& view, message_ids ids);
@@ -76,6 +76,12 @@ public:
   subscriptions subs;
 
 private:
+  bool events_on() const override;
+  void dispatch(client_op&& op, reply_target&& rt) override;
+  void came_online(user_entry& e) override;
+  void kick_replaced(const std::string& login_id,
+                     std::vector<session_target>&& targets) override;
+
   /// Which operations of a batch validation refused (reused).
   std::vector<bool> refused_;
 };

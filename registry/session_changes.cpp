@@ -19,10 +19,11 @@ auto token_in(const std::vector<std::string>& tokens) {
 
 } // namespace
 
-session_changes::session_changes(callee& owner, presence_view& view,
-                                 client_replies& replies, event_outbox& events,
-                                 const settings& cfg)
+session_changes::session_changes(callee& owner, hooks& parts,
+                                 presence_view& view, client_replies& replies,
+                                 event_outbox& events, const settings& cfg)
   : owner_(owner),
+    parts_(parts),
     view_(view),
     replies_(replies),
     events_(events),
@@ -54,7 +55,7 @@ void session_changes::replay_parked(std::unique_ptr<parked_queue> parked) {
   while (!parked->empty()) {
     auto p = std::move(parked->front());
     parked->pop_front();
-    owner_.dispatch(std::move(p.op), std::move(p.target));
+    parts_.dispatch(std::move(p.op), std::move(p.target));
     if (parked->empty())
       return;
     // Every call in the queue is on the same login id, whose entry may have
@@ -110,13 +111,13 @@ void session_changes::mark_online(client_op&& op, reply_target&& rt) {
   }
   arm_idle_check(*inserted, started + idle_timeout_);
   replies_.complete(rt, change_result{change_status::joined, 1, 0});
-  if (owner_.events_on()) {
+  if (parts_.events_on()) {
     emit(event_kind::online, inserted->login_id, inserted->sessions.front(),
          "login");
     emit(event_kind::joined, inserted->login_id, inserted->sessions.front(),
          "login");
   }
-  owner_.came_online(*inserted);
+  parts_.came_online(*inserted);
 }
 
 /// Each is a pure function of the session list, so while the user's actor
@@ -163,7 +164,7 @@ void session_changes::change_session(client_op&& op, reply_target&& rt) {
       e = nullptr;
     }
   }
-  if (removed > 0 && left == 0 && owner_.events_on())
+  if (removed > 0 && left == 0 && parts_.events_on())
     emit(event_kind::offline, events_.back().session, "logout");
   if (left == 0)
     owner_.retire(std::move(retired));
@@ -226,7 +227,7 @@ uint32_t session_changes::remove_where(user_entry& e, Pred pred,
     removed = take_sessions(e, pred, kind, reason, targets);
     view_.table.sessions_changed(e, before);
   }
-  if (removed > 0 && e.sessions.empty() && owner_.events_on()) {
+  if (removed > 0 && e.sessions.empty() && parts_.events_on()) {
     auto last = events_.back().session;
     emit(event_kind::offline, std::move(last), reason);
   }
@@ -312,7 +313,7 @@ void session_changes::on_join_answer(user_update& u, caf::actor_id from) {
   if (came_online)
     if (auto again = view_.table.find(fc.login_id);
         again && !again->sessions.empty())
-      owner_.came_online(*again);
+      parts_.came_online(*again);
 }
 
 /// The user actor can only die by a bug or an outside kill: its sessions are
@@ -344,7 +345,7 @@ bool session_changes::apply_join(user_entry& e, user_update& u,
   {
     write_lock guard{view_.mtx};
     auto before = e.sessions.size();
-    if (was_empty && owner_.events_on()) {
+    if (was_empty && parts_.events_on()) {
       // "online" comes first; the session is the one joining.
       emit(event_kind::online, u.session, "login");
     }
@@ -359,7 +360,7 @@ bool session_changes::apply_join(user_entry& e, user_update& u,
   if (!e.check_armed) // the actor's checks stopped when it had no session
     arm_idle_check(e, owner_.now() + idle_timeout_);
   replies_.complete(rt, u.result);
-  if (owner_.events_on()) {
+  if (parts_.events_on()) {
     auto& joined = *e.sessions.find(token);
     if (result.status == change_status::joined)
       emit(event_kind::joined, e.login_id, joined, "login");
@@ -367,7 +368,7 @@ bool session_changes::apply_join(user_entry& e, user_update& u,
       emit(event_kind::updated, e.login_id, joined, "reconnect");
   }
   if (!replaced.empty())
-    owner_.kick_replaced(e.login_id, std::move(replaced));
+    parts_.kick_replaced(e.login_id, std::move(replaced));
   return was_empty;
 }
 
@@ -448,7 +449,7 @@ void session_changes::emit(event_kind kind, online_user session,
                            std::string reason) {
   events_.add(presence_event{kind, std::move(session), std::move(reason)});
   bump(view_.counters.events);
-  owner_.events_waiting();
+  owner_.flush_later();
 }
 
 } // namespace presence::detail

@@ -41,10 +41,8 @@ public:
   public:
     virtual ~callee() = default;
     virtual time_point now() = 0;
-    /// Events wait: flush them when the mailbox runs dry.
-    virtual void events_waiting() = 0;
-    /// Whether anybody subscribed to presence events.
-    virtual bool events_on() const = 0;
+    /// Events wait: send them when the mailbox runs dry.
+    virtual void flush_later() = 0;
     /// Asks the user's actor to decide on a login (`cmd.ticket` names it):
     /// its answer comes back through on_join_answer or on_join_failed.
     virtual void forward_join(const user_actor& actor, user_command&& cmd) = 0;
@@ -60,6 +58,14 @@ public:
     virtual void retire(user_actor&& actor) = 0;
     /// Call on_tick() after `delay`.
     virtual void tick_after(caf::timespan delay) = 0;
+  };
+
+  /// What a change hands on to the registry's other parts.
+  class hooks {
+  public:
+    virtual ~hooks() = default;
+    /// Whether anybody subscribed to presence events.
+    virtual bool events_on() const = 0;
     /// Handles a call again (a parked one, replayed).
     virtual void dispatch(client_op&& op, reply_target&& rt) = 0;
     /// The user came online: messages buffered for it may go out.
@@ -70,8 +76,9 @@ public:
       = 0;
   };
 
-  session_changes(callee& owner, presence_view& view, client_replies& replies,
-                  event_outbox& events, const settings& cfg);
+  session_changes(callee& owner, hooks& parts, presence_view& view,
+                  client_replies& replies, event_outbox& events,
+                  const settings& cfg);
 
   ~session_changes();
 
@@ -137,7 +144,7 @@ public:
 
   void emit(event_kind kind, const std::string& login_id,
             const session_record& s, std::string reason) {
-    if (owner_.events_on())
+    if (parts_.events_on())
       emit(kind, s.to_online_user(login_id), std::move(reason));
   }
 
@@ -181,6 +188,7 @@ private:
   user_entry* entry_of(const std::string& login_id, caf::actor_id from);
 
   callee& owner_;
+  hooks& parts_;
   presence_view& view_;
   client_replies& replies_;
   event_outbox& events_;

@@ -51,7 +51,7 @@ struct fixture {
 
   explicit fixture(bool with_buffer = true)
     : pipe(clk, replies, view.counters, {}, message_ids{}),
-      changes(host, view, replies, events, cfg),
+      changes(host, host, view, replies, events, cfg),
       routing(sweeper, view, changes, pipe,
               with_buffer ? std::make_unique<offline_buffer>(8, 5min, 1 << 20)
                           : nullptr) {

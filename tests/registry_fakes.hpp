@@ -96,7 +96,7 @@ struct reply_log : client_replies::callee {
     sent.push_back(sent_results{to.id(), std::move(out)});
   }
 
-  void results_waiting() override {
+  void flush_later() override {
     ++waiting_calls;
   }
 
@@ -129,7 +129,7 @@ struct fake_clock : push_pipeline::callee {
     return t;
   }
 
-  void batches_waiting() override {
+  void flush_later() override {
     ++batches_waiting_calls;
   }
 
@@ -240,7 +240,7 @@ struct relay_host : relay_set::callee {
 /// Records every request of session_changes; spawns dummy user actors. The
 /// test wires `on_dispatch` (a replayed call), `on_came_online` and
 /// `on_kick_replaced` where it has something to run them.
-struct user_host : session_changes::callee {
+struct user_host : session_changes::callee, session_changes::hooks {
   struct command {
     caf::actor_id actor;
     user_command cmd;
@@ -272,7 +272,7 @@ struct user_host : session_changes::callee {
     return t;
   }
 
-  void events_waiting() override {
+  void flush_later() override {
     ++events_waiting_calls;
   }
 

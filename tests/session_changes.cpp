@@ -26,7 +26,7 @@ struct fixture {
   uint32_t client = 0;
 
   explicit fixture(settings s = {})
-    : cfg(s), changes(host, view, replies, events, cfg) {
+    : cfg(s), changes(host, host, view, replies, events, cfg) {
     // A replayed call runs again, as the registry's dispatch would run it.
     host.on_dispatch = [this](client_op&& op, reply_target&& rt) {
       run_session_op(changes, std::move(op), std::move(rt));

@@ -82,7 +82,7 @@ struct fixture {
 
   fixture()
     : pipe(clk, replies, view.counters, {}, message_ids{}),
-      changes(uhost, view, replies, events, cfg),
+      changes(uhost, uhost, view, replies, events, cfg),
       routing(rclock, view, changes, pipe,
               std::make_unique<offline_buffer>(8, 5min, 1 << 20)),
       subs(mhost, replies, relays, routing, events) {
