@@ -30,7 +30,7 @@ using relay_pointer = caf::stateful_actor<relay_state>*;
 void request_batch(relay_pointer self, caf::message msg) {
   auto id = msg.get_as<delivery_batch>(1).id;
   // No request timeout: the registry times batches out itself (one delayed
-  // message for all of them, see registry_actor.cpp).
+  // message for all of them, see push_pipeline::expire).
   auto reg = self->state.registry;
   self->request(self->state.pusher, caf::infinite, std::move(msg))
     .then([=]() { self->send(reg, pushed_atom::value, id, caf::error{}); },

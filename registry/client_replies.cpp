@@ -61,10 +61,11 @@ void client_replies::batch_done(uint32_t client, std::vector<client_op>&& ops) {
     ops.clear();
     out.spares.push_back(std::move(ops));
   }
-  owner_.flush_later();
+  want_flush();
 }
 
 void client_replies::flush() {
+  flush_asked_ = false;
   for (auto& c : clients_)
     if (c.out.batches_done > 0 || !c.out.results.empty())
       send(c);

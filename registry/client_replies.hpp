@@ -54,7 +54,7 @@ public:
   op_result& result(uint32_t client, uint64_t ticket) {
     auto& r = clients_[client].out.results.emplace_back();
     r.ticket = ticket;
-    owner_.flush_later();
+    want_flush();
     return r;
   }
 
@@ -88,9 +88,18 @@ private:
 
   void send(client_entry& c);
 
+  /// Asks the actor for a flush once per flush, not once per result.
+  void want_flush() {
+    if (!flush_asked_) {
+      flush_asked_ = true;
+      owner_.flush_later();
+    }
+  }
+
   callee& owner_;
   std::vector<client_entry> clients_;
   std::unordered_map<caf::actor_id, uint32_t> index_;
+  bool flush_asked_ = false;
 };
 
 } // namespace presence::detail

@@ -19,14 +19,26 @@ public:
   virtual ~delivery_sink() = default;
 
   /// Whether a batch sent now reaches anybody. A push to sessions whose sink
-  /// is not ready targets them but reaches nobody.
-  virtual bool ready() const = 0;
+  /// is not ready targets them but reaches nobody. A plain flag the sink
+  /// keeps: every push asks.
+  bool ready() const noexcept {
+    return ready_;
+  }
 
   /// Sends `batch` (a `deliver_atom` message) and appends who must answer it
-  /// to `waiting`: each answers through push_pipeline::on_answer.
+  /// to `waiting`: each answers through push_pipeline::on_answer, later or
+  /// (a sink that fails at once) within this call.
   virtual void send(const caf::message& batch,
                     std::vector<caf::actor_id>& waiting)
     = 0;
+
+protected:
+  void set_ready(bool x) noexcept {
+    ready_ = x;
+  }
+
+private:
+  bool ready_ = false;
 };
 
 } // namespace presence::detail

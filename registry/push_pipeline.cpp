@@ -158,7 +158,7 @@ void push_pipeline::finish(uint64_t push_id) {
   if (ps.open_batches == 0)
     finalize(push_id, ps);
   else
-    owner_.flush_later();
+    want_flush();
 }
 
 void push_pipeline::push_direct(push_message& msg, const reply_target& rt,
@@ -176,7 +176,7 @@ void push_pipeline::push_direct(push_message& msg, const reply_target& rt,
   part.message_id = msg.message_id;
   ob.batch.messages.push_back(std::move(msg));
   append(local_owner, login_id, sessions, count);
-  owner_.flush_later();
+  want_flush();
 }
 
 void push_pipeline::finalize(uint64_t push_id, push_state& ps) {
@@ -187,6 +187,7 @@ void push_pipeline::finalize(uint64_t push_id, push_state& ps) {
 // -- batches ------------------------------------------------------------------
 
 void push_pipeline::flush() {
+  flush_asked_ = false;
   for (owner_id owner = 0; owner < open_.size(); ++owner)
     send(owner);
 }
@@ -222,11 +223,11 @@ void push_pipeline::send(owner_id owner) {
   ob.batch.messages.reserve(n_messages);
   ob.batch.deliveries.reserve(n_deliveries);
   ob.batch.sessions.reserve(n_sessions);
-  auto& sent = batches_.at(id);
-  sink->send(msg, sent.waiting);
-  if (sent.waiting.empty()) {
+  sink->send(msg, batches_.at(id).waiting);
+  // Looked up again: a sink may answer (and settle the batch) within send.
+  if (auto sent = batches_.find(id); sent != nullptr && sent->waiting.empty()) {
     // Nobody took it after all: settle now rather than never.
-    auto parts = std::move(sent.parts);
+    auto parts = std::move(sent->parts);
     batches_.erase(id);
     settle(parts, false, {});
   }

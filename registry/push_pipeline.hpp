@@ -222,6 +222,14 @@ private:
   void finalize(uint64_t push_id, push_state& ps);
   void schedule_expiry(caf::timespan delay);
 
+  /// Asks the actor for a flush once per flush, not once per push.
+  void want_flush() {
+    if (!flush_asked_) {
+      flush_asked_ = true;
+      owner_.flush_later();
+    }
+  }
+
   delivery_sink* sink_of(owner_id owner) const {
     return owner < sinks_.size() ? sinks_[owner] : nullptr;
   }
@@ -242,6 +250,7 @@ private:
   slab<push_state> pushes_;
   slab<batch_state> batches_;
   bool expire_check_ = false;
+  bool flush_asked_ = false;
 };
 
 } // namespace presence::detail

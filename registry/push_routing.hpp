@@ -13,7 +13,6 @@
 #include <caf/actor_clock.hpp>
 
 #include "presence/detail/protocol.hpp"
-#include "registry/client_replies.hpp"
 #include "registry/offline_buffer.hpp"
 #include "registry/push_pipeline.hpp"
 #include "registry/session_changes.hpp"

@@ -63,8 +63,9 @@ public:
   /// Calls `f(target)` for every call still waiting for its answer.
   template <class F>
   void for_each_target(F f) {
-    changes.for_each_target(f);
+    changes.for_each_forwarded(f);
     pipeline.for_each_target(f);
+    changes.for_each_parked(f);
   }
 
   event_outbox events;

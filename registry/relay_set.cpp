@@ -34,6 +34,7 @@ void relay_set::add(const pusher_actor& p) {
   r.pusher = p;
   r.pusher_id = p.id();
   ++current_;
+  set_ready(true);
 }
 
 void relay_set::drop(caf::actor_id id) {
@@ -42,8 +43,8 @@ void relay_set::drop(caf::actor_id id) {
   if (i == relays_.end())
     return;
   owner_.stop(i->relay);
-  if (!i->draining)
-    --current_;
+  if (!i->draining && --current_ == 0)
+    set_ready(false);
   relays_.erase(i);
 }
 
@@ -52,7 +53,8 @@ void relay_set::drain(caf::actor_id pusher_id, bool successor) {
     if (r.pusher_id != pusher_id || r.draining)
       continue;
     r.draining = true;
-    --current_;
+    if (--current_ == 0)
+      set_ready(false);
     auto p = r.pusher;
     auto open = r.open;
     auto id = r.id;

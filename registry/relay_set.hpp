@@ -72,10 +72,6 @@ public:
 
   // -- delivery_sink ----------------------------------------------------------
 
-  bool ready() const override {
-    return current_ > 0;
-  }
-
   void send(const caf::message& batch,
             std::vector<caf::actor_id>& waiting) override;
 
@@ -113,7 +109,7 @@ private:
   callee& owner_;
   push_pipeline& pipeline_;
   std::vector<relay_entry> relays_;
-  /// Relays not draining: one per subscribed pusher.
+  /// Relays not draining: one per subscribed pusher. Ready while above 0.
   size_t current_ = 0;
 };
 

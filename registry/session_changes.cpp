@@ -34,15 +34,11 @@ session_changes::session_changes(callee& owner, hooks& parts,
 
 session_changes::~session_changes() = default;
 
-bool session_changes::park_if_busy(user_entry* e, client_op& op,
-                                   reply_target& rt) {
-  if (e == nullptr || e->pending == 0)
-    return false;
-  if (!e->parked)
-    e->parked = std::make_unique<parked_queue>();
-  e->parked->push_back(parked_op{std::move(op), std::move(rt)});
+void session_changes::park(user_entry& e, client_op& op, reply_target& rt) {
+  if (!e.parked)
+    e.parked = std::make_unique<parked_queue>();
+  e.parked->push_back(parked_op{std::move(op), std::move(rt)});
   bump(view_.counters.parks);
-  return true;
 }
 
 /// Replays the calls parked on a user, oldest first, until one makes the
@@ -255,8 +251,9 @@ void session_changes::after_removal(user_entry& e, uint32_t removed,
 /// (user_retirement.hpp), not sent an exit (docs/design.md, "Retiring user
 /// actors").
 void session_changes::retire_user(user_entry& e) {
-  owner_.retire(std::move(e.actor));
+  auto actor = std::move(e.actor);
   erase_user(e);
+  owner_.retire(std::move(actor));
 }
 
 void session_changes::erase_user(user_entry& e) {

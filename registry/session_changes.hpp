@@ -2,13 +2,13 @@
 
 // Presence changes: the registry's table is the node's record of its
 // sessions, and this class is the one that writes it. Who decides what
-// (README, "Who owns a session"): a user's actor decides a new session (its
+// (docs/design.md, "Actors and who owns what"): a user's actor decides a new session (its
 // login policy) and idle expiry, and this class applies its answers; every
 // other change (logout, kicks, activity, metadata) is a pure function of the
 // session list (session_ops.hpp), applied here to the table and mirrored to
 // the user's actor. Calls on a user whose actor is still deciding park on
 // its entry and replay in order. Plain class: messages to actors are the
-// callee's job.
+// callee's job; what goes on to the registry's other parts, the hooks'.
 
 #include <cstdint>
 #include <memory>
@@ -103,7 +103,12 @@ public:
 
   /// Parks `op` if the user's actor is still applying an earlier change, so
   /// that every call on one user takes effect in the order it was made.
-  bool park_if_busy(user_entry* e, client_op& op, reply_target& rt);
+  bool park_if_busy(user_entry* e, client_op& op, reply_target& rt) {
+    if (e == nullptr || e->pending == 0)
+      return false;
+    park(*e, op, rt);
+    return true;
+  }
 
   // -- client operations ------------------------------------------------------
 
@@ -148,10 +153,15 @@ public:
       emit(kind, s.to_online_user(login_id), std::move(reason));
   }
 
-  /// Calls `f(target)` for every call still waiting on a user actor.
+  /// Calls `f(target)` for every login waiting for its user actor.
   template <class F>
-  void for_each_target(F f) {
+  void for_each_forwarded(F f) {
     forwarded_.for_each([&](forwarded_command& fc) { f(fc.target); });
+  }
+
+  /// Calls `f(target)` for every call parked behind a busy user.
+  template <class F>
+  void for_each_parked(F f) {
     for (auto& e : view_.table.entries())
       if (e.parked)
         for (auto& p : *e.parked)
@@ -175,6 +185,7 @@ private:
                         const std::string& reason,
                         std::vector<session_target>* targets);
 
+  void park(user_entry& e, client_op& op, reply_target& rt);
   bool apply_join(user_entry& e, user_update& u, reply_target& rt);
   void replay_parked(std::unique_ptr<parked_queue> parked);
   void retire_user(user_entry& e);

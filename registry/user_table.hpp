@@ -85,7 +85,7 @@ public:
 
   /// Users with at least one session. An entry can be empty for a moment:
   /// its actor expired the last session while a call on it is still in
-  /// flight (see registry_state::on_expired). Empty entries are offline.
+  /// flight (see session_changes::on_expired). Empty entries are offline.
   size_t user_count() const noexcept {
     return entries_.size() - empty_entries_;
   }
@@ -224,7 +224,7 @@ struct presence_view {
   mutable std::shared_mutex mtx;
   user_table table;
   /// User actors whose last session is gone, waiting to be handed to the
-  /// retirement thread (registry thread only; see registry_state::retire_user).
+  /// retirement thread (registry thread only; see registry_callee::retire).
   std::vector<user_actor> retiring;
   view_counters counters;
   /// The facade client that spawned this registry along with this view

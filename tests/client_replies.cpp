@@ -94,7 +94,7 @@ TEST_CASE("batch_done counts batches and hands back a bounded number of "
     f.replies.batch_done(c, std::move(ops));
   }
   CHECK(f.log.sent.empty()); // batch_done alone sends nothing yet
-  CHECK(f.log.waiting_calls == n);
+  CHECK(f.log.waiting_calls == 1); // one flush asked for, not one per batch
   f.replies.flush();
   REQUIRE(f.log.sent.size() == 1);
   auto& out = f.log.sent[0].out;
@@ -105,8 +105,9 @@ TEST_CASE("batch_done counts batches and hands back a bounded number of "
     CHECK(v.empty());
     CHECK(v.capacity() >= 4); // kept for the facade to fill again
   }
-  // The count starts over after each message.
+  // The count starts over after each message, and a flush is asked again.
   f.replies.batch_done(c, {});
+  CHECK(f.log.waiting_calls == 2);
   f.replies.flush();
   REQUIRE(f.log.sent.size() == 2);
   CHECK(f.log.sent[1].out.batches_done == 1);

@@ -74,7 +74,7 @@ TEST_CASE("a push to one user's sessions goes out in one batch at flush",
   auto p = f.start(1, "hello");
   f.deliver(p, "u", {0, 0, 0});
   f.pipe.finish(p);
-  CHECK(f.clk.batches_waiting_calls == 1);
+  CHECK(f.clk.flush_calls == 1);
   CHECK(f.local.batches.empty()); // not before the flush
   f.pipe.flush();
   REQUIRE(f.local.batches.size() == 1);
@@ -188,7 +188,7 @@ TEST_CASE("sessions behind a sink that is not ready are targeted, not "
           "reached",
           "[push_pipeline]") {
   fixture f;
-  f.local.is_ready = false;
+  f.local.make_ready(false);
   CHECK_FALSE(f.pipe.local_ready());
   auto p = f.start(1);
   f.deliver(p, "u", {0, 0});
@@ -208,7 +208,7 @@ TEST_CASE("a sink that stops being ready before the flush reaches nobody",
   auto p = f.start(1);
   f.deliver(p, "u", {0});
   f.pipe.finish(p);
-  f.local.is_ready = false; // e.g. the last pusher went down
+  f.local.make_ready(false); // e.g. the last pusher went down
   f.pipe.flush();
   CHECK(f.local.batches.empty());
   auto rep = f.report(1);
@@ -308,7 +308,7 @@ TEST_CASE("push_direct reports through its batch, without a push state",
   f.pipe.push_direct(msg, reply_target{f.client, 9, {}}, "u", xs.data(),
                      xs.size());
   CHECK(f.pipe.open_pushes() == 0);
-  CHECK(f.clk.batches_waiting_calls == 1);
+  CHECK(f.clk.flush_calls == 1);
   f.pipe.flush();
   REQUIRE(f.local.batches.size() == 1);
   auto& b = f.local.batch(0);

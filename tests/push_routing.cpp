@@ -218,7 +218,7 @@ TEST_CASE("push_users names each user once", "[push_routing]") {
 TEST_CASE("a broadcast without a ready sink targets every online user",
           "[push_routing]") {
   fixture f;
-  f.local.is_ready = false;
+  f.local.make_ready(false);
   f.login("a", "t1");
   f.login("b", "t1");
   f.login("b", "t2");

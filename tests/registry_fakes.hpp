@@ -122,7 +122,7 @@ struct reply_log : client_replies::callee {
 /// Time moves only when the test says so.
 struct fake_clock : push_pipeline::callee {
   time_point t = time_point{} + 1h;
-  size_t batches_waiting_calls = 0;
+  size_t flush_calls = 0;
   std::vector<caf::timespan> expiry_requests;
 
   time_point now() override {
@@ -130,7 +130,7 @@ struct fake_clock : push_pipeline::callee {
   }
 
   void flush_later() override {
-    ++batches_waiting_calls;
+    ++flush_calls;
   }
 
   void expire_after(caf::timespan delay) override {
@@ -140,12 +140,15 @@ struct fake_clock : push_pipeline::callee {
 
 /// Records the batches it takes; each is awaited by `waiters`.
 struct fake_sink : delivery_sink {
-  bool is_ready = true;
   std::vector<caf::actor_id> waiters{101};
   std::vector<caf::message> batches;
 
-  bool ready() const override {
-    return is_ready;
+  fake_sink() {
+    set_ready(true);
+  }
+
+  void make_ready(bool x) {
+    set_ready(x);
   }
 
   void send(const caf::message& batch,
@@ -252,7 +255,7 @@ struct user_host : session_changes::callee, session_changes::hooks {
   mini_system& ms;
   time_point t = time_point{} + 1h;
   bool events = true;
-  size_t events_waiting_calls = 0;
+  size_t flush_calls = 0;
   std::vector<command> joins;
   std::vector<command> mirrors;
   std::vector<user_actor> spawned;
@@ -273,7 +276,7 @@ struct user_host : session_changes::callee, session_changes::hooks {
   }
 
   void flush_later() override {
-    ++events_waiting_calls;
+    ++flush_calls;
   }
 
   bool events_on() const override {

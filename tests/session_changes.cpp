@@ -103,7 +103,7 @@ TEST_CASE("a first login inserts the user and answers joined",
   CHECK(r->change.status == change_status::joined);
   CHECK(r->change.sessions == 1);
   CHECK(f.take_events() == lines{"online u t1 login", "joined u t1 login"});
-  CHECK(f.host.events_waiting_calls == 2);
+  CHECK(f.host.flush_calls == 2);
   CHECK(f.host.online == lines{"u"});
 }
 
@@ -113,7 +113,7 @@ TEST_CASE("without event subscribers a login emits no events",
   f.host.events = false;
   f.call(op_kind::mark_online, "u", "t1", 1);
   CHECK(f.events.empty());
-  CHECK(f.host.events_waiting_calls == 0);
+  CHECK(f.host.flush_calls == 0);
   CHECK(f.result(1) != nullptr);
 }
 

@@ -86,6 +86,8 @@ struct client_op {
   /// Where the operation came from, which decides whether the registry
   /// validates it. Not serialised: the registry sets it on receipt, so no
   /// sender can claim to be trusted (until then it says the least trusted).
+  /// Kept with the operation for what a cluster decides by it later (whether
+  /// to forward a write to its owner, or answer a peer).
   origin source = origin::foreign_batch;
   /// login_hash_of(user.login_id), or 0 if not computed yet. The facade
   /// computes it on the caller's thread, outside its lock, so that the
