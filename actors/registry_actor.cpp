@@ -1,6 +1,5 @@
 #include "actors/registry_actor.hpp"
 
-#include <cstring>
 #include <optional>
 
 #include <caf/actor_system.hpp>
@@ -10,6 +9,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/pusher_relay.hpp"
+#include "actors/registry_admission.hpp"
 #include "actors/user_actor.hpp"
 #include "actors/user_retirement.hpp"
 #include "presence/detail/validate_op.hpp"
@@ -43,6 +43,7 @@ struct registry_state : registry_callee {
   std::shared_ptr<presence_view> view;
   /// Built in init(): it needs the settings and the view.
   std::optional<registry_core> core;
+  registry_admission admit;
   bool flush_scheduled = false;
   /// Retired actors go to the retirement thread in chunks of this many, and
   /// whatever is left `reap_delay` after the first of them.
@@ -58,6 +59,7 @@ struct registry_state : registry_callee {
     cfg = x;
     lim = cfg.input_limits();
     view = std::move(v);
+    admit = registry_admission{self, view->counters, view->own_client};
     core.emplace(*this, cfg, *view,
                  message_ids{message_ids::make_prefix(to_string(self->node()),
                                                       self->id())});
@@ -209,51 +211,6 @@ struct registry_state : registry_callee {
     core->on_down(dm.source.id(), dm.reason);
   }
 
-  // -- rejecting what nobody may send -----------------------------------------
-
-  /// Counts a rejected or ignored message (presence_stats::rejected).
-  void count_rejected() {
-    bump(view->counters.rejected);
-  }
-
-  /// Rejects the current message: counted, and answered with
-  /// `malformed_message` if it is a request. A one-way message gets no
-  /// answer: an error sent as a message would kill a sender that has CAF's
-  /// default error handler.
-  void reject(std::string what) {
-    count_rejected();
-    if (self->current_message_id().is_request())
-      self->make_response_promise().deliver(
-        make_error(error::malformed_message, std::move(what)));
-  }
-
-  /// Timer and flush messages are the registry's own: from anyone else they
-  /// are rejected rather than run early (a stray sweep with the offline
-  /// buffer off once dereferenced a null buffer).
-  bool from_self() {
-    if (self->current_sender() == self->ctrl())
-      return true;
-    reject("an internal message from outside the registry");
-    return false;
-  }
-
-  /// Where a batch comes from: the own facade client if it is the sender,
-  /// names itself as reply address and is the client the facade installed
-  /// (presence_view::own_client); another sender that names itself is
-  /// foreign (its operations are validated). Anything else (no reply
-  /// address, or results sent to someone other than the sender) has no
-  /// origin and is rejected.
-  caf::optional<origin> origin_of(const client_batch& batch) {
-    auto& sender = self->current_sender();
-    if (!batch.reply_to || sender == nullptr
-        || sender != caf::actor_cast<caf::strong_actor_ptr>(batch.reply_to))
-      return caf::none;
-    if (batch.reply_to.id() == view->own_client.load(std::memory_order_acquire)
-        && batch.reply_to.node() == self->node())
-      return origin::own_client;
-    return origin::foreign_batch;
-  }
-
   // -- typed requests -----------------------------------------------------------
 
   /// Every typed request: its operation built by the call struct the facade
@@ -281,7 +238,7 @@ registry_behavior(registry_pointer self, settings cfg,
     // pusher) and ignored.
     if (caf::actor_cast<caf::actor_addr>(self->current_sender())
         != dm.source) {
-      self->state.count_rejected();
+      self->state.admit.count_rejected();
       return;
     }
     self->state.on_down(dm);
@@ -290,14 +247,16 @@ registry_behavior(registry_pointer self, settings cfg,
   // malformed_message if it is a request), never printed or bounced.
   self->set_default_handler(
     [=](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
-      self->state.count_rejected();
+      self->state.admit.count_rejected();
       if (self->current_message_id().is_request())
         return make_error(error::malformed_message, "unexpected message");
       return caf::delegated<caf::message>{};
     });
   // A bare error message would make CAF's default error handler quit.
   self->set_error_handler(
-    [=](caf::scheduled_actor*, caf::error&) { self->state.count_rejected(); });
+    [=](caf::scheduled_actor*, caf::error&) {
+      self->state.admit.count_rejected();
+    });
   // User actors live only as long as the registry that knows them. Their
   // handles are dropped here, not sent exit messages: one exit per actor fans
   // out through the scheduler, which took minutes for a million online users
@@ -395,9 +354,9 @@ registry_behavior(registry_pointer self, settings cfg,
     },
     [=](batch_atom, client_batch& batch) {
       auto& st = self->state;
-      auto from = st.origin_of(batch);
+      auto from = st.admit.origin_of(batch);
       if (!from) {
-        st.reject("a batch whose reply address is not its sender");
+        st.admit.reject("a batch whose reply address is not its sender");
         return;
       }
       auto idx = st.client_of(batch.reply_to);
@@ -406,37 +365,35 @@ registry_behavior(registry_pointer self, settings cfg,
       st.maybe_flush_events();
     },
     [=](flush_atom) {
-      if (self->state.from_self())
+      if (self->state.admit.from_self())
         self->state.flush();
     },
     [=](reap_atom) {
-      if (self->state.from_self())
+      if (self->state.admit.from_self())
         self->state.on_reap();
     },
     [=](sweep_atom) {
-      if (self->state.from_self())
+      if (self->state.admit.from_self())
         self->state.core->routing.on_sweep();
     },
     [=](user_update& u) {
       // A user actor's answer to an idle check. on_expired only acts on one
       // from the user's current actor; one from an actor that is no user
       // actor at all is forged, and counted.
-      auto ptr = dynamic_cast<caf::local_actor*>(
-        caf::actor_cast<caf::abstract_actor*>(self->current_sender()));
-      if (u.kind != update_kind::expire || ptr == nullptr
-          || std::strcmp(ptr->name(), "presence.user") != 0) {
-        self->state.reject("not an idle check answer from a user actor");
+      auto& st = self->state;
+      if (u.kind != update_kind::expire || !st.admit.sender_is_user_actor()) {
+        st.admit.reject("not an idle check answer from a user actor");
         return;
       }
-      self->state.core->changes.on_expired(u, ptr->id());
+      st.core->changes.on_expired(u, self->current_sender()->id());
       self->state.maybe_flush_events();
     },
     [=](tick_atom) {
-      if (self->state.from_self())
+      if (self->state.admit.from_self())
         self->state.core->changes.on_tick();
     },
     [=](timeout_atom) {
-      if (self->state.from_self())
+      if (self->state.admit.from_self())
         self->state.core->relays.expire();
     },
     [=](pushed_atom, uint64_t batch, const caf::error& err) {

@@ -34,6 +34,7 @@ set(presence_sources
   actors/user_actor.cpp
   actors/user_retirement.cpp
   actors/registry_actor.cpp
+  actors/registry_admission.cpp
   actors/pusher_relay.cpp
   actors/in_memory_pusher_actor.cpp
   actors/callback_pusher_actor.cpp)
