@@ -415,11 +415,10 @@ TEST_CASE("sessions of an owner without a sink are targeted, never reached",
   CHECK(rep->sessions_reached == 1);
 }
 
-// Fails: the user of a split push is counted only by the part of the owner
-// of its first session; when that owner has no sink the part is never added,
-// and a user whose local session was reached counts as not reached
-// (delivery_report: "users with at least one session that at least one
-// pusher accepted").
+// A user whose sessions span owners counts once as reached if any of its
+// parts is accepted (delivery_report: "users with at least one session that
+// at least one pusher accepted"), also when the owner of its first session
+// has no sink.
 TEST_CASE("a split user is reached when its first session's owner has no "
           "sink",
           "[push_pipeline]") {
@@ -438,9 +437,8 @@ TEST_CASE("a split user is reached when its first session's owner has no "
   CHECK(rep->users_reached == 1);
 }
 
-// Fails for the same reason: with both sinks present, the user rides on the
-// part of its first session's owner, so it counts only if that owner's
-// batch was accepted.
+// The same with both sinks present: only the later owner's batch is
+// accepted.
 TEST_CASE("a split user is reached when only a later owner's batch is "
           "accepted",
           "[push_pipeline]") {
