@@ -1,0 +1,66 @@
+#pragma once
+
+// The local owner's outbound side of replication: numbers each change of
+// this node's own sessions, turns it into a delta, and cuts a snapshot of
+// them into chunks for a peer that (re)connects or fell behind. The peer's
+// replica_state takes them. No actors, no I/O.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cluster/replication.hpp"
+
+namespace presence::cluster {
+
+class owner_log {
+public:
+  owner_log(std::string owner, incarnation_id incarnation);
+
+  /// Applies `ops` to the local sessions as one step. Ops that change
+  /// nothing (an identical upsert, the removal of an unknown session) are
+  /// left out; if none is left, no seq is used and the answer is empty.
+  std::optional<owner_delta> commit(std::vector<session_op> ops);
+
+  std::optional<owner_delta> upsert(replica_session x);
+
+  std::optional<owner_delta> remove(const std::string& login_id,
+                                    const std::string& token);
+
+  /// The sessions as of seq(), in chunks whose estimated encoded size stays
+  /// within `max_chunk_bytes` (a chunk holds at least one session). Always
+  /// at least one chunk, so a peer learns of an owner with no sessions.
+  std::vector<snapshot_chunk> snapshot(size_t max_chunk_bytes) const;
+
+  /// An estimate of a session's encoded size, for the chunk budget.
+  static size_t encoded_size(const replica_session& x) noexcept;
+
+  const std::string& owner() const noexcept { return owner_; }
+
+  incarnation_id incarnation() const noexcept { return incarnation_; }
+
+  /// The seq of the last change; 0 before the first.
+  seq_number seq() const noexcept { return seq_; }
+
+  size_t session_count() const noexcept { return sessions_.size(); }
+
+  /// The local sessions, ordered by (login_id, token).
+  std::vector<replica_session> sessions() const;
+
+  /// This owner's terms of the view digest (view_digest.hpp).
+  uint64_t digest() const;
+
+private:
+  using session_key = std::pair<std::string, std::string>;
+
+  std::string owner_;
+  incarnation_id incarnation_;
+  seq_number seq_ = 0;
+  std::map<session_key, replica_session> sessions_;
+};
+
+} // namespace presence::cluster
