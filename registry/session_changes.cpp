@@ -204,10 +204,13 @@ uint32_t session_changes::take_sessions(user_entry& e, Pred pred,
                                         event_kind kind,
                                         const std::string& reason,
                                         std::vector<session_target>* targets) {
+  // Asked once, not per session: this runs under the write lock.
+  auto events_on = parts_.events_on();
   return remove_matching(e.sessions, pred, [&](const session_record& s) {
     if (targets != nullptr)
       targets->push_back(session_target{s.token, s.device});
-    emit(kind, e.login_id, s, reason);
+    if (events_on)
+      emit(kind, s.to_online_user(e.login_id), reason);
   });
 }
 
