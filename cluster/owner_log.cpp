@@ -67,7 +67,10 @@ std::vector<snapshot_chunk> owner_log::snapshot(size_t max_chunk_bytes) const {
   size_t bytes = 0;
   for (auto& kvp : sessions_) {
     auto n = encoded_size(kvp.second);
-    if (!out.back().sessions.empty() && bytes + n > max_chunk_bytes) {
+    auto& cur = out.back().sessions;
+    if (!cur.empty()
+        && (bytes + n > max_chunk_bytes
+            || cur.size() == max_sessions_per_chunk)) {
       next();
       bytes = 0;
     }

@@ -32,7 +32,8 @@ public:
                                     const std::string& token);
 
   /// The sessions as of seq(), in chunks whose estimated encoded size stays
-  /// within `max_chunk_bytes` (a chunk holds at least one session). Always
+  /// within `max_chunk_bytes` (a chunk holds at least one session) and
+  /// whose sessions stay within max_sessions_per_chunk. Always
   /// at least one chunk, so a peer learns of an owner with no sessions.
   std::vector<snapshot_chunk> snapshot(size_t max_chunk_bytes) const;
 

@@ -2,12 +2,16 @@
 
 // What an owner sends about its own sessions: ordered deltas and chunked
 // snapshots (docs/design.md, "Cluster replication (the state module)").
-// Plain values; the cluster actor serializes them later.
+// Plain values with an `inspect` each, so CAF serializes them between nodes
+// (cluster/type_ids.hpp names them); a receiver checks every field with
+// cluster/wire_check.hpp before it applies anything.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include <caf/meta/type_name.hpp>
 #include <caf/timestamp.hpp>
 
 #include "cluster/conflict.hpp"
@@ -18,6 +22,16 @@ namespace presence::cluster {
 /// Counts the owner's changes within one incarnation; a snapshot carries
 /// the seq of the last change it includes.
 using seq_number = uint64_t;
+
+/// At most this many ops in one delta; a receiver drops a larger one as
+/// malformed. A bound on what one message can make a peer allocate and
+/// apply at once; an owner splits a larger change into several deltas.
+constexpr size_t max_ops_per_delta = 4096;
+
+/// At most this many sessions in one snapshot chunk, whatever the byte
+/// budget; owner_log cuts chunks within it and a receiver drops a larger one
+/// as malformed.
+constexpr size_t max_sessions_per_chunk = 4096;
 
 /// A session as its owner replicates it. Within one owner a session is
 /// identified by (login_id, token).
@@ -36,6 +50,13 @@ inline bool operator!=(const replica_session& x, const replica_session& y) {
   return !(x == y);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, replica_session& x) {
+  return f(caf::meta::type_name("presence::cluster::replica_session"),
+           x.login_id, x.token, x.device, x.connect_time, x.last_activity,
+           x.metadata);
+}
+
 enum class op_kind : uint8_t {
   /// Adds the session or replaces the copy with the same (login_id, token).
   upsert,
@@ -43,10 +64,23 @@ enum class op_kind : uint8_t {
   remove,
 };
 
+/// The kinds a peer may send; a received value past the last is malformed.
+constexpr uint8_t op_kind_count = 2;
+
+std::string to_string(op_kind x);
+
 struct session_op {
   op_kind kind = op_kind::upsert;
   replica_session session;
 };
+
+bool operator==(const session_op& x, const session_op& y);
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_op& x) {
+  return f(caf::meta::type_name("presence::cluster::session_op"), x.kind,
+           x.session);
+}
 
 /// One step of an owner's history: seq is the previous step's seq plus one.
 /// The ops apply together, in order.
@@ -56,6 +90,14 @@ struct owner_delta {
   seq_number seq = 0;
   std::vector<session_op> ops;
 };
+
+bool operator==(const owner_delta& x, const owner_delta& y);
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, owner_delta& x) {
+  return f(caf::meta::type_name("presence::cluster::owner_delta"), x.owner,
+           x.incarnation, x.seq, x.ops);
+}
 
 /// One piece of a snapshot of the owner's sessions as of `seq`. Chunks of
 /// one snapshot share (incarnation, seq) and are numbered from 0; the one
@@ -68,5 +110,13 @@ struct snapshot_chunk {
   bool last = false;
   std::vector<replica_session> sessions;
 };
+
+bool operator==(const snapshot_chunk& x, const snapshot_chunk& y);
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, snapshot_chunk& x) {
+  return f(caf::meta::type_name("presence::cluster::snapshot_chunk"), x.owner,
+           x.incarnation, x.seq, x.index, x.last, x.sessions);
+}
 
 } // namespace presence::cluster
