@@ -45,9 +45,7 @@ private:
     if (op.user.login_id.empty())
       return;
     if (n == 0) {
-      if (op.login_hash == 0)
-        op.login_hash = user_table::hash(op.user.login_id);
-      table_.prefetch_slot(op.login_hash);
+      table_.prefetch_slot(user_table::hash_of(op));
     } else if (n == 1) {
       table_.prefetch_entry(op.login_hash);
       // A logout that takes the last session erases the user.

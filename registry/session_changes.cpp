@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "registry/has_terminated.hpp"
+
 namespace presence::detail {
 
 namespace {
@@ -144,29 +146,11 @@ void session_changes::change_session(client_op&& op, reply_target&& rt) {
   // A logout that takes the last session also erases the user under the same
   // write lock: a mass logout is mostly these (docs/performance.md, "Mass
   // logout").
-  uint32_t removed;
-  uint32_t left;
-  user_actor retired;
-  {
-    write_lock guard{view_.mtx};
-    auto before = e->sessions.size();
-    removed = take_sessions(*e, removal_selects(op.kind, op.user),
-                            event_kind::left, "logout", nullptr);
-    view_.table.sessions_changed(*e, before);
-    left = static_cast<uint32_t>(e->sessions.size());
-    if (left == 0) {
-      retired = std::move(e->actor);
-      view_.table.erase(*e);
-      e = nullptr;
-    }
-  }
-  if (removed > 0 && left == 0 && parts_.events_on())
-    emit(event_kind::offline, events_.back().session, "logout");
-  if (left == 0)
-    owner_.retire(std::move(retired));
-  else if (removed > 0)
+  auto r = remove_where(*e, removal_selects(op.kind, op.user), event_kind::left,
+                        "logout", nullptr, true);
+  if (r.left > 0 && r.removed > 0)
     owner_.mirror(e->actor, user_command{0, op.kind, std::move(op.user), {}});
-  replies_.complete(rt, removal_result(removed, left));
+  replies_.complete(rt, removal_result(r.removed, r.left));
 }
 
 /// Metadata lives only in the table (the user actor does not need it); the
@@ -215,22 +199,29 @@ uint32_t session_changes::take_sessions(user_entry& e, Pred pred,
 }
 
 template <class Pred>
-uint32_t session_changes::remove_where(user_entry& e, Pred pred,
-                                       event_kind kind,
-                                       const std::string& reason,
-                                       std::vector<session_target>* targets) {
-  uint32_t removed;
+session_changes::removal
+session_changes::remove_where(user_entry& e, Pred pred, event_kind kind,
+                              const std::string& reason,
+                              std::vector<session_target>* targets,
+                              bool retire_emptied) {
+  removal r;
+  user_actor retired;
   {
     write_lock guard{view_.mtx};
     auto before = e.sessions.size();
-    removed = take_sessions(e, pred, kind, reason, targets);
+    r.removed = take_sessions(e, pred, kind, reason, targets);
     view_.table.sessions_changed(e, before);
+    r.left = static_cast<uint32_t>(e.sessions.size());
+    if (r.left == 0 && retire_emptied) {
+      retired = std::move(e.actor);
+      view_.table.erase(e);
+    }
   }
-  if (removed > 0 && e.sessions.empty() && parts_.events_on()) {
-    auto last = events_.back().session;
-    emit(event_kind::offline, std::move(last), reason);
-  }
-  return removed;
+  if (r.removed > 0 && r.left == 0 && parts_.events_on())
+    emit(event_kind::offline, events_.back().session, reason);
+  if (retired)
+    owner_.retire(std::move(retired));
+  return r;
 }
 
 uint32_t session_changes::remove_sessions(user_entry& e,
@@ -238,7 +229,7 @@ uint32_t session_changes::remove_sessions(user_entry& e,
                                           event_kind kind,
                                           const std::string& reason,
                                           std::vector<session_target>* targets) {
-  return remove_where(e, sel, kind, reason, targets);
+  return remove_where(e, sel, kind, reason, targets).removed;
 }
 
 void session_changes::after_removal(user_entry& e, uint32_t removed,
@@ -384,7 +375,8 @@ void session_changes::on_expired(user_update& u, caf::actor_id from) {
   if (!u.tokens.empty())
     bump(view_.counters.expiries,
          remove_where(*e, token_in(u.tokens), event_kind::expired, "idle",
-                      nullptr));
+                      nullptr)
+           .removed);
   if (u.next_check.count() > 0)
     arm_idle_check(*e, time_point{u.next_check});
   // While a forwarded call is in flight the (empty) entry stays: the actor's
@@ -433,9 +425,7 @@ void session_changes::on_tick() {
     // A plain send, not a request (a response handler each; docs/design.md,
     // "Session lifecycle"). An actor that died would drop the check and end
     // the chain: catch that here, so its user still goes offline.
-    auto ptr = caf::actor_cast<caf::abstract_actor*>(e->actor);
-    if (ptr->getf(caf::abstract_actor::is_terminated_flag)
-        || ptr->getf(caf::abstract_actor::is_cleaned_up_flag)) {
+    if (has_terminated(e->actor)) {
       on_check_failed(c.login_id, c.actor);
       continue;
     }

@@ -89,16 +89,8 @@ public:
     return view_.table;
   }
 
-  /// The table's hash of the call's login id: the caller's, or computed now
-  /// and kept with the call (a parked call is looked up again).
-  static size_t hash_of(client_op& op) {
-    if (op.login_hash == 0)
-      op.login_hash = user_table::hash(op.user.login_id);
-    return op.login_hash;
-  }
-
   user_entry* find_user(client_op& op) {
-    return view_.table.find(op.user.login_id, hash_of(op));
+    return view_.table.find(op.user.login_id, user_table::hash_of(op));
   }
 
   /// Parks `op` if the user's actor is still applying an earlier change, so
@@ -180,10 +172,19 @@ private:
                          const std::string& reason,
                          std::vector<session_target>* targets);
 
+  /// What a removal did: sessions removed, sessions left.
+  struct removal {
+    uint32_t removed = 0;
+    uint32_t left = 0;
+  };
+
+  /// With `retire_emptied`, a user left without sessions is erased under the
+  /// same write lock and its actor retired: `e` is gone when `left` is 0.
   template <class Pred>
-  uint32_t remove_where(user_entry& e, Pred pred, event_kind kind,
-                        const std::string& reason,
-                        std::vector<session_target>* targets);
+  removal remove_where(user_entry& e, Pred pred, event_kind kind,
+                       const std::string& reason,
+                       std::vector<session_target>* targets,
+                       bool retire_emptied = false);
 
   void park(user_entry& e, client_op& op, reply_target& rt);
   bool apply_join(user_entry& e, user_update& u, reply_target& rt);

@@ -3,17 +3,12 @@
 #include <caf/make_message.hpp>
 
 #include "presence/error.hpp"
+#include "registry/has_terminated.hpp"
 #include "registry/push_routing.hpp"
 
 namespace presence::detail {
 
 namespace {
-
-bool has_terminated(const caf::actor& a) {
-  auto ptr = caf::actor_cast<caf::abstract_actor*>(a);
-  return ptr->getf(caf::abstract_actor::is_terminated_flag)
-         || ptr->getf(caf::abstract_actor::is_cleaned_up_flag);
-}
 
 bool subscribing(op_kind kind) {
   return kind == op_kind::subscribe || kind == op_kind::subscribe_events;

@@ -114,6 +114,14 @@ public:
   /// The hash find() uses for `login_id`.
   static size_t hash(const std::string& login_id) noexcept;
 
+  /// The hash of a call's login id: the caller's, or computed now and kept
+  /// with the call (a prefetched or parked call is looked up again).
+  static size_t hash_of(client_op& op) noexcept {
+    if (op.login_hash == 0)
+      op.login_hash = hash(op.user.login_id);
+    return op.login_hash;
+  }
+
   /// Starts loading the index slot a lookup of `hash` reads first.
   void prefetch_slot(size_t hash) const noexcept {
     __builtin_prefetch(&index_[slot_of_hash(hash)]);
