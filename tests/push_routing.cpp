@@ -16,22 +16,6 @@ namespace {
 
 using lines = std::vector<std::string>;
 
-struct sweep_log : push_routing::callee {
-  explicit sweep_log(fake_clock& clk) : clk(clk) {
-  }
-
-  fake_clock& clk;
-  std::vector<caf::timespan> sweeps;
-
-  time_point now() override {
-    return clk.t;
-  }
-
-  void sweep_after(caf::timespan delay) override {
-    sweeps.push_back(delay);
-  }
-};
-
 struct fixture {
   mini_system ms;
   reply_log log;

@@ -25,6 +25,7 @@
 #include "registry/client_replies.hpp"
 #include "registry/delivery_sink.hpp"
 #include "registry/push_pipeline.hpp"
+#include "registry/push_routing.hpp"
 #include "registry/relay_set.hpp"
 #include "registry/session_changes.hpp"
 #include "registry/user_table.hpp"
@@ -191,6 +192,25 @@ inline std::vector<session_record> sessions(std::vector<owner_id> owners) {
                                     nullptr, owners[i]});
   return result;
 }
+
+// -- push_routing -------------------------------------------------------------------
+
+/// The routing's clock is the pipeline's; records the sweeps it asks for.
+struct sweep_log : push_routing::callee {
+  explicit sweep_log(fake_clock& clk) : clk(clk) {
+  }
+
+  fake_clock& clk;
+  std::vector<caf::timespan> sweeps;
+
+  time_point now() override {
+    return clk.t;
+  }
+
+  void sweep_after(caf::timespan delay) override {
+    sweeps.push_back(delay);
+  }
+};
 
 // -- relay_set ----------------------------------------------------------------------
 

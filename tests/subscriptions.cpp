@@ -18,21 +18,6 @@ namespace {
 
 using lines = std::vector<std::string>;
 
-struct routing_clock : push_routing::callee {
-  explicit routing_clock(fake_clock& clk) : clk(clk) {
-  }
-
-  fake_clock& clk;
-
-  time_point now() override {
-    return clk.t;
-  }
-
-  void sweep_after(caf::timespan) override {
-    // The offline buffer's TTL plays no part here.
-  }
-};
-
 /// Records whom the subscriptions watch and what they send.
 struct member_host : subscriptions::callee {
   explicit member_host(fake_clock& clk) : clk(clk) {
@@ -73,7 +58,7 @@ struct fixture {
   relay_set relays{rhost, pipe};
   user_host uhost{ms};
   session_changes changes;
-  routing_clock rclock{clk};
+  sweep_log rclock{clk};
   push_routing routing;
   member_host mhost{clk};
   subscriptions subs;
