@@ -1,0 +1,87 @@
+#pragma once
+
+// What the registry and its node's cluster actor tell each other
+// (docs/design.md, "The registry and the cluster actor"). Local messages
+// only: they never cross nodes, so they carry plain presence values.
+//
+// - The cluster actor attaches with (attach_cluster_atom, node name, its
+//   handle). The registry answers with every session this node owns (as
+//   upserts), names its own sessions after the node from then on, stamps
+//   their connect_time itself, and after each flush in which its own
+//   sessions changed sends (local_changes_atom, local_changes) to the
+//   cluster actor, in the order the changes happened.
+// - The cluster actor sends (replica_atom, remote_update) for the sessions
+//   other nodes own, as its view of them changes. The registry takes both
+//   only from the attached actor of its own node.
+// - (move_out_atom, login id, token, node): a newer login of that token on
+//   `node` won (cluster/conflict.hpp): the registry drops its own session
+//   with a `moved` event (reason: the node) and replicates the removal.
+// - (node_event_atom, up, node): a peer joined or was lost; the registry
+//   emits `node_up` / `node_down` (the event's session names only the node).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include "presence/online_user.hpp"
+
+namespace presence::detail {
+
+using attach_cluster_atom = caf::atom_constant<caf::atom("pAttachCl")>;
+using local_changes_atom = caf::atom_constant<caf::atom("pLocalCh")>;
+using replica_atom = caf::atom_constant<caf::atom("pReplica")>;
+using move_out_atom = caf::atom_constant<caf::atom("pMoveOut")>;
+using node_event_atom = caf::atom_constant<caf::atom("pNodeEv")>;
+
+/// A change of a session this node owns.
+struct local_change {
+  /// Else a new session or a changed one (same login id and token).
+  bool removed = false;
+  /// For a removal only login_id and token matter.
+  online_user session;
+};
+
+using local_changes = std::vector<local_change>;
+
+/// A change of a session another node owns, as the cluster actor decided it
+/// (it resolves a token held by several owners before it tells the
+/// registry).
+struct remote_change {
+  /// Else the session is added, or replaces the table's session with the
+  /// same (login id, token) if that one belongs to another remote node.
+  bool removed = false;
+  online_user session;
+};
+
+/// Changes of one owner's sessions, applied in order. `reason` becomes the
+/// reason of the events they cause: "replicated" for an owner's own changes,
+/// "node_up" for the sessions of a node that (re)joined, "node_down" for
+/// those of a node that was lost, "node_left" for a graceful leave.
+struct remote_update {
+  std::string node;
+  std::string reason;
+  std::vector<remote_change> changes;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, local_change& x) {
+  return f(caf::meta::type_name("presence::detail::local_change"), x.removed,
+           x.session);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remote_change& x) {
+  return f(caf::meta::type_name("presence::detail::remote_change"),
+           x.removed, x.session);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remote_update& x) {
+  return f(caf::meta::type_name("presence::detail::remote_update"), x.node,
+           x.reason, x.changes);
+}
+
+} // namespace presence::detail
