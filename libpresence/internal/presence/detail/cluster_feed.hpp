@@ -16,6 +16,12 @@
 // - (move_out_atom, login id, token, node): a newer login of that token on
 //   `node` won (cluster/conflict.hpp): the registry drops its own session
 //   with a `moved` event (reason: the node) and replicates the removal.
+// - (forward_atom, node, client_op) -> op_result: the registry asks the
+//   cluster actor to apply a write on `node`, which owns sessions it
+//   touches. The owner's cluster actor hands the op to its registry as a
+//   client batch (validated as foreign input); the owner sends the delta of
+//   the change before its answer on the same link, and the cluster actor
+//   applies it here before it answers, so the caller reads its write.
 // - (node_event_atom, up, node): a peer joined or was lost; the registry
 //   emits `node_up` / `node_down` (the event's session names only the node).
 
@@ -34,6 +40,7 @@ using attach_cluster_atom = caf::atom_constant<caf::atom("pAttachCl")>;
 using local_changes_atom = caf::atom_constant<caf::atom("pLocalCh")>;
 using replica_atom = caf::atom_constant<caf::atom("pReplica")>;
 using move_out_atom = caf::atom_constant<caf::atom("pMoveOut")>;
+using forward_atom = caf::atom_constant<caf::atom("pForward")>;
 using node_event_atom = caf::atom_constant<caf::atom("pNodeEv")>;
 
 /// A change of a session this node owns.
