@@ -96,4 +96,10 @@ uint64_t owner_log::digest() const {
   return sum;
 }
 
+const replica_session* owner_log::find(const std::string& login_id,
+                                       const std::string& token) const {
+  auto i = sessions_.find(session_key{login_id, token});
+  return i != sessions_.end() ? &i->second : nullptr;
+}
+
 } // namespace presence::cluster

@@ -49,6 +49,10 @@ public:
 
   size_t session_count() const noexcept { return sessions_.size(); }
 
+  /// The local session (login_id, token), or nullptr.
+  const replica_session* find(const std::string& login_id,
+                              const std::string& token) const;
+
   /// The local sessions, ordered by (login_id, token).
   std::vector<replica_session> sessions() const;
 

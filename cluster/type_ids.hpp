@@ -7,6 +7,9 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/type_id.hpp>
 
+#include "actors/cluster_actor.hpp"
+#include "cluster/handshake.hpp"
+#include "cluster/membership.hpp"
 #include "cluster/replication.hpp"
 #include "presence/detail/internal_type_ids.hpp"
 
@@ -17,6 +20,15 @@ CAF_BEGIN_TYPE_ID_BLOCK(presence_cluster, caf::id_block::presence_internal::end)
   CAF_ADD_TYPE_ID(presence_cluster, (presence::cluster::session_op))
   CAF_ADD_TYPE_ID(presence_cluster, (presence::cluster::owner_delta))
   CAF_ADD_TYPE_ID(presence_cluster, (presence::cluster::snapshot_chunk))
+  CAF_ADD_TYPE_ID(presence_cluster, (presence::cluster::node_address))
+  CAF_ADD_TYPE_ID(presence_cluster,
+                  (std::vector<presence::cluster::node_address>))
+  CAF_ADD_TYPE_ID(presence_cluster, (presence::cluster::hello))
+  CAF_ADD_TYPE_ID(presence_cluster, (presence::cluster::peer_state))
+  CAF_ADD_TYPE_ID(presence_cluster, (presence::cluster::member_info))
+  CAF_ADD_TYPE_ID(presence_cluster,
+                  (std::vector<presence::cluster::member_info>))
+  CAF_ADD_TYPE_ID(presence_cluster, (presence::cluster::cluster_counters))
 
 CAF_END_TYPE_ID_BLOCK(presence_cluster)
 

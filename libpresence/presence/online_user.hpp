@@ -25,6 +25,9 @@ struct online_user {
   /// The last time the session showed activity.
   caf::timestamp last_activity{};
   metadata_map metadata;
+  /// The node that owns the session (the one it logged in through); empty
+  /// on a node that is not in a cluster.
+  std::string node;
 };
 
 /// Convenience constructor: a session connected now.
@@ -40,7 +43,7 @@ inline bool operator!=(const online_user& x, const online_user& y) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, online_user& x) {
   return f(caf::meta::type_name("presence::online_user"), x.login_id, x.token,
-           x.device, x.connect_time, x.last_activity, x.metadata);
+           x.device, x.connect_time, x.last_activity, x.metadata, x.node);
 }
 
 } // namespace presence

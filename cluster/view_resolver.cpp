@@ -1,0 +1,102 @@
+#include "cluster/view_resolver.hpp"
+
+#include <optional>
+
+namespace presence::cluster {
+
+online_user to_online_user(const replica_session& x, const std::string& node) {
+  online_user result;
+  result.login_id = x.login_id;
+  result.token = x.token;
+  result.device = x.device;
+  result.connect_time = x.connect_time;
+  result.last_activity = x.last_activity;
+  result.metadata = x.metadata;
+  result.node = node;
+  return result;
+}
+
+namespace {
+
+claim claim_of(const owned_session& x) {
+  return claim{x.session.connect_time, x.incarnation, x.session.token};
+}
+
+/// The remote holder the table shows: the winner among them.
+std::optional<owned_session> winner_of(std::vector<owned_session> holders) {
+  std::optional<owned_session> best;
+  for (auto& h : holders)
+    if (!best || wins(claim_of(h), claim_of(*best)))
+      best = std::move(h);
+  return best;
+}
+
+/// Appends a change to the last step if it is an update of `node`, else
+/// starts a new step: consecutive changes of one owner go in one message.
+void append(std::vector<registry_step>& steps, const std::string& node,
+            const std::string& reason, bool removed, online_user session) {
+  if (steps.empty() || steps.back().what != registry_step::kind::update
+      || steps.back().update.node != node) {
+    registry_step step;
+    step.update.node = node;
+    step.update.reason = reason;
+    steps.push_back(std::move(step));
+  }
+  steps.back().update.changes.push_back(
+    detail::remote_change{removed, std::move(session)});
+}
+
+} // namespace
+
+std::vector<registry_step> resolve(const view_changes& changes,
+                                   const std::string& reason,
+                                   const owner_log& local,
+                                   const replica_state& replicas) {
+  std::vector<registry_step> steps;
+  for (auto& c : changes) {
+    auto& s = c.session;
+    auto status = replicas.status(c.owner);
+    auto incarnation = status ? status->incarnation : 0;
+    owned_session theirs{c.owner, incarnation, s};
+    auto mine = local.find(s.login_id, s.token);
+    auto my_claim = mine != nullptr
+                      ? std::optional<claim>{claim{mine->connect_time,
+                                                   local.incarnation(),
+                                                   mine->token}}
+                      : std::nullopt;
+    if (c.kind != change_kind::left) {
+      if (my_claim) {
+        if (!wins(claim_of(theirs), *my_claim))
+          continue; // ours stays; the other owner drops its copy
+        registry_step move;
+        move.what = registry_step::kind::move_out;
+        move.login_id = s.login_id;
+        move.token = s.token;
+        move.winner = c.owner;
+        steps.push_back(std::move(move));
+      }
+      auto best = winner_of(replicas.holders(s.login_id, s.token));
+      if (best && best->owner == c.owner)
+        append(steps, c.owner, reason, false, to_online_user(s, c.owner));
+      continue;
+    }
+    // A copy left. If the table showed it, it shows the next holder now, or
+    // nothing; if it showed ours or another owner's, nothing changes.
+    if (my_claim)
+      continue;
+    auto rest = replicas.holders(s.login_id, s.token);
+    bool shown = true;
+    for (auto& h : rest)
+      shown = shown && wins(claim_of(theirs), claim_of(h));
+    if (!shown)
+      continue;
+    if (auto next = winner_of(std::move(rest)))
+      append(steps, next->owner, reason, false,
+             to_online_user(next->session, next->owner));
+    else
+      append(steps, c.owner, reason, true, to_online_user(s, c.owner));
+  }
+  return steps;
+}
+
+} // namespace presence::cluster
