@@ -28,7 +28,14 @@ struct options_access : caf::actor_system_config {
   static constexpr auto member = &options_access::custom_options_;
 };
 
-constexpr const char* name_option = "presence.cluster.name";
+// CAF 0.17's qualified_name_lookup splits at the first dot, so it never
+// finds an option of the nested category "presence.cluster".
+bool declared(const caf::config_option_set& opts) {
+  for (auto& opt : opts)
+    if (opt.category() == "presence.cluster" && opt.long_name() == "name")
+      return true;
+  return false;
+}
 
 caf::error bad_option(std::string what) {
   return make_error(cluster_error::invalid_cluster_option, std::move(what));
@@ -170,7 +177,7 @@ bool is_loopback(const std::string& host) {
 void configure_cluster(caf::actor_system_config& cfg) {
   auto& opts = cfg.*options_access::member;
   // Twice would load the modules twice.
-  if (opts.qualified_name_lookup(name_option) != nullptr)
+  if (declared(opts))
     return;
   caf::config_option_adder{opts, "presence.cluster"}
     .add<std::string>("name", "the cluster's name, the same on every node "
@@ -221,8 +228,7 @@ std::string cluster_settings::effective_node_name(uint16_t bound_port) const {
 
 caf::expected<cluster_settings>
 read_cluster_settings(const caf::actor_system_config& cfg) {
-  auto& opts = cfg.*options_access::member;
-  if (opts.qualified_name_lookup(name_option) == nullptr)
+  if (!declared(cfg.*options_access::member))
     return make_error(cluster_error::cluster_not_configured,
                       "call presence::configure_cluster before parse");
   cluster_settings result;

@@ -11,6 +11,13 @@
 //   auto settings = presence::read_cluster_settings(cfg);
 //   if (!settings) ... // a clear error per bad option
 //   caf::actor_system sys{cfg};
+//
+// CAF 0.17's `cfg.set` cannot reach options of a nested category such as
+// `presence.cluster` (it prints "invalid name" and drops the value): in code,
+// write them into the config's content instead, e.g.
+// `caf::put(cfg.content, "presence.cluster.name", "blue")`. The command line
+// (`--presence.cluster.name=blue`) and the INI file (`[presence.cluster]`)
+// work as usual.
 
 #include <cstddef>
 #include <cstdint>
