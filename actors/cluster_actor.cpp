@@ -16,6 +16,7 @@
 #include "cluster/wire_check.hpp"
 #include "presence/detail/cluster_feed.hpp"
 #include "presence/detail/protocol.hpp"
+#include "presence/cluster_error.hpp"
 #include "presence/error.hpp"
 
 namespace presence::cluster {
@@ -371,7 +372,7 @@ caf::behavior running_behavior(cluster_impl* self) {
             if (auto err = check_hello(st.mine, theirs)) {
               ++st.counters.refused;
               aout(self) << "presence.cluster: join refused: "
-                         << render(err) << "\n";
+                         << render_cluster(err) << "\n";
               st.dials.failed(attempt, dial_schedule::clock::now());
               return;
             }
@@ -380,10 +381,10 @@ caf::behavior running_behavior(cluster_impl* self) {
           },
           [=](caf::error& err) {
             auto& st = self->state;
-            if (is(err, error::join_refused)) {
+            if (is(err, cluster_error::join_refused)) {
               ++st.counters.refused;
               aout(self) << "presence.cluster: the peer refused the join: "
-                         << render(err) << "\n";
+                         << render_cluster(err) << "\n";
             }
             st.dials.failed(attempt, dial_schedule::clock::now());
           });
@@ -397,7 +398,7 @@ caf::behavior running_behavior(cluster_impl* self) {
       auto& st = self->state;
       auto sender = caf::actor_cast<caf::actor>(self->current_sender());
       if (!sender || sender.node() == self->node())
-        return make_error(error::join_refused, "a join from this node");
+        return make_error(cluster_error::join_refused, "a join from this node");
       if (auto err = check_hello(st.mine, theirs)) {
         ++st.counters.refused;
         return err;

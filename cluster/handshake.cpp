@@ -2,6 +2,7 @@
 
 #include <tuple>
 
+#include "presence/cluster_error.hpp"
 #include "presence/error.hpp"
 #include "presence/validation.hpp"
 
@@ -15,7 +16,7 @@ bool operator==(const node_address& x, const node_address& y) {
 namespace {
 
 caf::error refuse(std::string what) {
-  return make_error(error::join_refused, std::move(what));
+  return make_error(cluster_error::join_refused, std::move(what));
 }
 
 template <class T>

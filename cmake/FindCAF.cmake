@@ -1,7 +1,9 @@
 # FindCAF: locates the C++ Actor Framework (Debian ships no CMake config).
 #
-# Components: core, io. Defines CAF_FOUND, CAF_VERSION, CAF_INCLUDE_DIR and
-# the imported targets CAF::core and CAF::io.
+# Components: core, io, openssl. Defines CAF_FOUND, CAF_VERSION,
+# CAF_INCLUDE_DIR and the imported targets CAF::core, CAF::io and
+# CAF::openssl. CAF::openssl links CAF::io and OpenSSL (its headers include
+# OpenSSL's: Debian's libssl-dev).
 
 find_path(CAF_INCLUDE_DIR NAMES caf/config.hpp)
 
@@ -49,6 +51,15 @@ if(CAF_FOUND)
   endforeach()
   if(TARGET CAF::io AND TARGET CAF::core)
     set_property(TARGET CAF::io APPEND PROPERTY INTERFACE_LINK_LIBRARIES CAF::core)
+  endif()
+  if(TARGET CAF::openssl)
+    find_package(OpenSSL REQUIRED)
+    set_property(TARGET CAF::openssl APPEND PROPERTY
+      INTERFACE_LINK_LIBRARIES OpenSSL::SSL)
+    if(TARGET CAF::io)
+      set_property(TARGET CAF::openssl APPEND PROPERTY
+        INTERFACE_LINK_LIBRARIES CAF::io)
+    endif()
   endif()
 endif()
 

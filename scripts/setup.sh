@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building and testing presence needs:
 # cmake, g++, make, libcaf-dev (CAF 0.17.6), catch2 and libfmt-dev, plus
-# clang-14 and libfuzzer-14-dev for the fuzz target (scripts/fuzz.sh).
+# clang-14 and libfuzzer-14-dev for the fuzz target (scripts/fuzz.sh), and
+# libssl-dev (CAF's OpenSSL module's headers, for the cluster) and openssl
+# (the tests make their TLS certificates with it).
 # Idempotent: does nothing when everything is installed already.
 set -euo pipefail
 
-packages=(cmake g++ make libcaf-dev catch2 libfmt-dev clang-14 libfuzzer-14-dev)
+packages=(cmake g++ make libcaf-dev catch2 libfmt-dev clang-14 libfuzzer-14-dev
+          libssl-dev openssl)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -14,7 +14,7 @@ bool contains(const std::string& str, const std::string& part) {
 
 std::vector<presence::error> every_error() {
   std::vector<presence::error> result;
-  for (auto i = 1; i <= static_cast<int>(error::join_refused); ++i)
+  for (auto i = 1; i <= static_cast<int>(error::malformed_message); ++i)
     result.push_back(static_cast<presence::error>(i));
   return result;
 }

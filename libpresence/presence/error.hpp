@@ -65,9 +65,6 @@ enum class error : uint8_t {
   /// from outside, an operation that no client may send, an unexpected
   /// message type): it was rejected and counted in presence_stats::rejected.
   malformed_message,
-  /// A node refused to join a cluster with a peer: another cluster name,
-  /// protocol version or heartbeat setting, or a clash of node names.
-  join_refused,
 };
 
 /// The atom that names presence's error category.

@@ -54,8 +54,6 @@ std::string to_string(error x) {
              "limit";
     case error::malformed_message:
       return "malformed_message: the registry rejected a malformed message";
-    case error::join_refused:
-      return "join_refused: a cluster node refused to join with a peer";
   }
   return "unknown presence error";
 }
