@@ -20,11 +20,15 @@ struct online_user {
   /// The device type, e.g. "web", "ios", "android".
   std::string device;
   /// When the session came online (set by the caller or, if left at the
-  /// epoch, by the registry).
+  /// epoch, by the registry; in a cluster always by the owner's registry).
   caf::timestamp connect_time{};
   /// The last time the session showed activity.
   caf::timestamp last_activity{};
   metadata_map metadata;
+  /// The node that owns the session (the one it logged in through): empty
+  /// on a node without a cluster, else that node's name. Set by the
+  /// registry; a caller's value is ignored.
+  std::string node;
 };
 
 /// Convenience constructor: a session connected now.
@@ -40,7 +44,7 @@ inline bool operator!=(const online_user& x, const online_user& y) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, online_user& x) {
   return f(caf::meta::type_name("presence::online_user"), x.login_id, x.token,
-           x.device, x.connect_time, x.last_activity, x.metadata);
+           x.device, x.connect_time, x.last_activity, x.metadata, x.node);
 }
 
 } // namespace presence

@@ -13,13 +13,15 @@ online_user make_online_user(std::string login_id, std::string token,
                              std::string device, metadata_map metadata) {
   auto now = caf::make_timestamp();
   return online_user{std::move(login_id), std::move(token), std::move(device),
-                     now,                 now,              std::move(metadata)};
+                     now,                 now,              std::move(metadata),
+                     {}};
 }
 
 bool operator==(const online_user& x, const online_user& y) {
   return x.login_id == y.login_id && x.token == y.token
          && x.device == y.device && x.connect_time == y.connect_time
-         && x.last_activity == y.last_activity && x.metadata == y.metadata;
+         && x.last_activity == y.last_activity && x.metadata == y.metadata
+         && x.node == y.node;
 }
 
 std::string to_string(const message_type& x) {
