@@ -200,7 +200,8 @@ struct registry_state : registry_callee {
   }
 
   void mirror(const user_actor& actor, user_command&& cmd) override {
-    self->send(actor, apply_atom::value, std::move(cmd));
+    if (actor) // a user known only through other nodes has none
+      self->send(actor, apply_atom::value, std::move(cmd));
   }
 
   user_actor spawn_user(const online_user& first, clock_time t) override {

@@ -164,7 +164,7 @@ void session_changes::change_session(client_op&& op, reply_target&& rt) {
       result = touch_session(e->sessions, op.user.token,
                              op.user.last_activity);
     }
-    if (result.status != change_status::unknown_token)
+    if (result.status != change_status::unknown_token && e->actor)
       owner_.mirror(e->actor, user_command{0, op.kind, std::move(op.user), {}});
     replies_.complete(rt, result);
     return;
