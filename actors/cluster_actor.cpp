@@ -31,7 +31,7 @@ struct cluster_state {
   static inline const char* name = "presence.cluster";
 
   explicit cluster_state(caf::event_based_actor* self)
-    : self(self), log("", 0), members(node_address{}), dials(100ms, 5s) {
+    : self(self), log("", 0), members(node_address{}), dials(0) {
     // nop
   }
 
@@ -41,6 +41,7 @@ struct cluster_state {
     cfg = std::move(config);
     dial = std::move(dial_fn);
     log = owner_log(cfg.self.node, cfg.self.incarnation);
+    dials = dial_schedule(cfg.self.incarnation);
     members = membership(cfg.self);
     mine.cluster = cfg.cluster;
     mine.self = cfg.self;
@@ -87,6 +88,7 @@ struct cluster_state {
   /// the ticket this actor gave them.
   std::map<uint64_t, caf::response_promise> forwarded;
   uint64_t next_ticket = 1;
+  uint64_t ticks = 0;
 
   // -- to the registry ---------------------------------------------------------
 
@@ -185,7 +187,11 @@ struct cluster_state {
 
   // -- joins -------------------------------------------------------------------
 
-  void establish(caf::actor peer, const node_address& addr) {
+  /// With `answering`, the peer's hello is still waiting for this node's
+  /// answer: the snapshot and gossip follow in a message to itself, so they
+  /// reach the peer after the answer (before it, the peer would drop them as
+  /// coming from a node it has not joined yet).
+  void establish(caf::actor peer, const node_address& addr, bool answering) {
     auto kind = members.joined(addr, peer);
     if (kind == membership::join_kind::again)
       return;
@@ -194,7 +200,19 @@ struct cluster_state {
     self->monitor(peer);
     arriving.insert(addr.node);
     self->send(registry, detail::node_event_atom::value, true, addr.node);
-    send_snapshot(peer);
+    if (answering) {
+      self->send(self, greet_atom::value, addr.node, addr.incarnation);
+      return;
+    }
+    greet(addr.node, addr.incarnation);
+  }
+
+  /// Sends a newly joined peer this node's sessions, and everybody the news.
+  void greet(const std::string& node, incarnation_id incarnation) {
+    auto p = members.find(node);
+    if (p == nullptr || p->address.incarnation != incarnation)
+      return;
+    send_snapshot(p->handle);
     gossip();
   }
 
@@ -377,7 +395,7 @@ caf::behavior running_behavior(cluster_impl* self) {
               return;
             }
             st.dials.linked(attempt);
-            st.establish(peer, theirs.self);
+            st.establish(peer, theirs.self, false);
           },
           [=](caf::error& err) {
             auto& st = self->state;
@@ -403,7 +421,7 @@ caf::behavior running_behavior(cluster_impl* self) {
         ++st.counters.refused;
         return err;
       }
-      st.establish(sender, theirs.self);
+      st.establish(sender, theirs.self, true);
       return st.mine;
     },
     [=](leave_atom, incarnation_id incarnation) {
@@ -492,6 +510,12 @@ caf::behavior running_behavior(cluster_impl* self) {
       return rp;
     },
     // -- local queries and the timer ---------------------------------------------
+    [=](greet_atom, std::string& node, incarnation_id incarnation) {
+      auto& st = self->state;
+      if (caf::actor_cast<caf::actor_addr>(self->current_sender())
+          == self->address())
+        st.greet(node, incarnation);
+    },
     [=](members_atom) {
       auto& st = self->state;
       std::map<std::string, uint64_t> applied;
@@ -511,6 +535,10 @@ caf::behavior running_behavior(cluster_impl* self) {
       for (auto p : st.members.linked())
         self->send(p->handle, status_atom::value, st.log.incarnation(),
                    st.log.seq());
+      // Gossip now and then too: an address a peer missed (it was
+      // partitioned, or joined in between) reaches it within a few ticks.
+      if (++st.ticks % 4 == 0)
+        st.gossip();
       st.start_due_dials();
       self->delayed_send(self, st.cfg.tick_interval, cluster_tick_atom::value);
     },

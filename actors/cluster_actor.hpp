@@ -20,6 +20,7 @@
 #include <caf/fwd.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "cluster/dialer.hpp"
 #include "cluster/handshake.hpp"
 #include "cluster/membership.hpp"
 #include "presence/atoms.hpp"
@@ -38,9 +39,9 @@ using leave_atom = caf::atom_constant<caf::atom("pLeave")>;
 // Local: queries, the timer, dial outcomes.
 using members_atom = caf::atom_constant<caf::atom("pMembers")>;
 using digest_atom = caf::atom_constant<caf::atom("pDigest")>;
+using greet_atom = caf::atom_constant<caf::atom("pGreet")>;
 using cluster_tick_atom = caf::atom_constant<caf::atom("pClTick")>;
 using start_atom = caf::atom_constant<caf::atom("pClStart")>;
-using dial_result_atom = caf::atom_constant<caf::atom("pDialed")>;
 
 /// What the cluster actor needs to run; start_cluster fills it from the
 /// `presence.cluster.*` options.

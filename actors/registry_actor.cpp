@@ -98,6 +98,9 @@ struct registry_state : registry_callee {
   }
 
   void send_results(const client_actor& to, client_results&& out) override {
+    // Deltas first, also for a chunk sent before the flush: an answer to a
+    // forwarded write must never overtake the change it made.
+    core->link.flush();
     self->send(to, results_atom::value, std::move(out));
   }
 
@@ -142,6 +145,46 @@ struct registry_state : registry_callee {
     self->demonitor(member.address());
   }
 
+  // -- the cluster actor --------------------------------------------------------
+
+  /// Untyped, as send_to: a typed actor cannot send() to an untyped one.
+  void send_changes(const caf::actor& to, local_changes&& xs) override {
+    send_to(to, caf::make_message(local_changes_atom::value, std::move(xs)));
+  }
+
+  /// The answer completes one part of a forwarded write. Only the attached
+  /// cluster actor answers: a response from anybody else fails the part.
+  void send_forward(const caf::actor& to, const std::string& node,
+                    client_op&& op, uint64_t part) override {
+    auto me = self;
+    self->request(to, forward_timeout, forward_atom::value, node, std::move(op))
+      .then(
+        [me, part](op_result& r) {
+          auto& st = me->state;
+          forwarded_writes::part p;
+          if (!st.admit.is_cluster(me->current_sender())) {
+            st.admit.count_rejected();
+            p.err = make_error(error::malformed_message,
+                               "a forwarded write answered by a stranger");
+          } else {
+            p.err = std::move(r.err);
+            p.change = r.change;
+            p.report = std::move(r.report);
+          }
+          st.core->replies.complete_part(part, std::move(p));
+          st.maybe_flush_events();
+        },
+        [me, part](caf::error& err) {
+          forwarded_writes::part p;
+          p.err = std::move(err);
+          me->state.core->replies.complete_part(part, std::move(p));
+        });
+  }
+
+  /// A forwarded write that gets no answer in this time fails (its part:
+  /// the rest of a merged write still counts).
+  static constexpr auto forward_timeout = std::chrono::seconds(30);
+
   void forward_join(const user_actor& actor, user_command&& cmd) override {
     auto me = self;
     auto ticket = cmd.ticket;
@@ -157,7 +200,8 @@ struct registry_state : registry_callee {
   }
 
   void mirror(const user_actor& actor, user_command&& cmd) override {
-    self->send(actor, apply_atom::value, std::move(cmd));
+    if (actor) // a user known only through other nodes has none
+      self->send(actor, apply_atom::value, std::move(cmd));
   }
 
   user_actor spawn_user(const online_user& first, clock_time t) override {
@@ -208,6 +252,13 @@ struct registry_state : registry_callee {
   }
 
   void on_down(const caf::down_msg& dm) {
+    if (core->link.attached() && dm.source == core->link.cluster().address()) {
+      core->changes.drop_remote_sessions();
+      core->link.detach();
+      admit.set_cluster(caf::actor{});
+      maybe_flush_events();
+      return;
+    }
     core->on_down(dm.source.id(), dm.reason);
   }
 
@@ -330,7 +381,7 @@ registry_behavior(registry_pointer self, settings cfg,
       if (auto err = validate_login_id(login_id, self->state.lim))
         return err;
       if (auto e = self->state.table().find(login_id))
-        return e->online_users();
+        return e->online_users(self->state.view->nodes);
       return std::vector<online_user>{};
     },
     [=](push_atom, str& login_id, push_message& msg) {
@@ -395,6 +446,41 @@ registry_behavior(registry_pointer self, settings cfg,
     [=](timeout_atom) {
       if (self->state.admit.from_self())
         self->state.core->relays.expire();
+    },
+    [=](attach_cluster_atom, str& node,
+        caf::actor& cluster) -> caf::result<local_changes> {
+      auto& st = self->state;
+      if (!st.admit.may_attach(cluster))
+        return caf::delegated<local_changes>{};
+      auto xs = st.core->link.attach(std::move(node), cluster);
+      if (!xs)
+        return std::move(xs.error());
+      st.admit.set_cluster(cluster);
+      // A cluster actor that dies takes the other nodes' sessions with it
+      // (on_down); a new one can attach then.
+      self->monitor(cluster);
+      return std::move(*xs);
+    },
+    [=](replica_atom, remote_update& u) {
+      auto& st = self->state;
+      if (st.admit.from_cluster()) {
+        st.core->changes.apply_remote(u, st.lim);
+        st.maybe_flush_events();
+      }
+    },
+    [=](move_out_atom, str& login_id, str& token, str& node) {
+      auto& st = self->state;
+      if (st.admit.from_cluster()) {
+        st.core->changes.move_out(login_id, token, node);
+        st.maybe_flush_events();
+      }
+    },
+    [=](node_event_atom, bool up, str& node) {
+      auto& st = self->state;
+      if (st.admit.from_cluster()) {
+        st.core->changes.node_event(up, node);
+        st.maybe_flush_events();
+      }
     },
     [=](pushed_atom, uint64_t batch, const caf::error& err) {
       auto sender = self->current_sender();

@@ -39,10 +39,42 @@ caf::optional<origin> registry_admission::origin_of(const client_batch& batch) {
   if (!batch.reply_to || sender == nullptr
       || sender != caf::actor_cast<caf::strong_actor_ptr>(batch.reply_to))
     return caf::none;
+  if (is_cluster(sender))
+    return origin::cluster_peer;
   if (batch.reply_to.id() == own_client_->load(std::memory_order_acquire)
       && batch.reply_to.node() == self_->node())
     return origin::own_client;
   return origin::foreign_batch;
+}
+
+} // namespace presence::detail
+
+namespace presence::detail {
+
+bool registry_admission::may_attach(const caf::actor& handle) {
+  auto& sender = self_->current_sender();
+  if (sender != nullptr && sender->node() == self_->node() && handle
+      && handle.node() == self_->node())
+    return true;
+  reject("attach: only an actor of this node may attach its cluster actor");
+  return false;
+}
+
+void registry_admission::set_cluster(const caf::actor& handle) {
+  cluster_ = handle.address();
+}
+
+bool registry_admission::is_cluster(const caf::strong_actor_ptr& sender) const {
+  return sender != nullptr && cluster_
+         && caf::actor_cast<caf::actor_addr>(sender) == cluster_;
+}
+
+bool registry_admission::from_cluster() {
+  if (is_cluster(self_->current_sender()))
+    return true;
+  reject("a cluster message from an actor that is not the attached cluster "
+         "actor");
+  return false;
 }
 
 } // namespace presence::detail

@@ -3,13 +3,15 @@
 // Which messages the registry takes, and from whom (docs/design.md,
 // "Validation and the registry's entry points"): timer and flush atoms only
 // from itself, an idle-check answer only from a user actor, a batch only from
-// the actor that receives its results. Whatever it refuses is counted in
+// the actor that receives its results; the cluster messages only from the
+// attached cluster actor of this node. Whatever it refuses is counted in
 // presence_stats::rejected and, if it is a request, answered with
 // `malformed_message`.
 
 #include <atomic>
 #include <string>
 
+#include <caf/actor_addr.hpp>
 #include <caf/fwd.hpp>
 #include <caf/optional.hpp>
 
@@ -54,10 +56,26 @@ public:
   /// origin.
   caf::optional<origin> origin_of(const client_batch& batch);
 
+  /// Whether the current message may attach a cluster actor `handle`: the
+  /// sender and the handle are actors of this node. Rejects it if not.
+  bool may_attach(const caf::actor& handle);
+
+  /// The cluster actor is attached: its batches are peer writes, and only
+  /// it may send the cluster's messages.
+  void set_cluster(const caf::actor& handle);
+
+  /// Whether the current message comes from the attached cluster actor.
+  /// Rejects it if not.
+  bool from_cluster();
+
+  /// Whether `sender` is the attached cluster actor (no rejection).
+  bool is_cluster(const caf::strong_actor_ptr& sender) const;
+
 private:
   caf::local_actor* self_ = nullptr;
   view_counters* counters_ = nullptr;
   const std::atomic<caf::actor_id>* own_client_ = nullptr;
+  caf::actor_addr cluster_;
 };
 
 } // namespace presence::detail

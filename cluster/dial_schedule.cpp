@@ -4,14 +4,14 @@
 
 namespace presence::cluster {
 
-dial_schedule::dial_schedule(clock::duration first, clock::duration cap)
-  : first_(first), cap_(std::max(first, cap)) {
+dial_schedule::dial_schedule(uint64_t seed) : seed_(seed) {
   // nop
 }
 
 void dial_schedule::add(const std::string& host, uint16_t port,
                         time_point due) {
-  auto [i, added] = entries_.emplace(key{host, port}, entry{0, due, {}});
+  auto [i, added] = entries_.emplace(
+    key{host, port}, entry{0, due, cluster::backoff{seed_ + entries_.size()}});
   if (!added && i->second.attempt == 0)
     i->second.due = std::min(i->second.due, due);
 }
@@ -45,9 +45,8 @@ void dial_schedule::failed(uint64_t attempt, time_point now) {
   if (i == entries_.end())
     return;
   auto& e = i->second;
-  e.delay = e.delay.count() == 0 ? first_ : std::min(cap_, e.delay * 2);
   e.attempt = 0;
-  e.due = now + e.delay;
+  e.due = now + e.delay.next();
 }
 
 void dial_schedule::linked(uint64_t attempt) {

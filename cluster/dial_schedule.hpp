@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/backoff.hpp"
+
 namespace presence::cluster {
 
 struct dial_target {
@@ -25,8 +27,10 @@ public:
   using clock = std::chrono::steady_clock;
   using time_point = clock::time_point;
 
-  /// Delays after failures double from `first` up to `cap`.
-  dial_schedule(clock::duration first, clock::duration cap);
+  /// Delays after failures come from a `backoff` per address (100 ms
+  /// doubling to 5 s, jittered so that nodes restarted together do not
+  /// dial in step), seeded from `seed`.
+  explicit dial_schedule(uint64_t seed);
 
   /// Dial host:port at `due` unless it is dialed already, linked, or due
   /// sooner.
@@ -59,13 +63,12 @@ private:
     /// 0 while waiting for `due`.
     uint64_t attempt = 0;
     time_point due;
-    clock::duration delay{0};
+    cluster::backoff delay;
   };
 
   std::map<key, entry>::iterator find_attempt(uint64_t attempt);
 
-  clock::duration first_;
-  clock::duration cap_;
+  uint64_t seed_;
   uint64_t next_attempt_ = 1;
   std::map<key, entry> entries_;
   /// The target of each attempt in flight.

@@ -30,7 +30,7 @@
 namespace presence::cluster {
 
 /// Tags the answer of a dial. A local message only: no type ID needed.
-using dial_result_atom = caf::atom_constant<caf::atom("dialresult")>;
+using dial_result_atom = caf::atom_constant<caf::atom("pDialed")>;
 
 struct dial_request {
   /// Where the peer published its cluster actor.

@@ -26,6 +26,9 @@ set(presence_sources
   registry/push_pipeline.cpp
   registry/relay_set.cpp
   registry/session_changes.cpp
+  registry/session_changes_cluster.cpp
+  registry/forwarded_writes.cpp
+  registry/cluster_link.cpp
   registry/push_routing.cpp
   registry/subscriptions.cpp
   registry/registry_core.cpp

@@ -27,8 +27,24 @@ bool client_replies::drop(caf::actor_id id) {
   return true;
 }
 
+void client_replies::complete_part(uint64_t id, forwarded_writes::part&& x) {
+  forwarded_writes::merged m;
+  if (!forwards.add(id, std::move(x), m))
+    return;
+  if (m.err)
+    fail(m.target, std::move(m.err));
+  else if (m.kind == forwarded_writes::answer_kind::change)
+    complete(m.target, m.change);
+  else
+    complete(m.target, std::move(m.report));
+}
+
 void client_replies::complete(reply_target& rt, const change_result& x) {
-  if (rt.client != reply_target::no_client) {
+  if (rt.client == reply_target::merge_client) {
+    forwarded_writes::part p;
+    p.change = x;
+    complete_part(rt.ticket, std::move(p));
+  } else if (rt.client != reply_target::no_client) {
     result(rt.client, rt.ticket).change = x;
     written(rt.client);
   } else if (rt.promise.pending()) {
@@ -37,7 +53,11 @@ void client_replies::complete(reply_target& rt, const change_result& x) {
 }
 
 void client_replies::complete(reply_target& rt, delivery_report&& x) {
-  if (rt.client != reply_target::no_client) {
+  if (rt.client == reply_target::merge_client) {
+    forwarded_writes::part p;
+    p.report = std::move(x);
+    complete_part(rt.ticket, std::move(p));
+  } else if (rt.client != reply_target::no_client) {
     result(rt.client, rt.ticket).report = std::move(x);
     written(rt.client);
   } else if (rt.promise.pending()) {
@@ -46,7 +66,11 @@ void client_replies::complete(reply_target& rt, delivery_report&& x) {
 }
 
 void client_replies::fail(reply_target& rt, caf::error err) {
-  if (rt.client != reply_target::no_client) {
+  if (rt.client == reply_target::merge_client) {
+    forwarded_writes::part p;
+    p.err = std::move(err);
+    complete_part(rt.ticket, std::move(p));
+  } else if (rt.client != reply_target::no_client) {
     result(rt.client, rt.ticket).err = std::move(err);
     written(rt.client);
   } else if (rt.promise.pending()) {

@@ -16,6 +16,7 @@
 #include "presence/detail/internal_interfaces.hpp"
 #include "presence/detail/protocol.hpp"
 #include "presence/results.hpp"
+#include "registry/forwarded_writes.hpp"
 #include "registry/reply_target.hpp"
 
 namespace presence::detail {
@@ -67,6 +68,13 @@ public:
   void complete(reply_target& rt, const change_result& x);
   void complete(reply_target& rt, delivery_report&& x);
   void fail(reply_target& rt, caf::error err);
+
+  /// One part of forwarded write `id` answered (its forward's op_result or
+  /// error); the caller is answered once every part has.
+  void complete_part(uint64_t id, forwarded_writes::part&& x);
+
+  /// Writes other nodes apply for this one, waiting for their parts.
+  forwarded_writes forwards;
 
   /// The client's batch is done; its emptied vector goes back with the next
   /// results, for the client to fill again (at most max_spare_batches).

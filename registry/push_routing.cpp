@@ -19,7 +19,7 @@ void push_routing::push_user(client_op&& op, reply_target&& rt) {
   if (changes_.park_if_busy(e, op, rt))
     return;
   auto online = e != nullptr && !e->sessions.empty();
-  if (online && rt.client != reply_target::no_client
+  if (online && rt.client < reply_target::merge_client
       && pipeline_.local_ready()
       && push_pipeline::all_local(e->sessions.data(), e->sessions.size())) {
     pipeline_.push_direct(op.message, rt, e->login_id, e->sessions.data(),
@@ -76,6 +76,18 @@ void push_routing::kick(client_op&& op, reply_target&& rt) {
   auto e = changes_.find_user(op);
   if (changes_.park_if_busy(e, op, rt))
     return;
+  // In a cluster, another owner's session is kicked by its owner: a
+  // kick_session goes there, a kick of a login or device type also goes to
+  // every other owner of the user's sessions.
+  if (e != nullptr && changes_.clustered()) {
+    constexpr auto report = forwarded_writes::answer_kind::report;
+    if (op.kind == op_kind::kick_session) {
+      if (changes_.route_token_write(*e, op, rt, report))
+        return;
+    } else {
+      rt = changes_.split_login_write(*e, op, std::move(rt), report);
+    }
+  }
   auto reason = op.message.content.empty() ? std::string{"kicked"}
                                            : op.message.content;
   auto id = pipeline_.start(std::move(op.message), std::move(rt));

@@ -32,8 +32,10 @@ registry_core::registry_core(registry_callee& owner, const settings& cfg,
     relays(owner, pipeline),
     changes(owner, *this, view, replies, events, cfg),
     routing(owner, view, changes, pipeline, make_buffer(cfg)),
-    subs(owner, replies, relays, routing, events) {
+    subs(owner, replies, relays, routing, events),
+    link(owner, view, replies) {
   events.start(owner.now());
+  changes.set_link(&link);
   pipeline.set_sink(local_owner, &relays);
 }
 
@@ -120,6 +122,7 @@ void registry_core::kick_replaced(const std::string& login_id,
 void registry_core::flush() {
   pipeline.flush();
   subs.flush_events();
+  link.flush();
   replies.flush();
 }
 

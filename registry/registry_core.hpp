@@ -10,12 +10,15 @@
 //   push_pipeline    batches per owner, settlement, reports
 //   relay_set        this node's pushers, as the local delivery sink
 //   subscriptions    pushers and event subscribers, the event fan-out
+//   cluster_link     the node's cluster actor: local changes out, writes on
+//                    other owners' sessions forwarded
 
 #include <memory>
 
 #include "presence/config.hpp"
 #include "presence/detail/protocol.hpp"
 #include "registry/client_replies.hpp"
+#include "registry/cluster_link.hpp"
 #include "registry/event_outbox.hpp"
 #include "registry/push_pipeline.hpp"
 #include "registry/push_routing.hpp"
@@ -28,6 +31,7 @@ namespace presence::detail {
 /// Everything the parts ask of the actor around them. `now()` is declared by
 /// several of them; one override serves all.
 class registry_callee : public client_replies::callee,
+                        public cluster_link::callee,
                         public push_pipeline::callee,
                         public relay_set::callee,
                         public session_changes::callee,
@@ -35,6 +39,7 @@ class registry_callee : public client_replies::callee,
                         public subscriptions::callee {
 public:
   caf::actor_clock::time_point now() override = 0;
+  void flush_later() override = 0;
 };
 
 class registry_core : session_changes::hooks {
@@ -54,7 +59,9 @@ public:
   void handle_batch(std::vector<client_op>& ops, origin from, uint32_t client,
                     const limits& lim);
 
-  /// The mailbox ran dry: open batches, events and results go out.
+  /// The mailbox ran dry: open batches, events, this node's session changes
+  /// and results go out, in that order (a forwarded write's answer follows
+  /// its delta).
   void flush();
 
   /// A watched actor is down (a pusher, an event subscriber or a client).
@@ -64,6 +71,7 @@ public:
   template <class F>
   void for_each_target(F f) {
     changes.for_each_forwarded(f);
+    replies.forwards.for_each_target(f);
     pipeline.for_each_target(f);
     changes.for_each_parked(f);
   }
@@ -75,6 +83,7 @@ public:
   session_changes changes;
   push_routing routing;
   subscriptions subs;
+  cluster_link link;
 
 private:
   bool events_on() const override;

@@ -11,13 +11,24 @@ namespace {
 
 using write_lock = std::unique_lock<std::shared_mutex>;
 
-/// Selects the sessions whose token is in `tokens` (a policy's victims, a
-/// user actor's expiries).
+/// Selects this node's sessions whose token is in `tokens` (a policy's
+/// victims, a user actor's expiries: the actor knows only local sessions).
 auto token_in(const std::vector<std::string>& tokens) {
   return [&tokens](const session_record& s) {
-    return std::find(tokens.begin(), tokens.end(), s.token) != tokens.end();
+    return s.owner == local_owner
+           && std::find(tokens.begin(), tokens.end(), s.token) != tokens.end();
   };
 }
+
+/// A removal selector restricted to this node's sessions: a local write
+/// never removes a session another node owns.
+struct local_only {
+  removal_selector sel;
+
+  bool operator()(const session_record& s) const {
+    return s.owner == local_owner && sel(s);
+  }
+};
 
 } // namespace
 
@@ -76,13 +87,19 @@ void session_changes::replay_parked(std::unique_ptr<parked_queue> parked) {
 void session_changes::mark_online(client_op&& op, reply_target&& rt) {
   auto& user = op.user;
   auto ts = caf::make_timestamp();
-  if (user.connect_time.time_since_epoch().count() == 0)
+  // In a cluster the owner stamps: connect times order logins of one token
+  // on several nodes, so no caller may pick its own.
+  if (clustered() || user.connect_time.time_since_epoch().count() == 0)
     user.connect_time = ts;
   if (user.last_activity.time_since_epoch().count() == 0)
     user.last_activity = ts;
   auto e = find_user(op);
   if (park_if_busy(e, op, rt))
     return;
+  if (e != nullptr && !e->actor) {
+    join_known_user(*e, op, rt);
+    return;
+  }
   if (e != nullptr) {
     // An existing user: its actor decides (it owns the sessions and enforces
     // the login policy) and answers with an update applied to the table.
@@ -108,6 +125,8 @@ void session_changes::mark_online(client_op&& op, reply_target&& rt) {
                                    session_record::from(std::move(user)));
   }
   arm_idle_check(*inserted, started + idle_timeout_);
+  if (link_)
+    link_->changed(inserted->login_id, inserted->sessions.front(), false);
   replies_.complete(rt, change_result{change_status::joined, 1, 0});
   if (parts_.events_on()) {
     emit(event_kind::online, inserted->login_id, inserted->sessions.front(),
@@ -130,6 +149,13 @@ void session_changes::change_session(client_op&& op, reply_target&& rt) {
   }
   if (park_if_busy(e, op, rt))
     return;
+  if (op.kind != op_kind::mark_offline_all && clustered()
+      && route_token_write(*e, op, rt, forwarded_writes::answer_kind::change))
+    return;
+  // Not replicated: replicas show last_activity as of the session's last
+  // replicated change (docs/design.md, "The registry and the cluster
+  // actor"); a delta per refresh would make the hottest write cost a
+  // broadcast to every node.
   if (op.kind == op_kind::update_activity) {
     op.user.last_activity = caf::make_timestamp();
     change_result result;
@@ -138,19 +164,27 @@ void session_changes::change_session(client_op&& op, reply_target&& rt) {
       result = touch_session(e->sessions, op.user.token,
                              op.user.last_activity);
     }
-    if (result.status != change_status::unknown_token)
+    if (result.status != change_status::unknown_token && e->actor)
       owner_.mirror(e->actor, user_command{0, op.kind, std::move(op.user), {}});
     replies_.complete(rt, result);
     return;
   }
   // A logout that takes the last session also erases the user under the same
   // write lock: a mass logout is mostly these (docs/performance.md, "Mass
-  // logout").
-  auto r = remove_where(*e, removal_selects(op.kind, op.user), event_kind::left,
-                        "logout", nullptr, true);
-  if (r.left > 0 && r.removed > 0)
-    owner_.mirror(e->actor, user_command{0, op.kind, std::move(op.user), {}});
-  replies_.complete(rt, removal_result(r.removed, r.left));
+  // logout"). Only this node's sessions: a by-token logout of another
+  // owner's session went to it above.
+  auto local_rt = op.kind == op_kind::mark_offline_all && clustered()
+                    ? split_login_write(*e, op, std::move(rt),
+                                        forwarded_writes::answer_kind::change)
+                    : std::move(rt);
+  auto sel = removal_selects(op.kind, op.user);
+  auto r = sel.by_token() ? remove_where(*e, sel, event_kind::left, "logout",
+                                         nullptr, true)
+                          : remove_where(*e, local_only{sel}, event_kind::left,
+                                         "logout", nullptr, true);
+  if (r.left > 0)
+    after_removal(*e, r.removed, op);
+  replies_.complete(local_rt, removal_result(r.removed, r.left));
 }
 
 /// Metadata lives only in the table (the user actor does not need it); the
@@ -163,6 +197,9 @@ void session_changes::update_metadata(client_op&& op, reply_target&& rt) {
     replies_.complete(rt, change_result{change_status::unknown_user, 0, 0});
     return;
   }
+  if (clustered()
+      && route_token_write(*e, op, rt, forwarded_writes::answer_kind::change))
+    return;
   auto i = e->sessions.find(op.user.token);
   auto n = static_cast<uint32_t>(e->sessions.size());
   if (i == e->sessions.end()) {
@@ -177,6 +214,8 @@ void session_changes::update_metadata(client_op&& op, reply_target&& rt) {
       i->metadata = std::make_unique<metadata_map>(
         std::move(op.user.metadata));
   }
+  if (link_)
+    link_->changed(e->login_id, *i, false);
   emit(event_kind::updated, e->login_id, *i, "metadata");
   replies_.complete(rt, change_result{change_status::updated, n, 0});
 }
@@ -193,8 +232,11 @@ uint32_t session_changes::take_sessions(user_entry& e, Pred pred,
   return remove_matching(e.sessions, pred, [&](const session_record& s) {
     if (targets != nullptr)
       targets->push_back(session_target{s.token, s.device});
+    if (link_)
+      link_->changed(e.login_id, s, true);
     if (events_on)
-      emit(kind, s.to_online_user(e.login_id), reason);
+      emit(kind, s.to_online_user(e.login_id, view_.nodes.name_of(s.owner)),
+           reason);
   });
 }
 
@@ -224,11 +266,24 @@ session_changes::remove_where(user_entry& e, Pred pred, event_kind kind,
   return r;
 }
 
+// Used by session_changes_cluster.cpp.
+template session_changes::removal
+session_changes::remove_where(user_entry&, owned_token, event_kind,
+                              const std::string&, std::vector<session_target>*,
+                              bool);
+
 uint32_t session_changes::remove_sessions(user_entry& e,
                                           const removal_selector& sel,
                                           event_kind kind,
                                           const std::string& reason,
                                           std::vector<session_target>* targets) {
+  if (!sel.by_token())
+    return remove_where(e, local_only{sel}, kind, reason, targets).removed;
+  // A by-token write on another owner's session was forwarded before it
+  // got here; never remove one.
+  auto i = e.sessions.find(sel.x->token);
+  if (i == e.sessions.end() || i->owner != local_owner)
+    return 0;
   return remove_where(e, sel, kind, reason, targets).removed;
 }
 
@@ -236,7 +291,11 @@ void session_changes::after_removal(user_entry& e, uint32_t removed,
                                     client_op& op) {
   if (e.sessions.empty())
     retire_user(e);
-  else if (removed > 0)
+  else if (!e.actor || removed == 0)
+    return;
+  else if (e.pending == 0 && !has_local_session(e))
+    release_actor(e);
+  else
     owner_.mirror(e.actor, user_command{0, op.kind, std::move(op.user), {}});
 }
 
@@ -247,7 +306,8 @@ void session_changes::after_removal(user_entry& e, uint32_t removed,
 void session_changes::retire_user(user_entry& e) {
   auto actor = std::move(e.actor);
   erase_user(e);
-  owner_.retire(std::move(actor));
+  if (actor)
+    owner_.retire(std::move(actor));
 }
 
 void session_changes::erase_user(user_entry& e) {
@@ -260,7 +320,7 @@ void session_changes::erase_user(user_entry& e) {
 user_entry* session_changes::entry_of(const std::string& login_id,
                                       caf::actor_id from) {
   auto e = view_.table.find(login_id);
-  if (e == nullptr || e->actor.id() != from)
+  if (e == nullptr || !e->actor || e->actor.id() != from)
     return nullptr;
   return e;
 }
@@ -297,6 +357,8 @@ void session_changes::on_join_answer(user_update& u, caf::actor_id from) {
     auto parked = std::move(e->parked);
     if (e->sessions.empty())
       retire_user(*e);
+    else if (!has_local_session(*e))
+      release_actor(*e);
     // Calls parked behind this login were made before anything the buffer
     // holds could be delivered: they go first.
     replay_parked(std::move(parked));
@@ -350,6 +412,8 @@ bool session_changes::apply_join(user_entry& e, user_update& u,
   }
   if (!e.check_armed) // the actor's checks stopped when it had no session
     arm_idle_check(e, owner_.now() + idle_timeout_);
+  if (link_)
+    link_->changed(e.login_id, *e.sessions.find(token), false);
   replies_.complete(rt, u.result);
   if (parts_.events_on()) {
     auto& joined = *e.sessions.find(token);
@@ -383,6 +447,8 @@ void session_changes::on_expired(user_update& u, caf::actor_id from) {
   // answer will refill it or on_join_answer retires it.
   if (e->sessions.empty() && e->pending == 0)
     retire_user(*e);
+  else if (e->pending == 0 && !has_local_session(*e))
+    release_actor(*e);
 }
 
 /// An idle check found the user's actor gone: the user's sessions are lost
@@ -391,17 +457,22 @@ void session_changes::on_expired(user_update& u, caf::actor_id from) {
 void session_changes::on_check_failed(const std::string& login_id,
                                       caf::actor_id actor) {
   auto e = view_.table.find(login_id);
-  if (e == nullptr || e->actor.id() != actor || e->pending > 0)
+  if (e == nullptr || !e->actor || e->actor.id() != actor || e->pending > 0)
     return;
   drop_lost_user(*e);
 }
 
 /// The user's actor is dead: its sessions leave (reason "actor_down") and
-/// the entry goes; there is no actor left to retire.
+/// the entry goes, unless other nodes own sessions of the user; there is no
+/// actor left to retire.
 void session_changes::drop_lost_user(user_entry& e) {
-  remove_where(e, [](const session_record&) { return true; },
+  remove_where(e, [](const session_record& s) { return s.owner == local_owner; },
                event_kind::left, "actor_down", nullptr);
-  erase_user(e);
+  // Nothing the dead actor had will answer: calls on the user's remaining
+  // (remote) sessions must not wait for it.
+  e.actor = user_actor{};
+  e.pending = 0;
+  erase_if_unused(e);
 }
 
 // -- idle wheel ---------------------------------------------------------------
@@ -409,7 +480,7 @@ void session_changes::drop_lost_user(user_entry& e) {
 /// Files the user's next idle check at `due`, rounded up to the wheel's
 /// granularity: a session expires at most one slot after its deadline.
 void session_changes::arm_idle_check(user_entry& e, time_point due) {
-  if (idle_timeout_.count() <= 0)
+  if (idle_timeout_.count() <= 0 || !e.actor)
     return;
   e.check_armed = true;
   if (auto at = wheel_.file(idle_check{e.login_id, e.actor.id()}, due))
@@ -420,7 +491,7 @@ void session_changes::arm_idle_check(user_entry& e, time_point due) {
 void session_changes::on_tick() {
   for (auto& c : wheel_.take_due(owner_.now())) {
     auto e = view_.table.find(c.login_id);
-    if (e == nullptr || e->actor.id() != c.actor)
+    if (e == nullptr || !e->actor || e->actor.id() != c.actor)
       continue;
     // A plain send, not a request (a response handler each; docs/design.md,
     // "Session lifecycle"). An actor that died would drop the check and end

@@ -22,7 +22,9 @@
 #include "presence/detail/protocol.hpp"
 #include "presence/detail/slab.hpp"
 #include "presence/presence_event.hpp"
+#include "presence/detail/cluster_feed.hpp"
 #include "registry/client_replies.hpp"
+#include "registry/cluster_link.hpp"
 #include "registry/event_outbox.hpp"
 #include "registry/idle_wheel.hpp"
 #include "registry/parked_op.hpp"
@@ -31,6 +33,18 @@
 #include "registry/user_table.hpp"
 
 namespace presence::detail {
+
+/// Selects the session with `token` if `owner` owns it (a replicated
+/// removal, a move out).
+struct owned_token {
+  owner_id owner;
+  const std::string* token;
+
+  template <class Session>
+  bool operator()(const Session& s) const {
+    return s.owner == owner && s.token == *token;
+  }
+};
 
 class session_changes {
 public:
@@ -89,6 +103,21 @@ public:
     return view_.table;
   }
 
+  /// From now on this node is part of a cluster: `link` hears of every
+  /// change of a local session and forwards writes on other owners'
+  /// sessions (docs/design.md, "The registry and the cluster actor").
+  void set_link(cluster_link* link) {
+    link_ = link;
+  }
+
+  /// The cluster actor is gone: every other node's session leaves the
+  /// table (reason "node_down"), since nothing replicates them any more.
+  void drop_remote_sessions();
+
+  bool clustered() const noexcept {
+    return link_ != nullptr && link_->attached();
+  }
+
   user_entry* find_user(client_op& op) {
     return view_.table.find(op.user.login_id, user_table::hash_of(op));
   }
@@ -121,6 +150,32 @@ public:
   /// After a removal: retires an emptied user, or tells its actor what went.
   void after_removal(user_entry& e, uint32_t removed, client_op& op);
 
+  // -- the cluster (session_changes_cluster.cpp) ------------------------------
+
+  /// Applies another owner's changes, in order (cluster_feed.hpp). Invalid
+  /// changes and claims on a token this node owns are dropped and counted.
+  void apply_remote(remote_update& u, const limits& lim);
+
+  /// A newer login of the token on `node` won: this node's session leaves
+  /// with a `moved` event. False if there was no such local session.
+  bool move_out(const std::string& login_id, const std::string& token,
+                const std::string& node);
+
+  /// A peer joined (`up`) or was lost: a node_up / node_down event.
+  void node_event(bool up, const std::string& node);
+
+  /// Sends a write on one session to its owner if another node owns it;
+  /// true if it went (or, from a peer, was answered: never forwarded twice).
+  bool route_token_write(user_entry& e, client_op& op, reply_target& rt,
+                         forwarded_writes::answer_kind kind);
+
+  /// The answer target of a login-level write's local part: `rt` itself,
+  /// or a part of a forwarded write if other nodes own sessions of the
+  /// user (sent to each of them here).
+  reply_target split_login_write(user_entry& e, client_op& op,
+                                 reply_target&& rt,
+                                 forwarded_writes::answer_kind kind);
+
   // -- answers of user actors -------------------------------------------------
 
   /// The user actor `from` answered a forwarded login.
@@ -142,7 +197,8 @@ public:
   void emit(event_kind kind, const std::string& login_id,
             const session_record& s, std::string reason) {
     if (parts_.events_on())
-      emit(kind, s.to_online_user(login_id), std::move(reason));
+      emit(kind, s.to_online_user(login_id, view_.nodes.name_of(s.owner)),
+           std::move(reason));
   }
 
   /// Calls `f(target)` for every login waiting for its user actor.
@@ -186,6 +242,23 @@ private:
                        std::vector<session_target>* targets,
                        bool retire_emptied = false);
 
+  /// Whether this node owns any of `e`'s sessions.
+  static bool has_local_session(const user_entry& e);
+
+  /// Applies one of another owner's changes (apply_remote).
+  void apply_remote_change(owner_id owner, remote_change& c,
+                           const std::string& reason, const limits& lim);
+
+  /// The user actor of a user with no local session left goes to
+  /// retirement; the entry stays for other owners' sessions.
+  void release_actor(user_entry& e);
+
+  /// A remote-only user logs in here: its actor starts with the session.
+  void join_known_user(user_entry& e, client_op& op, reply_target& rt);
+
+  /// Erases `e` if it has neither sessions nor an actor (nor calls on it).
+  void erase_if_unused(user_entry& e);
+
   void park(user_entry& e, client_op& op, reply_target& rt);
   bool apply_join(user_entry& e, user_update& u, reply_target& rt);
   void replay_parked(std::unique_ptr<parked_queue> parked);
@@ -208,6 +281,7 @@ private:
   caf::timespan idle_timeout_;
   idle_wheel wheel_;
   slab<forwarded_command> forwarded_;
+  cluster_link* link_ = nullptr;
 };
 
 } // namespace presence::detail

@@ -25,17 +25,23 @@ session_record session_record::from(online_user&& x) {
   return result;
 }
 
-online_user session_record::to_online_user(const std::string& login_id) const {
-  return online_user{login_id,      token,
-                     device,        connect_time,
-                     last_activity, metadata ? *metadata : metadata_map{}};
+online_user session_record::to_online_user(const std::string& login_id,
+                                            const std::string& node) const {
+  return online_user{login_id,
+                     token,
+                     device,
+                     connect_time,
+                     last_activity,
+                     metadata ? *metadata : metadata_map{},
+                     node};
 }
 
-std::vector<online_user> user_entry::online_users() const {
+std::vector<online_user>
+user_entry::online_users(const node_names& nodes) const {
   std::vector<online_user> result;
   result.reserve(sessions.size());
   sessions.for_each_in_order([&](const session_record& s) {
-    result.push_back(s.to_online_user(login_id));
+    result.push_back(s.to_online_user(login_id, nodes.name_of(s.owner)));
   });
   return result;
 }

@@ -17,6 +17,7 @@
 
 #include "memory/huge_pages.hpp"
 #include "memory/pooled_allocator.hpp"
+#include "registry/node_names.hpp"
 #include "registry/owner.hpp"
 #include "registry/session_list.hpp"
 #include "registry/tagged_slots.hpp"
@@ -45,7 +46,9 @@ struct session_record {
 
   static session_record from(online_user&& x);
 
-  online_user to_online_user(const std::string& login_id) const;
+  /// The session as the public API shows it; `node` names its owner.
+  online_user to_online_user(const std::string& login_id,
+                             const std::string& node = {}) const;
 };
 
 struct user_entry {
@@ -55,8 +58,8 @@ struct user_entry {
   /// Pooled: almost always one session (pooled_allocator.hpp says why).
   session_list<session_record, pooled_allocator<session_record>> sessions;
 
-  /// The sessions as the public API shows them.
-  std::vector<online_user> online_users() const;
+  /// The sessions as the public API shows them, each naming its owner.
+  std::vector<online_user> online_users(const node_names& nodes) const;
   /// Commands sent to the actor that it has not answered yet.
   uint32_t pending = 0;
   /// An idle check for this user is in the registry's wheel or with its
@@ -225,12 +228,18 @@ struct view_counters {
   /// Calls parked behind a busy user (not in presence_stats: it shows the
   /// parking's cost in tests and benchmarks).
   std::atomic<uint64_t> parks{0};
+  /// Replicated changes the registry dropped: invalid fields, or a remote
+  /// claim on a token this node owns (the cluster actor moves the local
+  /// session out first). Not in presence_stats yet.
+  std::atomic<uint64_t> replica_drops{0};
 };
 
 /// The table plus the lock that lets facade threads read it.
 struct presence_view {
   mutable std::shared_mutex mtx;
   user_table table;
+  /// The names of the sessions' owners (written under `mtx`).
+  node_names nodes;
   /// User actors whose last session is gone, waiting to be handed to the
   /// retirement thread (registry thread only; see registry_callee::retire).
   std::vector<user_actor> retiring;

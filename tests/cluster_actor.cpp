@@ -230,9 +230,14 @@ TEST_CASE("nodes joining through one seed form a full mesh and replicate",
   node b{"b", {a.port}};
   node c{"c", {a.port}, {session("uc", "tc")}};
   // b and c learn of each other from a's gossip; b dials c (smaller name).
-  REQUIRE(wait_until([&] {
+  auto meshed = wait_until([&] {
     return a.up_peers() == 2 && b.up_peers() == 2 && c.up_peers() == 2;
-  }));
+  });
+  for (auto* n : {&a, &b, &c})
+    for (auto& m : n->members())
+      UNSCOPED_INFO(m.node << ": " << to_string(m.state) << " " << m.host
+                           << ":" << m.port);
+  REQUIRE(meshed);
   // Sessions present at the join arrive as the owner's node coming up.
   REQUIRE(wait_until([&] { return b.rec->shows("ua", "ta", "a"); }));
   REQUIRE(wait_until([&] { return b.rec->shows("uc", "tc", "c"); }));

@@ -14,7 +14,8 @@ bool contains(const std::string& str, const std::string& part) {
 
 std::vector<presence::error> every_error() {
   std::vector<presence::error> result;
-  for (auto i = 1; i <= static_cast<int>(error::malformed_message); ++i)
+  for (auto i = 1; i <= static_cast<int>(error::cluster_already_attached);
+       ++i)
     result.push_back(static_cast<presence::error>(i));
   return result;
 }

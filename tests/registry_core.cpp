@@ -67,6 +67,13 @@ struct core_host : registry_callee {
     joins.push_back(std::move(cmd));
   }
 
+  void send_changes(const caf::actor&, local_changes&&) override {
+  }
+
+  void send_forward(const caf::actor&, const std::string&, client_op&&,
+                    uint64_t) override {
+  }
+
   void mirror(const user_actor&, user_command&&) override {
   }
 

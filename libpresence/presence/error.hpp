@@ -65,6 +65,8 @@ enum class error : uint8_t {
   /// from outside, an operation that no client may send, an unexpected
   /// message type): it was rejected and counted in presence_stats::rejected.
   malformed_message,
+  /// A cluster actor asked to attach to a registry that already has one.
+  cluster_already_attached,
 };
 
 /// The atom that names presence's error category.

@@ -20,13 +20,14 @@ struct online_user {
   /// The device type, e.g. "web", "ios", "android".
   std::string device;
   /// When the session came online (set by the caller or, if left at the
-  /// epoch, by the registry).
+  /// epoch, by the registry; in a cluster always by the owner's registry).
   caf::timestamp connect_time{};
   /// The last time the session showed activity.
   caf::timestamp last_activity{};
   metadata_map metadata;
-  /// The node that owns the session (the one it logged in through); empty
-  /// on a node that is not in a cluster.
+  /// The node that owns the session (the one it logged in through): empty
+  /// on a node without a cluster, else that node's name. Set by the
+  /// registry; a caller's value is ignored.
   std::string node;
 };
 

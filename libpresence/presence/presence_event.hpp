@@ -34,6 +34,15 @@ enum class event_kind : uint8_t {
   /// The user's last session is gone: the user is offline. Comes after that
   /// session's own event.
   offline,
+  /// The cluster moved the session to a newer login of its token on another
+  /// node (reason: that node's name). Not followed by a `joined` here: the
+  /// winner's session arrives as a replica.
+  moved,
+  /// A peer node joined the cluster; the session names only the node.
+  node_up,
+  /// A peer node was lost; the session names only the node. Its sessions'
+  /// own events (`left`, reason "node_down") come with it.
+  node_down,
 };
 
 std::string to_string(event_kind x);
@@ -44,6 +53,8 @@ struct presence_event {
   online_user session;
   /// Why: "login", "reconnect", "metadata", "logout", "idle", "replaced", or
   /// a kick's reason; online/offline repeat their session event's reason.
+  /// Sessions another node owns come and go with the cluster's reason:
+  /// "replicated", "node_up", "node_down" or "node_left".
   std::string reason;
 };
 

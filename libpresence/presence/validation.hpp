@@ -45,7 +45,10 @@ enum class origin : uint8_t {
   /// A batch from any other sender (an actor reaching the internal batch
   /// message with actor_cast).
   foreign_batch,
-  // A cluster adds a peer origin later, for batches from another node.
+  /// A batch from the node's cluster actor: a write another node forwarded
+  /// to this one, its owner. Validated, applied to this node's own sessions
+  /// and never forwarded again.
+  cluster_peer,
 };
 
 /// Whether the registry must validate an operation from `x`.

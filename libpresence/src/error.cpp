@@ -54,6 +54,9 @@ std::string to_string(error x) {
              "limit";
     case error::malformed_message:
       return "malformed_message: the registry rejected a malformed message";
+    case error::cluster_already_attached:
+      return "cluster_already_attached: the registry already has a cluster "
+             "actor; it takes one, once";
   }
   return "unknown presence error";
 }

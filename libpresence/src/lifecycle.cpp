@@ -58,6 +58,12 @@ std::string to_string(event_kind x) {
       return "replaced";
     case event_kind::offline:
       return "offline";
+    case event_kind::moved:
+      return "moved";
+    case event_kind::node_up:
+      return "node_up";
+    case event_kind::node_down:
+      return "node_down";
   }
   return "unknown";
 }

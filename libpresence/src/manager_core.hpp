@@ -168,6 +168,13 @@ public:
   /// registry's view is frozen, not current: queries fail then, as writes do.
   template <class F>
   auto read(F f) -> caf::expected<decltype(f(std::declval<user_table&>()))> {
+    return read_view([&](presence_view& v) { return f(v.table); });
+  }
+
+  /// The same with the whole view (the table and its owners' names).
+  template <class F>
+  auto read_view(F f)
+    -> caf::expected<decltype(f(std::declval<presence_view&>()))> {
     if (status_)
       return status_;
     // Refused whether or not earlier writes are still in flight, so that the
@@ -179,7 +186,7 @@ public:
     if (auto err = down_error())
       return err;
     std::shared_lock<std::shared_mutex> guard{view_->mtx};
-    return f(view_->table);
+    return f(*view_);
   }
 
   caf::expected<presence_stats> read_stats();

@@ -14,7 +14,7 @@ online_user make_online_user(std::string login_id, std::string token,
   auto now = caf::make_timestamp();
   return online_user{std::move(login_id), std::move(token), std::move(device),
                      now,                 now,              std::move(metadata),
-                     std::string{}};
+                     {}};
 }
 
 bool operator==(const online_user& x, const online_user& y) {

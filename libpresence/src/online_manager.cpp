@@ -114,9 +114,9 @@ caf::expected<std::vector<online_user>>
 online_manager::get_user_sessions(const std::string& login_id) {
   if (auto err = validate_login_id(login_id, core_->lim()))
     return err;
-  return core_->read([&](detail::user_table& t) {
-    auto e = t.find(login_id);
-    return e != nullptr ? e->online_users() : std::vector<online_user>{};
+  return core_->read_view([&](detail::presence_view& v) {
+    auto e = v.table.find(login_id);
+    return e != nullptr ? e->online_users(v.nodes) : std::vector<online_user>{};
   });
 }
 

@@ -24,6 +24,14 @@
 //   applies it here before it answers, so the caller reads its write.
 // - (node_event_atom, up, node): a peer joined or was lost; the registry
 //   emits `node_up` / `node_down` (the event's session names only the node).
+//
+// As the registry implements it (registry_internal_actor): attach is
+// (attach_cluster_atom, std::string, caf::actor) -> local_changes, taken
+// from an actor of this node once (`cluster_already_attached` after);
+// node events are (node_event_atom, bool up, std::string node). A batch the
+// attached cluster actor sends gets origin::cluster_peer: validated, applied
+// to this node's sessions only, never forwarded again. Messages the
+// registry refuses are counted in presence_stats::rejected and dropped.
 
 #include <cstdint>
 #include <string>

@@ -11,6 +11,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "presence/actor_interfaces.hpp"
+#include "presence/detail/cluster_feed.hpp"
 #include "presence/detail/protocol.hpp"
 
 namespace presence::detail {
@@ -41,6 +42,14 @@ using registry_internal_actor = registry_actor::extend<
   caf::reacts_to<user_update>, caf::reacts_to<tick_atom>,
   caf::reacts_to<timeout_atom>,
   // A pusher relay reports a pusher's answer: batch id, error (none: ok).
-  caf::reacts_to<pushed_atom, uint64_t, caf::error>>;
+  caf::reacts_to<pushed_atom, uint64_t, caf::error>,
+  // The node's cluster actor (cluster_feed.hpp): it attaches once with its
+  // node name and handle, then feeds other owners' changes, moves and node
+  // events.
+  caf::replies_to<attach_cluster_atom, std::string, caf::actor>::with<
+    local_changes>,
+  caf::reacts_to<replica_atom, remote_update>,
+  caf::reacts_to<move_out_atom, std::string, std::string, std::string>,
+  caf::reacts_to<node_event_atom, bool, std::string>>;
 
 } // namespace presence::detail
