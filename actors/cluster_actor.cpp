@@ -56,11 +56,14 @@ struct cluster_state {
       self->send(p->handle, leave_atom::value, cfg.self.incarnation);
   }
 
-  /// The node listens on `port` now.
-  void start(uint16_t port) {
+  /// The node is `node`, and peers reach it at host:port now.
+  void start(std::string node, std::string host, uint16_t port) {
     started = true;
+    cfg.self.node = std::move(node);
+    cfg.self.host = std::move(host);
     cfg.self.port = port;
-    mine.self.port = port;
+    mine.self = cfg.self;
+    log = owner_log(cfg.self.node, cfg.self.incarnation);
     members = membership(cfg.self);
     for (auto& [host, seed_port] : cfg.seeds)
       dials.add(host, seed_port, dial_schedule::clock::now());
@@ -224,11 +227,17 @@ struct cluster_state {
     drop_owner(*name, why, reason);
     self->send(registry, detail::node_event_atom::value, false, *name);
     // A crashed node may come back on its address: the side that dials
-    // (seeds, and the smaller name for gossip) keeps trying.
-    auto p = members.members({});
-    for (auto& m : p)
-      if (m.node == *name && should_dial(m.node))
+    // (the smaller name, or whoever has the address as a seed) keeps trying.
+    for (auto& m : members.members({}))
+      if (m.node == *name && (should_dial(m.node) || is_seed(m.host, m.port)))
         dials.add(m.host, m.port, dial_schedule::clock::now() + 100ms);
+  }
+
+  bool is_seed(const std::string& host, uint16_t port) const {
+    for (auto& [h, p] : cfg.seeds)
+      if (h == host && p == port)
+        return true;
+    return false;
   }
 
   bool should_dial(const std::string& node) const {
@@ -315,23 +324,30 @@ caf::behavior cluster_behavior(cluster_impl* self) {
   });
   self->monitor(self->state.registry);
   return {
-    [=](start_atom, uint16_t port) {
+    [=](start_atom, std::string& node, std::string& host,
+        uint16_t port) -> caf::result<bool> {
       auto& st = self->state;
       if (!st.from_this_node() || st.started)
-        return;
-      st.start(port);
+        return make_error(error::malformed_message, "start: not from here");
+      st.start(std::move(node), std::move(host), port);
       self->become(running_behavior(self));
+      auto rp = self->make_response_promise<bool>();
       self
         ->request(st.registry, caf::infinite,
                   detail::attach_cluster_atom::value, st.cfg.self.node,
                   caf::actor_cast<caf::actor>(self))
         .then(
-          [=](local_changes& xs) {
+          [=](local_changes& xs) mutable {
             self->state.on_local(std::move(xs));
             self->state.start_due_dials();
+            rp.deliver(true);
           },
-          [=](caf::error& err) { self->quit(err); });
+          [=](caf::error& err) mutable {
+            rp.deliver(err);
+            self->quit(err);
+          });
       self->send(self, cluster_tick_atom::value);
+      return rp;
     },
   };
 }

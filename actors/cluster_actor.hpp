@@ -23,6 +23,7 @@
 #include "cluster/dialer.hpp"
 #include "cluster/handshake.hpp"
 #include "cluster/membership.hpp"
+#include "presence/cluster_members.hpp"
 #include "presence/atoms.hpp"
 #include "presence/validation.hpp"
 
@@ -37,8 +38,6 @@ using resync_atom = caf::atom_constant<caf::atom("pResync")>;
 using gossip_atom = caf::atom_constant<caf::atom("pGossip")>;
 using leave_atom = caf::atom_constant<caf::atom("pLeave")>;
 // Local: queries, the timer, dial outcomes.
-using members_atom = caf::atom_constant<caf::atom("pMembers")>;
-using digest_atom = caf::atom_constant<caf::atom("pDigest")>;
 using greet_atom = caf::atom_constant<caf::atom("pGreet")>;
 using cluster_tick_atom = caf::atom_constant<caf::atom("pClTick")>;
 using start_atom = caf::atom_constant<caf::atom("pClStart")>;
@@ -68,34 +67,11 @@ struct cluster_config {
 using dial_function = std::function<void(
   caf::actor self, uint64_t attempt, std::string host, uint16_t port)>;
 
-/// Counts what the cluster actor refused or dropped.
-struct cluster_counters {
-  /// Messages from peers that were malformed, unexpected, of another
-  /// incarnation, or from an actor that never joined.
-  uint64_t dropped = 0;
-  /// Joins refused by the handshake, either side.
-  uint64_t refused = 0;
-  /// Exit and error messages from other nodes, ignored.
-  uint64_t ignored = 0;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, cluster_counters& x) {
-  return f(caf::meta::type_name("presence::cluster::cluster_counters"),
-           x.dropped, x.refused, x.ignored);
-}
-
-/// The cluster actor's local interface (peers use the untyped messages
-/// above). The digest is the view's (view_digest.hpp): nodes with the same
-/// view answer the same value.
-using cluster_actor = caf::typed_actor<
-  caf::replies_to<members_atom>::with<std::vector<member_info>>,
-  caf::replies_to<digest_atom>::with<uint64_t>,
-  caf::replies_to<stats_atom>::with<cluster_counters>>;
-
 /// Spawns the cluster actor for `registry`. Publishing it is the caller's
-/// job; then (start_atom, port) tells it the port it listens on, and it
-/// attaches to the registry and dials its seeds.
+/// job; then the request (start_atom, node name, host, port) tells it who it
+/// is and where peers reach it (both may depend on the bound port), and it
+/// attaches to the registry and dials its seeds. The answer is true once
+/// attached, or the registry's refusal (then the actor quits).
 caf::actor spawn_cluster_actor(caf::actor_system& sys, caf::actor registry,
                                cluster_config cfg, dial_function dial);
 

@@ -1,6 +1,6 @@
 #include "cluster/membership.hpp"
 
-namespace presence::cluster {
+namespace presence {
 
 std::string to_string(peer_state x) {
   switch (x) {
@@ -13,6 +13,10 @@ std::string to_string(peer_state x) {
   }
   return "unknown";
 }
+
+} // namespace presence
+
+namespace presence::cluster {
 
 membership::membership(node_address self) : self_(std::move(self)) {
   // nop

@@ -13,42 +13,11 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
-#include <caf/meta/type_name.hpp>
 
 #include "cluster/handshake.hpp"
+#include "presence/cluster_members.hpp"
 
 namespace presence::cluster {
-
-enum class peer_state : uint8_t {
-  /// Joined: its link is up and it replicates.
-  up,
-  /// Up, but it fell behind what this node sent it (its window is full):
-  /// it gets a snapshot once its backlog drains.
-  stale,
-  /// Known, but its link is gone (it crashed, was cut off or left).
-  down,
-};
-
-std::string to_string(peer_state x);
-
-/// One line of the membership query.
-struct member_info {
-  std::string node;
-  std::string host;
-  uint16_t port = 0;
-  incarnation_id incarnation = 0;
-  peer_state state = peer_state::up;
-  /// The owner's last announced change minus the last one applied here:
-  /// how far this node's copy of the peer's sessions lags (0 for self).
-  uint64_t lag = 0;
-  bool self = false;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, member_info& x) {
-  return f(caf::meta::type_name("presence::cluster::member_info"), x.node,
-           x.host, x.port, x.incarnation, x.state, x.lag, x.self);
-}
 
 class membership {
 public:

@@ -24,11 +24,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(presence_cluster, caf::id_block::presence_internal::end)
   CAF_ADD_TYPE_ID(presence_cluster,
                   (std::vector<presence::cluster::node_address>))
   CAF_ADD_TYPE_ID(presence_cluster, (presence::cluster::hello))
-  CAF_ADD_TYPE_ID(presence_cluster, (presence::cluster::peer_state))
-  CAF_ADD_TYPE_ID(presence_cluster, (presence::cluster::member_info))
+  CAF_ADD_TYPE_ID(presence_cluster, (presence::peer_state))
+  CAF_ADD_TYPE_ID(presence_cluster, (presence::member_info))
   CAF_ADD_TYPE_ID(presence_cluster,
-                  (std::vector<presence::cluster::member_info>))
-  CAF_ADD_TYPE_ID(presence_cluster, (presence::cluster::cluster_counters))
+                  (std::vector<presence::member_info>))
+  CAF_ADD_TYPE_ID(presence_cluster, (presence::cluster_counters))
 
 CAF_END_TYPE_ID_BLOCK(presence_cluster)
 

@@ -170,7 +170,9 @@ struct node {
     REQUIRE(p);
     port = *p;
     caf::scoped_actor self{*sys};
-    self->send(cluster, start_atom::value, port);
+    self->request(cluster, 10s, start_atom::value, name,
+                  std::string{"127.0.0.1"}, port)
+      .receive([](bool) {}, [](caf::error& err) { FAIL(to_string(err)); });
   }
 
   ~node() {
