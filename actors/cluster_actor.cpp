@@ -1,10 +1,10 @@
 #include "actors/cluster_actor.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 
-#include <caf/actor_ostream.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
@@ -278,6 +278,13 @@ struct cluster_state {
 
 using cluster_impl = caf::stateful_actor<cluster_state>;
 
+/// Refusals go to stderr at once, one whole line per write (stdout may be a
+/// pipe that buffers, and the dialer logs there too).
+void log_line(const std::string& line) {
+  auto text = line + "\n";
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
 caf::behavior running_behavior(cluster_impl* self);
 
 /// Waits for its listening port (known only once it is published), then
@@ -405,8 +412,8 @@ caf::behavior running_behavior(cluster_impl* self) {
             auto& st = self->state;
             if (auto err = check_hello(st.mine, theirs)) {
               ++st.counters.refused;
-              aout(self) << "presence.cluster: join refused: "
-                         << render_cluster(err) << "\n";
+              log_line("presence.cluster: join refused: "
+                       + render_cluster(err));
               st.dials.failed(attempt, dial_schedule::clock::now());
               return;
             }
@@ -417,8 +424,8 @@ caf::behavior running_behavior(cluster_impl* self) {
             auto& st = self->state;
             if (is(err, cluster_error::join_refused)) {
               ++st.counters.refused;
-              aout(self) << "presence.cluster: the peer refused the join: "
-                         << render_cluster(err) << "\n";
+              log_line("presence.cluster: the peer refused the join: "
+                       + render_cluster(err));
             }
             st.dials.failed(attempt, dial_schedule::clock::now());
           });
