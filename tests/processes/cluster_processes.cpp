@@ -38,7 +38,7 @@ std::unique_ptr<node_process> start(const std::string& name, uint16_t port,
                                     std::vector<uint16_t> seeds = {},
                                     const std::string& cluster = "procs") {
   auto p = std::make_unique<node_process>(
-    node_args(name, port, std::move(seeds), cluster));
+    PRESENCE_CLUSTER_NODE, node_args(name, port, std::move(seeds), cluster));
   INFO(p->transcript());
   REQUIRE(p->port() != 0);
   return p;

@@ -19,7 +19,7 @@ namespace {
 
 } // namespace
 
-node_process::node_process(std::vector<std::string> args) {
+node_process::node_process(std::string program, std::vector<std::string> args) {
   int to_child[2];
   int from_child[2];
   if (pipe(to_child) != 0 || pipe(from_child) != 0)
@@ -36,7 +36,6 @@ node_process::node_process(std::vector<std::string> args) {
     close(from_child[0]);
     close(from_child[1]);
     std::vector<char*> argv;
-    std::string program = PRESENCE_CLUSTER_NODE;
     argv.push_back(program.data());
     for (auto& a : args)
       argv.push_back(a.data());

@@ -1,6 +1,7 @@
 #pragma once
 
-// A cluster node in a process of its own (examples/cluster_node), driven
+// A cluster node in a process of its own (examples/cluster_node, or the
+// cluster benchmark's node), driven
 // through its stdin and read line by line from its stdout and stderr. The
 // multi-process tests kill, stop and restart these, which no actor system in
 // the test's own process could survive.
@@ -19,9 +20,9 @@ class node_process {
 public:
   using clock = std::chrono::steady_clock;
 
-  /// Starts the node program with `args` (options such as
-  /// --presence.cluster.name=x).
-  explicit node_process(std::vector<std::string> args);
+  /// Starts `program` with `args` (options such as
+  /// --presence.cluster.name=x) and waits for its "listening on" line.
+  node_process(std::string program, std::vector<std::string> args);
 
   /// Kills the process if it still runs (SIGKILL) and reaps it.
   ~node_process();
