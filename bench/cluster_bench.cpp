@@ -108,9 +108,13 @@ int main(int argc, char** argv) {
   row("C6 snapshot of " + std::to_string(n) + " sessions to a joining node",
       std::to_string(ms_between(t0, done)) + " ms (from the process start)");
   auto rss = field(ask(*b, "rss", "rss "), "rss ");
+  auto trimmed = field(ask(*b, "trimmed-rss", "rss "), "rss ");
   row("C9 RSS growth per replicated session",
       std::to_string((rss - baseline) / static_cast<int64_t>(n)) + " B ("
-        + std::to_string((rss - baseline) >> 20) + " MiB over an idle node)");
+        + std::to_string((rss - baseline) >> 20)
+        + " MiB over an idle node); after malloc_trim "
+        + std::to_string((trimmed - baseline) / static_cast<int64_t>(n))
+        + " B");
 
   // C2: replication lag of logins at 10k/s on a, seen on b.
   ask(*b, "lags", "lags");

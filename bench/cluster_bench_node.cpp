@@ -7,6 +7,7 @@
 #include "cluster_bench_node.hpp"
 
 #include <algorithm>
+#include <malloc.h>
 #include <chrono>
 #include <iostream>
 #include <mutex>
@@ -164,6 +165,9 @@ int run_node(int argc, char** argv) {
       }
       say("sessions " + std::to_string(n) + " at " + std::to_string(mono_ns()));
     } else if (cmd == "rss") {
+      say("rss " + std::to_string(rss_bytes()));
+    } else if (cmd == "trimmed-rss") {
+      malloc_trim(0);
       say("rss " + std::to_string(rss_bytes()));
     } else if (cmd == "lags") {
       std::vector<int64_t> xs;
