@@ -32,9 +32,24 @@ struct cluster_node {
   cluster_actor node;
   uint16_t port = 0;
 
-  cluster_node(const std::string& name, std::vector<uint16_t> seeds) {
+  /// Certificates for mutual TLS: none (plain BASP), the cluster's CA, or a
+  /// foreign CA's.
+  enum class tls { off, cluster, foreign };
+
+  cluster_node(const std::string& name, std::vector<uint16_t> seeds,
+               tls mode = tls::off) {
     presence::configure(cfg);
     configure_cluster(cfg);
+    if (mode != tls::off) {
+      std::string d = PRESENCE_TEST_CERT_DIR;
+      auto prefix = mode == tls::cluster ? std::string{"/"}
+                                         : std::string{"/foreign-"};
+      caf::put(cfg.content, "presence.cluster.tls", true);
+      cfg.set("openssl.certificate", d + prefix + "node.pem");
+      cfg.set("openssl.key", d + prefix + "node.key");
+      cfg.set("openssl.cafile",
+              d + (mode == tls::cluster ? "/cluster-ca.pem" : "/foreign-ca.pem"));
+    }
     caf::put(cfg.content, "presence.cluster.name", "test");
     caf::put(cfg.content, "presence.cluster.node-name", name);
     caf::put(cfg.content, "presence.cluster.port", 0);
@@ -184,4 +199,17 @@ TEST_CASE("a cluster actor killed by a peer comes back as a new incarnation",
     return a.up_peers() == 1 && b.online("ua") && a.online("ub")
            && a.digest() == b.digest();
   }));
+}
+
+TEST_CASE("nodes with the cluster's certificates join over mutual TLS",
+          "[cluster][cluster-nodes][tls]") {
+  // tests/cluster_endpoint.cpp shows the refusals (a foreign CA's
+  // certificate, none at all) at the dial itself.
+  using tls = cluster_node::tls;
+  cluster_node a{"a", {}, tls::cluster};
+  cluster_node b{"b", {a.port}, tls::cluster};
+  REQUIRE(wait_until([&] { return a.up_peers() == 1 && b.up_peers() == 1; }));
+  REQUIRE(a.manager->mark_online(make_online_user("u", "t", "web")).get());
+  REQUIRE(wait_until([&] { return b.online("u"); }));
+  REQUIRE(wait_until([&] { return a.digest() == b.digest(); }));
 }
