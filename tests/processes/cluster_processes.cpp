@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "processes/node_process.hpp"
+#include "processes/tcp_relay.hpp"
 
 using test::node_process;
 
@@ -106,4 +107,29 @@ TEST_CASE("a node of another cluster is refused", "[processes]") {
   INFO(d->transcript());
   REQUIRE(d->wait_line("refused the join"));
   REQUIRE(a->poll("members", "members: 1"));
+}
+
+TEST_CASE("one link that fails silently is cut; the other links stay up",
+          "[processes]") {
+  auto a = start("a", 0);
+  // b reaches a only through the relay; c is linked to both directly.
+  test::tcp_relay relay{a->port()};
+  auto b = start("b", 0, {relay.port()});
+  REQUIRE(a->wait_line("event node_up b"));
+  auto c = start("c", 0, {a->port()});
+  REQUIRE(a->wait_line("event node_up c"));
+  REQUIRE(b->wait_line("event node_up c"));
+  b->send("login dee pad web");
+  REQUIRE(a->wait_line("event joined dee/pad @b"));
+  relay.freeze(true);
+  INFO(a->transcript() + "--\n" + c->transcript());
+  // Heartbeats stop on the a-b link only: a drops b's sessions, c keeps
+  // them.
+  REQUIRE(a->wait_line("event left dee/pad @b (node_down)"));
+  CHECK(!c->wait_line("node_down", std::chrono::milliseconds(0)));
+  REQUIRE(c->poll("is dee", "dee online"));
+  relay.freeze(false);
+  // a dials b's own address again (the smaller name dials), or b its seed
+  // through the relay: either way they join again.
+  REQUIRE(a->wait_line("event joined dee/pad @b (node_up)"));
 }
