@@ -8,6 +8,7 @@
 
 #include <caf/all.hpp>
 
+#include "bench/cluster_peer.hpp"
 #include "bench/machine.hpp"
 #include "bench/memory_snapshot.hpp"
 
@@ -369,6 +370,7 @@ void run_main_rows(size_t n, const options& opts,
     check(sub.status == presence::change_status::subscribed,
           "register_pusher: status " + presence::to_string(sub.status));
     mgr.sync();
+    cluster_peer peer{opts, sys, mgr, notes};
     main_run r{n,      opts, notes, sys, mgr, c, ids, tokens, wait_timeout,
                0,      0,    0,     0,   {}};
     w1_mark_online(r, rss_start);

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include <caf/actor_system_config.hpp>
+#include <presence/cluster.hpp>
 
 namespace bench {
 
@@ -21,6 +22,7 @@ bool starts_with(const std::string& s, const char* prefix) {
                "[--bench-latency-warmup-ms=MS] "
                "[--bench-latency-rate=R] [--bench-timeout-s=S] "
                "[--bench-main=0|1] [--bench-expiry=0|1] [--bench-one-user=K] "
+               "[--bench-cluster-peer=PATH] "
                "[--bench-mass-logout=0|1] "
                "[--bench-stall-check-ms=MS] [--bench-latency-pacing=spin|sleep] "
                "[--<caf or presence option>=VALUE...]\n"
@@ -86,6 +88,8 @@ options parse_options(int argc, char** argv) {
     } else if (starts_with(arg, "--bench-stall-check-ms")) {
       opts.stall_check_ms = static_cast<int>(
         parse_int(value_of("--bench-stall-check-ms"), argv[0], true));
+    } else if (starts_with(arg, "--bench-cluster-peer")) {
+      opts.cluster_peer = value_of("--bench-cluster-peer");
     } else if (starts_with(arg, "--bench-one-user")) {
       opts.one_user = static_cast<size_t>(
         parse_int(value_of("--bench-one-user"), argv[0]));
@@ -114,6 +118,12 @@ void parse_caf_options(const options& opts, presence::config& cfg) {
   for (auto& a : opts.caf_args)
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  if (!opts.cluster_peer.empty()) {
+    presence::configure_cluster(cfg);
+    caf::put(cfg.content, "presence.cluster.name", "c1");
+    caf::put(cfg.content, "presence.cluster.node-name", "main");
+    caf::put(cfg.content, "presence.cluster.port", 0);
+  }
   if (auto err = cfg.parse(static_cast<int>(args.size() - 1), args.data())) {
     std::fprintf(stderr, "invalid options: %s\n",
                  caf::actor_system_config::render(err).c_str());

@@ -30,6 +30,9 @@ struct options {
   bool mass_logout = false;
   /// Logins for the one-user rows, 0 for none.
   size_t one_user = 0;
+  /// Row C1: the cluster benchmark's program; when set, W1-W6 run on a
+  /// cluster node with one peer (a process of that program) replicating.
+  std::string cluster_peer;
 };
 
 /// Parses argv; prints the usage and exits on a bad option.

@@ -25,6 +25,8 @@
 //                           distinct tokens on one login id, pipelined and
 //                           one by one, then K pipelined logouts (default
 //                           0: not run)
+//   --bench-cluster-peer=PATH  row C1: run W1-W6 on a cluster node with one
+//                           peer replicating (PATH: build-bench/bench/cluster_bench)
 //   --bench-help            this text
 // Every other `--` argument goes to CAF's parser (presence::config), e.g.
 // --scheduler.policy=stealing or --presence.batch-size=1024.
