@@ -55,9 +55,9 @@ std::vector<registry_step> resolve(const view_changes& changes,
   std::vector<registry_step> steps;
   for (auto& c : changes) {
     auto& s = c.session;
-    auto status = replicas.status(c.owner);
-    auto incarnation = status ? status->incarnation : 0;
-    owned_session theirs{c.owner, incarnation, s};
+    // The change's own incarnation, not status(): a copy that left with its
+    // owner (dropped or restarted) had one status() no longer knows.
+    owned_session theirs{c.owner, c.incarnation, s};
     auto mine = local.find(s.login_id, s.token);
     auto my_claim = mine != nullptr
                       ? std::optional<claim>{claim{mine->connect_time,
