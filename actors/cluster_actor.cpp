@@ -437,6 +437,19 @@ caf::behavior running_behavior(cluster_impl* self) {
         ++st.counters.refused;
         return err;
       }
+      // One link speaks for one node and incarnation. Joined again as
+      // another, membership would name the actor after the new one and the
+      // old one would stay up, its sessions shown, after the link is lost.
+      if (auto p = st.members.find(sender.address());
+          p != nullptr && !(p->address.node == theirs.self.node
+                            && p->address.incarnation
+                                 == theirs.self.incarnation)) {
+        ++st.counters.refused;
+        return make_error(cluster_error::join_refused,
+                          "this link joined as node '" + p->address.node
+                            + "' (incarnation "
+                            + std::to_string(p->address.incarnation) + ")");
+      }
       st.establish(sender, theirs.self, true);
       return st.mine;
     },
