@@ -150,6 +150,18 @@ TEST_CASE("a remote claim that beats this node's moves ours out first",
   CHECK(show(steps) == lines{"move u/t->b", "b:+u/t@4"});
 }
 
+TEST_CASE("a remote claim that beat ours leaves the table when it leaves",
+          "[cluster][view_resolver]") {
+  views v;
+  v.local.upsert(sess("u", "t", 3));
+  v.feed(snap("b", 7, 1, {sess("u", "t", 4)}));
+  // b goes before the registry's removal of ours reached the log: the table
+  // shows b's copy, which must leave with b.
+  CHECK(show(v.drop("b")) == lines{"b:-u/t"});
+  v.feed(snap("c", 8, 1, {sess("u", "t", 5)}));
+  CHECK(show(v.feed(delta("c", 8, 2, {rm("u", "t")}))) == lines{"c:-u/t"});
+}
+
 TEST_CASE("a remote claim that loses to this node's changes nothing",
           "[cluster][view_resolver]") {
   views v;
