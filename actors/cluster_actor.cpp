@@ -97,11 +97,17 @@ struct cluster_state {
 
   void tell_registry(std::vector<registry_step>&& steps) {
     for (auto& step : steps) {
-      if (step.what == registry_step::kind::move_out)
+      if (step.what == registry_step::kind::move_out) {
+        // Ours is out from now on, not only once the registry's removal
+        // comes back: until then the resolver would take the log's copy for
+        // the one the table shows, and skip the winner's later changes and
+        // its removal (a session of a lost peer would stay in the table).
+        if (auto d = log.remove(step.login_id, step.token))
+          broadcast_delta(*d);
         self->send(registry, detail::move_out_atom::value,
                    std::move(step.login_id), std::move(step.token),
                    std::move(step.winner));
-      else if (!step.update.changes.empty())
+      } else if (!step.update.changes.empty())
         self->send(registry, detail::replica_atom::value,
                    std::move(step.update));
     }
