@@ -97,11 +97,17 @@ struct cluster_state {
 
   void tell_registry(std::vector<registry_step>&& steps) {
     for (auto& step : steps) {
-      if (step.what == registry_step::kind::move_out)
+      if (step.what == registry_step::kind::move_out) {
+        // Ours is out from now on, not only once the registry's removal
+        // comes back: until then the resolver would take the log's copy for
+        // the one the table shows, and skip the winner's later changes and
+        // its removal (a session of a lost peer would stay in the table).
+        if (auto d = log.remove(step.login_id, step.token))
+          broadcast_delta(*d);
         self->send(registry, detail::move_out_atom::value,
                    std::move(step.login_id), std::move(step.token),
                    std::move(step.winner));
-      else if (!step.update.changes.empty())
+      } else if (!step.update.changes.empty())
         self->send(registry, detail::replica_atom::value,
                    std::move(step.update));
     }
@@ -443,6 +449,19 @@ caf::behavior running_behavior(cluster_impl* self) {
       if (auto err = check_hello(st.mine, theirs)) {
         ++st.counters.refused;
         return err;
+      }
+      // One link speaks for one node and incarnation. Joined again as
+      // another, membership would name the actor after the new one and the
+      // old one would stay up, its sessions shown, after the link is lost.
+      if (auto p = st.members.find(sender.address());
+          p != nullptr && !(p->address.node == theirs.self.node
+                            && p->address.incarnation
+                                 == theirs.self.incarnation)) {
+        ++st.counters.refused;
+        return make_error(cluster_error::join_refused,
+                          "this link joined as node '" + p->address.node
+                            + "' (incarnation "
+                            + std::to_string(p->address.incarnation) + ")");
       }
       st.establish(sender, theirs.self, true);
       return st.mine;

@@ -63,7 +63,9 @@ caf::error check_hello(const hello& mine, const hello& theirs) {
     return refuse(peer.incarnation == mine.self.incarnation
                     ? "a connection to this node itself"
                     : "another node uses this node's name '" + peer.node
-                        + "'");
+                        + "' (incarnation: "
+                        + both(mine.self.incarnation, peer.incarnation)
+                        + ")");
   return caf::none;
 }
 

@@ -7,8 +7,9 @@ namespace presence::cluster {
 namespace {
 
 void add_change(view_changes& out, change_kind kind, change_reason why,
-                const std::string& owner, const replica_session& x) {
-  out.push_back(view_change{kind, why, owner, x});
+                const std::string& owner, incarnation_id incarnation,
+                const replica_session& x) {
+  out.push_back(view_change{kind, why, owner, x, incarnation});
 }
 
 } // namespace
@@ -31,15 +32,15 @@ apply_result replica_state::apply(const owner_delta& x) {
       if (added) {
         ++sessions_;
         add_change(out, change_kind::joined, change_reason::delta, x.owner,
-                   j->second);
+                   x.incarnation, j->second);
       } else if (j->second != op.session) {
         j->second = op.session;
         add_change(out, change_kind::updated, change_reason::delta, x.owner,
-                   j->second);
+                   x.incarnation, j->second);
       }
     } else if (auto j = copy.sessions.find(key); j != copy.sessions.end()) {
       add_change(out, change_kind::left, change_reason::delta, x.owner,
-                 j->second);
+                 x.incarnation, j->second);
       copy.sessions.erase(j);
       --sessions_;
     }
@@ -78,7 +79,8 @@ apply_result replica_state::finish(const std::string& owner, assembly&& snap) {
   auto i = owners_.find(owner);
   if (i == owners_.end()) {
     for (auto& [key, s] : snap.sessions)
-      add_change(out, change_kind::joined, change_reason::snapshot, owner, s);
+      add_change(out, change_kind::joined, change_reason::snapshot, owner,
+                 snap.incarnation, s);
     sessions_ += snap.sessions.size();
     owners_.emplace(owner, owner_copy{snap.incarnation, snap.seq,
                                       std::move(snap.sessions)});
@@ -90,10 +92,10 @@ apply_result replica_state::finish(const std::string& owner, assembly&& snap) {
     // (login_id, token) came back; no diff across incarnations.
     for (auto& [key, s] : copy.sessions)
       add_change(out, change_kind::left, change_reason::new_incarnation, owner,
-                 s);
+                 copy.incarnation, s);
     for (auto& [key, s] : snap.sessions)
       add_change(out, change_kind::joined, change_reason::new_incarnation,
-                 owner, s);
+                 owner, snap.incarnation, s);
   } else if (snap.seq < copy.seq) {
     return {apply_status::ignored, {}};
   } else {
@@ -104,16 +106,16 @@ apply_result replica_state::finish(const std::string& owner, assembly&& snap) {
       if (b == snap.sessions.end()
           || (a != copy.sessions.end() && a->first < b->first)) {
         add_change(out, change_kind::left, change_reason::snapshot, owner,
-                   a->second);
+                   copy.incarnation, a->second);
         ++a;
       } else if (a == copy.sessions.end() || b->first < a->first) {
         add_change(out, change_kind::joined, change_reason::snapshot, owner,
-                   b->second);
+                   snap.incarnation, b->second);
         ++b;
       } else {
         if (a->second != b->second)
           add_change(out, change_kind::updated, change_reason::snapshot, owner,
-                     b->second);
+                     snap.incarnation, b->second);
         ++a;
         ++b;
       }
@@ -132,7 +134,7 @@ view_changes replica_state::drop_owner(const std::string& owner,
   if (i == owners_.end())
     return out;
   for (auto& [key, s] : i->second.sessions)
-    add_change(out, change_kind::left, why, owner, s);
+    add_change(out, change_kind::left, why, owner, i->second.incarnation, s);
   sessions_ -= i->second.sessions.size();
   owners_.erase(i);
   return out;

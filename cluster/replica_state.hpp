@@ -52,6 +52,10 @@ struct view_change {
   change_reason reason = change_reason::delta;
   std::string owner;
   replica_session session;
+  /// The incarnation of the copy that changed. For a session that left
+  /// with its owner (dropped, or replaced by a new incarnation) status()
+  /// no longer tells it, and the conflict order needs it to break ties.
+  incarnation_id incarnation = 0;
 };
 
 using view_changes = std::vector<view_change>;

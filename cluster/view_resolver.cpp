@@ -55,9 +55,9 @@ std::vector<registry_step> resolve(const view_changes& changes,
   std::vector<registry_step> steps;
   for (auto& c : changes) {
     auto& s = c.session;
-    auto status = replicas.status(c.owner);
-    auto incarnation = status ? status->incarnation : 0;
-    owned_session theirs{c.owner, incarnation, s};
+    // The change's own incarnation, not status(): a copy that left with its
+    // owner (dropped or restarted) had one status() no longer knows.
+    owned_session theirs{c.owner, c.incarnation, s};
     auto mine = local.find(s.login_id, s.token);
     auto my_claim = mine != nullptr
                       ? std::optional<claim>{claim{mine->connect_time,
@@ -81,8 +81,11 @@ std::vector<registry_step> resolve(const view_changes& changes,
       continue;
     }
     // A copy left. If the table showed it, it shows the next holder now, or
-    // nothing; if it showed ours or another owner's, nothing changes.
-    if (my_claim)
+    // nothing; if it showed ours or another owner's, nothing changes. Ours
+    // is shown only if it beats the copy that left: a copy that beat ours
+    // moved ours out, even while this node's log still holds it (the
+    // registry's removal comes back as a local change later).
+    if (my_claim && !wins(claim_of(theirs), *my_claim))
       continue;
     auto rest = replicas.holders(s.login_id, s.token);
     bool shown = true;

@@ -344,3 +344,20 @@ TEST_CASE("the newer claim on a token wins", "[replica_state]") {
   CHECK(!wins(claim{at(1), 4, "t"}, claim{at(1), 4, "t"}));
   CHECK(!older(claim{at(1), 4, "t"}, claim{at(1), 4, "t"}));
 }
+
+TEST_CASE("each change carries the incarnation of the copy that changed",
+          "[replica_state]") {
+  replica_state st;
+  for (auto& c : st.apply(snap("b", 7, 1, {sess("u1", "t1")})).changes)
+    CHECK(c.incarnation == 7);
+  for (auto& c : st.apply(delta("b", 7, 2, {up(sess("u2", "t2"))})).changes)
+    CHECK(c.incarnation == 7);
+  // A restart: the old copies leave as incarnation 7, the new ones join as 3.
+  auto r = st.apply(snap("b", 3, 0, {sess("u3", "t3")}));
+  REQUIRE(r.changes.size() == 3);
+  for (auto& c : r.changes)
+    CHECK(c.incarnation == (c.kind == left ? 7u : 3u));
+  // A dropped owner's sessions leave with the incarnation they had.
+  for (auto& c : st.drop_owner("b", change_reason::owner_down))
+    CHECK(c.incarnation == 3);
+}

@@ -1,0 +1,189 @@
+// A peer's messages to a real cluster actor, without a network: the peer is
+// an actor of a second actor system in this process (each system has its
+// own node id once the middleman is loaded, and the cluster actor refuses a
+// hello from its own node), as in fuzz/cluster_fuzz.cpp. Every step is a request or is followed by one,
+// so each check sees the cluster actor after it handled what came before.
+
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/cluster_actor.hpp"
+#include "cluster/type_ids.hpp"
+#include "presence/cluster_error.hpp"
+#include "presence/config.hpp"
+#include "presence/detail/cluster_feed.hpp"
+
+using namespace presence;
+using namespace presence::cluster;
+using namespace std::chrono_literals;
+
+namespace {
+
+using shown_atom = caf::atom_constant<caf::atom("tShown")>;
+
+/// The registry's side: answers the attach, replays the updates into a
+/// table of (login/token -> node) and answers it on request.
+caf::behavior table_standin(caf::event_based_actor*) {
+  auto table = std::make_shared<std::map<std::string, std::string>>();
+  return {
+    [](detail::attach_cluster_atom, const std::string&, const caf::actor&) {
+      return detail::local_changes{};
+    },
+    [=](detail::replica_atom, detail::remote_update& u) {
+      for (auto& c : u.changes) {
+        auto key = c.session.login_id + "/" + c.session.token;
+        if (!c.removed)
+          (*table)[key] = u.node;
+        else if (auto i = table->find(key);
+                 i != table->end() && i->second == u.node)
+          table->erase(i);
+      }
+    },
+    [](detail::node_event_atom, bool, const std::string&) {},
+    [=](shown_atom) {
+      std::vector<std::string> out;
+      for (auto& [key, node] : *table)
+        out.push_back(key + "@" + node);
+      return out;
+    },
+  };
+}
+
+/// Without the middleman CAF 0.17 leaves every system's node id invalid,
+/// so two systems would look like one node. It is loaded for its node id
+/// only: nothing is published or connected.
+struct config : caf::actor_system_config {
+  config() {
+    presence::configure(*this);
+    register_types(*this);
+    load<caf::io::middleman>();
+    set("scheduler.max-threads", 1);
+  }
+};
+
+hello make_hello(std::string node, incarnation_id incarnation) {
+  hello h;
+  h.cluster = "test";
+  h.self = node_address{std::move(node), "127.0.0.1", 4000, incarnation};
+  return h;
+}
+
+struct fixture {
+  config node_cfg;
+  config peer_cfg;
+  caf::actor_system node_sys{node_cfg};
+  caf::actor_system peer_sys{peer_cfg};
+  caf::scoped_actor self{node_sys};
+  caf::actor registry = node_sys.spawn(table_standin);
+  caf::actor cluster;
+
+  fixture() {
+    cluster_config cfg;
+    cfg.cluster = "test";
+    cfg.self = node_address{"m", "127.0.0.1", 4000, 5};
+    cluster = spawn_cluster_actor(node_sys, registry, cfg,
+                                  [](caf::actor, uint64_t, std::string,
+                                     uint16_t) {});
+    bool started = false;
+    self->request(cluster, 10s, start_atom::value, std::string{"m"},
+                  std::string{"127.0.0.1"}, uint16_t{4000})
+      .receive([&](bool x) { started = x; }, [](caf::error&) {});
+    REQUIRE(started);
+  }
+
+  ~fixture() {
+    self->send_exit(cluster, caf::exit_reason::user_shutdown);
+    self->wait_for(cluster);
+    self->send_exit(registry, caf::exit_reason::user_shutdown);
+  }
+
+  /// The peer's hello, as a dialing node sends it: the refusal or none.
+  caf::error join(caf::scoped_actor& peer, const hello& h) {
+    caf::error result;
+    peer->request(cluster, 10s, hello_atom::value, h)
+      .receive([](hello&) {}, [&](caf::error& err) { result = err; });
+    return result;
+  }
+
+  std::vector<member_info> members() {
+    std::vector<member_info> result;
+    self->request(cluster, 10s, members_atom::value)
+      .receive([&](std::vector<member_info>& xs) { result = std::move(xs); },
+               [](caf::error&) {});
+    return result;
+  }
+
+  std::vector<std::string> shown() {
+    // The cluster actor answers after it told the registry everything
+    // before, so the table is up to date once the members answer.
+    members();
+    std::vector<std::string> result;
+    self->request(registry, 10s, shown_atom::value)
+      .receive([&](std::vector<std::string>& xs) { result = std::move(xs); },
+               [](caf::error&) {});
+    return result;
+  }
+
+  size_t up_peers() {
+    size_t n = 0;
+    for (auto& m : members())
+      n += !m.self && m.state != peer_state::down ? 1 : 0;
+    return n;
+  }
+};
+
+snapshot_chunk snap(std::string owner, incarnation_id inc) {
+  replica_session s{"u", "t", "web", caf::make_timestamp(),
+                    caf::make_timestamp(), {}};
+  return snapshot_chunk{std::move(owner), inc, 0, 0, true, {s}};
+}
+
+} // namespace
+
+TEST_CASE("a peer from another system joins and replicates",
+          "[cluster][cluster_peer_input]") {
+  fixture f;
+  {
+    caf::scoped_actor peer{f.peer_sys};
+    REQUIRE(!f.join(peer, make_hello("p", 7)));
+    peer->send(f.cluster, snapshot_atom::value, snap("p", 7));
+    CHECK(f.shown() == std::vector<std::string>{"u/t@p"});
+    CHECK(f.up_peers() == 1);
+  }
+  // Its actor is gone, as with a lost link: so are its sessions.
+  CHECK(f.shown().empty());
+  CHECK(f.up_peers() == 0);
+}
+
+TEST_CASE("a joined link cannot join again as another node",
+          "[cluster][cluster_peer_input]") {
+  fixture f;
+  {
+    caf::scoped_actor peer{f.peer_sys};
+    REQUIRE(!f.join(peer, make_hello("p", 7)));
+    peer->send(f.cluster, snapshot_atom::value, snap("p", 7));
+    CHECK(f.shown() == std::vector<std::string>{"u/t@p"});
+    // The same actor claims to be "q" now, or "p" restarted: refused, and
+    // "p" is still the node behind the link.
+    auto err = f.join(peer, make_hello("q", 9));
+    CHECK(is(err, cluster_error::join_refused));
+    err = f.join(peer, make_hello("p", 8));
+    CHECK(is(err, cluster_error::join_refused));
+    // The same hello again changes nothing.
+    CHECK(!f.join(peer, make_hello("p", 7)));
+    CHECK(f.up_peers() == 1);
+    CHECK(f.shown() == std::vector<std::string>{"u/t@p"});
+  }
+  // The link is lost: nothing of "p" may stay up or shown.
+  CHECK(f.up_peers() == 0);
+  CHECK(f.shown().empty());
+}
