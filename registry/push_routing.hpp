@@ -42,7 +42,15 @@ public:
   /// routed (no parking across users).
   void push_users(client_op&& op, reply_target&& rt);
 
+  /// This node's sessions get their deliveries; every other linked node
+  /// gets the message once and delivers it to its own sessions.
   void broadcast(client_op&& op, reply_target&& rt);
+
+  /// A push another node routed here (origin cluster_peer): push_users (or
+  /// push_user) or broadcast, delivered to this node's own sessions only,
+  /// never forwarded, never buffered. Its message id and timestamp are the
+  /// origin's.
+  void push_routed(client_op&& op, reply_target&& rt);
 
   /// kick (every session), kick_session (one token) and kick_device (one
   /// device type). The KickOut batch captures the sessions first; they go
