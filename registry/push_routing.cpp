@@ -78,27 +78,19 @@ void push_routing::broadcast(client_op&& op, reply_target&& rt) {
   // else with the part of its first remote owner.
   std::vector<uint32_t> users(view_.nodes.remote_count() + 1, 0);
   std::vector<uint32_t> sessions(users.size(), 0);
-  std::vector<session_target> local;
   uint64_t targeted = 0;
   for (auto& e : view_.table.entries()) {
     if (e.sessions.empty())
       continue;
     ++targeted;
-    local.clear();
     owner_id first_remote = local_owner;
-    for (auto& s : e.sessions) {
-      if (s.owner == local_owner)
-        local.push_back(session_target{s.token, s.device});
-      else if (s.owner < sessions.size()) {
+    for (auto& s : e.sessions)
+      if (s.owner != local_owner && s.owner < sessions.size()) {
         ++sessions[s.owner];
         if (first_remote == local_owner)
           first_remote = s.owner;
       }
-    }
-    if (!local.empty())
-      pipeline_.add_local_delivery(id, e.login_id, local.data(),
-                                   local.size());
-    else if (first_remote != local_owner)
+    if (!deliver_local(id, e) && first_remote != local_owner)
       ++users[first_remote];
   }
   for (auto owner : remotes)
@@ -109,24 +101,33 @@ void push_routing::broadcast(client_op&& op, reply_target&& rt) {
   pipeline_.finish(id);
 }
 
+bool push_routing::deliver_local(uint64_t push_id, const user_entry& e) {
+  if (e.sessions.empty())
+    return false;
+  if (push_pipeline::all_local(e.sessions.data(), e.sessions.size())) {
+    // The common case, without copying a target per session.
+    pipeline_.add_delivery(push_id, e.login_id, e.sessions.data(),
+                           e.sessions.size());
+    return true;
+  }
+  local_.clear();
+  for (auto& s : e.sessions)
+    if (s.owner == local_owner)
+      local_.push_back(session_target{s.token, s.device});
+  if (local_.empty())
+    return false;
+  pipeline_.add_local_delivery(push_id, e.login_id, local_.data(),
+                               local_.size());
+  return true;
+}
+
 void push_routing::push_routed(client_op&& op, reply_target&& rt) {
   // The origin stamped the message: start() keeps its id and timestamp.
   auto id = pipeline_.start(std::move(op.message), std::move(rt));
-  std::vector<session_target> local;
-  auto deliver = [&](const user_entry& e) {
-    local.clear();
-    for (auto& s : e.sessions)
-      if (s.owner == local_owner)
-        local.push_back(session_target{s.token, s.device});
-    if (local.empty())
-      return false;
-    pipeline_.add_local_delivery(id, e.login_id, local.data(), local.size());
-    return true;
-  };
   if (op.kind == op_kind::broadcast) {
     if (pipeline_.local_ready())
       for (auto& e : view_.table.entries())
-        deliver(e);
+        deliver_local(id, e);
   } else {
     if (op.kind == op_kind::push_user)
       op.login_ids.push_back(std::move(op.user.login_id));
@@ -136,7 +137,7 @@ void push_routing::push_routed(client_op&& op, reply_target&& rt) {
       if (!seen.insert(login_id).second)
         continue;
       auto e = view_.table.find(login_id);
-      if (e == nullptr || !deliver(*e))
+      if (e == nullptr || !deliver_local(id, *e))
         pipeline_.at(id).report.not_online.push_back(login_id);
     }
   }

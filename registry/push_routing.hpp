@@ -82,6 +82,9 @@ private:
   /// Publishes what a buffer operation changed since `drops_before`.
   void note_buffer(uint64_t drops_before);
   void schedule_sweep();
+  /// Adds a delivery of `e`'s sessions on this node to the push; false if
+  /// it has none here.
+  bool deliver_local(uint64_t push_id, const user_entry& e);
 
   callee& owner_;
   presence_view& view_;
@@ -89,6 +92,8 @@ private:
   push_pipeline& pipeline_;
   std::unique_ptr<offline_buffer> buffer_;
   bool sweep_scheduled_ = false;
+  /// This node's targets of a user whose sessions span nodes (reused).
+  std::vector<session_target> local_;
 };
 
 } // namespace presence::detail
