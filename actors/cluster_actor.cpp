@@ -11,6 +11,7 @@
 
 #include "cluster/dial_schedule.hpp"
 #include "cluster/owner_log.hpp"
+#include "cluster/peer_requests.hpp"
 #include "cluster/replica_state.hpp"
 #include "cluster/view_resolver.hpp"
 #include "cluster/wire_check.hpp"
@@ -90,6 +91,8 @@ struct cluster_state {
   /// Writes forwarded here by peers, waiting for the registry's answer, by
   /// the ticket this actor gave them.
   std::map<uint64_t, caf::response_promise> forwarded;
+  /// Pushes routed to peers, waiting for their owner's answer.
+  peer_requests routed;
   uint64_t next_ticket = 1;
   uint64_t ticks = 0;
 
@@ -231,6 +234,7 @@ struct cluster_state {
     if (!name)
       return;
     drop_owner(*name, why, reason);
+    routed.fail(*name, caf::make_error(caf::exit_reason::remote_link_unreachable));
     self->send(registry, detail::node_event_atom::value, false, *name);
     // A crashed node may come back on its address: the side that dials
     // (the smaller name, or whoever has the address as a seed) keeps trying.
@@ -274,6 +278,20 @@ struct cluster_state {
       return true;
     ++counters.dropped;
     return false;
+  }
+
+  /// A peer's op for this node's sessions goes to the registry as a client
+  /// batch (origin cluster_peer); its result answers the peer.
+  caf::response_promise hand_to_registry(detail::client_op&& op) {
+    auto ticket = next_ticket++;
+    op.ticket = ticket;
+    detail::client_batch batch;
+    batch.reply_to = caf::actor_cast<caf::actor>(self);
+    batch.ops.push_back(std::move(op));
+    self->send(registry, detail::batch_atom::value, std::move(batch));
+    auto rp = self->make_response_promise();
+    forwarded.emplace(ticket, rp);
+    return rp;
   }
 
   bool from_this_node() const {
@@ -365,6 +383,56 @@ caf::behavior cluster_behavior(cluster_impl* self) {
   };
 }
 
+/// A push's part for `node`'s sessions, from this node's registry: sent to
+/// the owner as a request that may take its pusher timeout plus the request
+/// timeout, and failed at once if the node is not linked or is lost.
+caf::result<op_result> route_push(cluster_impl* self, const std::string& node,
+                                  detail::client_op& op) {
+  auto& st = self->state;
+  if (!st.from_this_node())
+    return make_error(error::malformed_message, "route from a peer");
+  auto p = st.members.find(node);
+  if (p == nullptr)
+    return caf::make_error(caf::exit_reason::remote_link_unreachable);
+  auto rp = self->make_response_promise<op_result>();
+  auto id = st.routed.add(node, rp);
+  self
+    ->request(p->handle, st.cfg.request_timeout + st.cfg.pusher_timeout,
+              detail::route_atom::value, std::move(op))
+    .then(
+      [=](op_result& r) {
+        caf::response_promise open;
+        if (self->state.routed.take(node, id, open))
+          open.deliver(std::move(r));
+      },
+      [=](caf::error& err) {
+        caf::response_promise open;
+        if (self->state.routed.take(node, id, open))
+          open.deliver(std::move(err));
+      });
+  return rp;
+}
+
+/// Largest number of login ids a peer may route in one push (the sender
+/// caps its own far lower).
+constexpr size_t max_routed_ids = 65536;
+
+/// A peer's push for this node's sessions: handed to the registry as a
+/// client batch (origin cluster_peer), which delivers it locally only.
+caf::result<op_result> take_routed_push(cluster_impl* self,
+                                        detail::client_op& op) {
+  auto& st = self->state;
+  if (st.sender_peer() == nullptr)
+    return make_error(error::malformed_message, "not a peer");
+  if ((op.kind != detail::op_kind::push_users
+       && op.kind != detail::op_kind::broadcast)
+      || op.login_ids.size() > max_routed_ids) {
+    ++st.counters.dropped;
+    return make_error(error::malformed_message, "not a routed push");
+  }
+  return st.hand_to_registry(std::move(op));
+}
+
 caf::behavior running_behavior(cluster_impl* self) {
   return {
     // -- from the registry ----------------------------------------------------
@@ -391,6 +459,10 @@ caf::behavior running_behavior(cluster_impl* self) {
         .then([rp](op_result& r) mutable { rp.deliver(std::move(r)); },
               [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
+    },
+    [=](detail::route_atom, std::string& node,
+        detail::client_op& op) -> caf::result<op_result> {
+      return route_push(self, node, op);
     },
     [=](detail::results_atom, detail::client_results& xs) {
       auto& st = self->state;
@@ -541,15 +613,10 @@ caf::behavior running_behavior(cluster_impl* self) {
       auto& st = self->state;
       if (st.sender_peer() == nullptr)
         return make_error(error::malformed_message, "not a peer");
-      auto ticket = st.next_ticket++;
-      op.ticket = ticket;
-      detail::client_batch batch;
-      batch.reply_to = caf::actor_cast<caf::actor>(self);
-      batch.ops.push_back(std::move(op));
-      self->send(st.registry, detail::batch_atom::value, std::move(batch));
-      auto rp = self->make_response_promise<op_result>();
-      st.forwarded.emplace(ticket, rp);
-      return rp;
+      return st.hand_to_registry(std::move(op));
+    },
+    [=](detail::route_atom, detail::client_op& op) -> caf::result<op_result> {
+      return take_routed_push(self, op);
     },
     // -- local queries and the timer ---------------------------------------------
     [=](greet_atom, std::string& node, incarnation_id incarnation) {

@@ -50,6 +50,9 @@ struct cluster_config {
   node_address self;
   std::vector<std::pair<std::string, uint16_t>> seeds;
   caf::timespan request_timeout = std::chrono::seconds{10};
+  /// This node's presence.pusher-timeout: a routed push may take that long
+  /// on its owner, plus the request timeout (nodes are expected to agree).
+  caf::timespan pusher_timeout = std::chrono::seconds{5};
   size_t max_batch_bytes = 1024 * 1024;
   /// CAF's heartbeat settings, compared at every join.
   int64_t heartbeat_ms = 0;

@@ -63,6 +63,13 @@ struct registry_state : registry_callee {
     core.emplace(*this, cfg, *view,
                  message_ids{message_ids::make_prefix(to_string(self->node()),
                                                       self->id())});
+    // A routed push stays within the cluster's batch size in bytes
+    // (read_cluster_settings validated it where a cluster runs).
+    auto bytes = caf::get_or(self->system().config(),
+                             "presence.cluster.max-batch-bytes",
+                             int64_t{1024 * 1024});
+    if (bytes > 0)
+      core->route_caps.max_bytes = static_cast<size_t>(bytes);
   }
 
   /// CAF destroys the state when the registry terminates, whatever the exit
@@ -181,6 +188,42 @@ struct registry_state : registry_callee {
         });
   }
 
+  /// The owner's answer (or error) goes to the sink of `owner`. Only the
+  /// attached cluster actor answers: a response from anybody else fails it.
+  void send_route(owner_id owner, const std::string& node, client_op&& op,
+                  uint64_t ticket) override {
+    auto answer = [me = self, owner, ticket](op_result&& r) {
+      me->state.core->route_answer(owner, ticket, std::move(r));
+      me->state.maybe_flush_events();
+    };
+    if (!core->link.attached()) {
+      op_result r;
+      r.err = caf::make_error(caf::exit_reason::remote_link_unreachable);
+      answer(std::move(r));
+      return;
+    }
+    auto me = self;
+    self
+      ->request(core->link.cluster(), cfg.pusher_timeout + forward_timeout,
+                route_atom::value, node, std::move(op))
+      .then(
+        [me, answer](op_result& r) {
+          auto& st = me->state;
+          if (!st.admit.is_cluster(me->current_sender())) {
+            st.admit.count_rejected();
+            r = op_result{};
+            r.err = make_error(error::malformed_message,
+                               "a routed push answered by a stranger");
+          }
+          answer(std::move(r));
+        },
+        [answer](caf::error& err) {
+          op_result r;
+          r.err = std::move(err);
+          answer(std::move(r));
+        });
+  }
+
   /// A forwarded write that gets no answer in this time fails (its part:
   /// the rest of a merged write still counts).
   static constexpr auto forward_timeout = std::chrono::seconds(30);
@@ -254,6 +297,7 @@ struct registry_state : registry_callee {
   void on_down(const caf::down_msg& dm) {
     if (core->link.attached() && dm.source == core->link.cluster().address()) {
       core->changes.drop_remote_sessions();
+      core->cluster_detached();
       core->link.detach();
       admit.set_cluster(caf::actor{});
       maybe_flush_events();
@@ -464,7 +508,7 @@ registry_behavior(registry_pointer self, settings cfg,
     [=](replica_atom, remote_update& u) {
       auto& st = self->state;
       if (st.admit.from_cluster()) {
-        st.core->changes.apply_remote(u, st.lim);
+        st.core->apply_remote(u, st.lim);
         st.maybe_flush_events();
       }
     },
@@ -478,7 +522,7 @@ registry_behavior(registry_pointer self, settings cfg,
     [=](node_event_atom, bool up, str& node) {
       auto& st = self->state;
       if (st.admit.from_cluster()) {
-        st.core->changes.node_event(up, node);
+        st.core->node_event(up, node, st.lim);
         st.maybe_flush_events();
       }
     },

@@ -72,8 +72,10 @@ caf::expected<running_node> launch(caf::actor_system& sys,
     = std::chrono::duration_cast<std::chrono::milliseconds>(
         s.connection_timeout)
         .count();
-  if (auto node_settings = read_settings(sys))
+  if (auto node_settings = read_settings(sys)) {
     cfg.lim = node_settings->input_limits();
+    cfg.pusher_timeout = node_settings->pusher_timeout;
+  }
   // The port is known once bound: the actor learns it (and its name, which
   // may include it) before it does anything else.
   auto actor = cluster::spawn_cluster_actor(sys, registry, cfg,

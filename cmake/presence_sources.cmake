@@ -25,6 +25,7 @@ set(presence_sources
   registry/client_replies.cpp
   registry/push_pipeline.cpp
   registry/relay_set.cpp
+  registry/remote_sink.cpp
   registry/session_changes.cpp
   registry/session_changes_cluster.cpp
   registry/forwarded_writes.cpp

@@ -10,6 +10,7 @@
 #include <caf/actor_addr.hpp>
 #include <caf/message.hpp>
 
+#include "presence/push_message.hpp"
 #include "registry/owner.hpp"
 
 namespace presence::detail {
@@ -31,6 +32,17 @@ public:
   virtual void send(const caf::message& batch,
                     std::vector<caf::actor_id>& waiting)
     = 0;
+
+  /// Sends a broadcast of `msg` to every session the sink's node owns, as
+  /// batch `batch_id`; appends who must answer to `waiting`. Only a remote
+  /// node's sink takes these (one message per node, not per user): the
+  /// default takes none, which settles the part as not reached.
+  virtual void send_broadcast(const push_message& msg, uint64_t batch_id,
+                              std::vector<caf::actor_id>& waiting) {
+    static_cast<void>(msg);
+    static_cast<void>(batch_id);
+    static_cast<void>(waiting);
+  }
 
 protected:
   void set_ready(bool x) noexcept {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <caf/make_message.hpp>
+#include <caf/sec.hpp>
 
 #include "presence/atoms.hpp"
 
@@ -130,9 +131,11 @@ void push_pipeline::add_to(owner_id owner, uint64_t push_id, push_state& ps,
     ++part.users;
   } else {
     if (!part.split_users)
-      part.split_users = std::make_unique<std::vector<uint32_t>>();
-    part.split_users->push_back(split);
+      part.split_users
+        = std::make_unique<std::vector<std::pair<uint32_t, uint32_t>>>();
+    part.split_users->emplace_back(split, part.deliveries);
   }
+  ++part.deliveries;
   part.sessions += static_cast<uint32_t>(count);
   append(owner, login_id, sessions, count);
 }
@@ -159,6 +162,32 @@ void push_pipeline::finish(uint64_t push_id) {
     finalize(push_id, ps);
   else
     want_flush();
+}
+
+void push_pipeline::add_owner_broadcast(uint64_t push_id, owner_id owner,
+                                        uint32_t users, uint32_t sessions) {
+  auto sink = sink_of(owner);
+  if (sink == nullptr || !sink->ready())
+    return;
+  auto& ps = pushes_.at(push_id);
+  // Whatever waits in the owner's open batch was routed first: it goes
+  // first, so nothing this origin pushed to that node is overtaken.
+  send(owner);
+  batch_state bs;
+  auto& part = bs.parts.emplace_back();
+  part.push = push_id;
+  part.users = users;
+  part.sessions = sessions;
+  ++ps.open_batches;
+  bs.deadline = owner_.now() + cfg_.timeout;
+  auto id = batches_.insert(std::move(bs));
+  schedule_expiry(cfg_.timeout);
+  sink->send_broadcast(ps.message, id, batches_.at(id).waiting);
+  if (auto sent = batches_.find(id); sent != nullptr && sent->waiting.empty()) {
+    auto parts = std::move(sent->parts);
+    batches_.erase(id);
+    settle(parts, false, {});
+  }
 }
 
 void push_pipeline::push_direct(push_message& msg, const reply_target& rt,
@@ -248,7 +277,7 @@ bool push_pipeline::on_answer(uint64_t batch_id, caf::actor_id waiter,
   if (!err)
     bs.any_ok = true;
   else
-    bs.failures.push_back(pusher_failure{pusher, err});
+    bs.failures.push_back(pusher_failure{pusher, err, {}});
   if (!bs.waiting.empty())
     return true;
   auto parts = std::move(bs.parts);
@@ -275,39 +304,97 @@ void push_pipeline::settle(std::vector<contribution>& parts, bool ok,
   for (auto& part : parts) {
     if (ok)
       delivered += part.sessions;
-    if (part.push == contribution::direct) {
-      auto& rep = replies_.result(part.client, part.ticket).report;
-      rep.message_id = std::move(part.message_id);
-      rep.users_targeted = part.users;
-      if (ok) {
-        rep.users_reached = part.users;
-        rep.sessions_reached = part.sessions;
-      }
-      rep.failed_pushers = failures;
-      replies_.written(part.client);
-      continue;
-    }
-    auto& ps = pushes_.at(part.push);
-    if (ok) {
-      ps.report.users_reached += part.users;
-      ps.report.sessions_reached += part.sessions;
-      if (part.split_users)
-        for (auto i : *part.split_users)
-          if (!ps.split_reached[i]) {
-            ps.split_reached[i] = true;
-            ++ps.report.users_reached;
-          }
-    }
-    // A push spread over several batches names each failed pusher once.
-    auto& failed = ps.report.failed_pushers;
-    for (auto& f : failures)
-      if (std::none_of(failed.begin(), failed.end(),
-                       [&](auto& x) { return x.pusher == f.pusher; }))
-        failed.push_back(f);
-    if (--ps.open_batches == 0 && ps.routed)
-      finalize(part.push, ps);
+    credit(part, ok, part.users, part.sessions, failures, nullptr);
   }
   bump(counters_.deliveries, delivered);
+}
+
+bool push_pipeline::on_remote_answer(uint64_t batch_id, caf::actor_id waiter,
+                                     std::vector<remote_outcome>&& outcomes) {
+  auto bsp = batches_.find(batch_id);
+  if (bsp == nullptr)
+    return false;
+  auto w = std::find(bsp->waiting.begin(), bsp->waiting.end(), waiter);
+  if (w == bsp->waiting.end())
+    return false;
+  // A remote owner is the only one a batch of its waits for.
+  auto parts = std::move(bsp->parts);
+  batches_.erase(batch_id);
+  static const remote_outcome missing{
+    caf::make_error(caf::sec::invalid_argument, "no answer for this part"),
+    {}, 0, {}, false};
+  for (size_t i = 0; i < parts.size(); ++i) {
+    auto& out = i < outcomes.size() ? outcomes[i] : missing;
+    std::vector<pusher_failure> failures = out.failures;
+    if (out.err && failures.empty())
+      failures.push_back(pusher_failure{0, out.err, {}});
+    // A push's part reports per delivery (some of its routed pushes may
+    // have failed, others not); a broadcast's part is all or nothing.
+    auto reached = out.reached.empty() ? nullptr : &out.reached;
+    auto ok = !out.err && out.any;
+    credit(parts[i], ok, ok ? parts[i].users : 0,
+           ok || reached != nullptr ? out.sessions : 0, failures, reached);
+  }
+  return true;
+}
+
+void push_pipeline::credit(contribution& part, bool ok, uint64_t users,
+                           uint64_t sessions,
+                           const std::vector<pusher_failure>& failures,
+                           const std::vector<bool>* reached) {
+  if (part.push == contribution::direct) {
+    auto& rep = replies_.result(part.client, part.ticket).report;
+    rep.message_id = std::move(part.message_id);
+    rep.users_targeted = part.users;
+    if (ok) {
+      rep.users_reached = users;
+      rep.sessions_reached = sessions;
+    }
+    rep.failed_pushers = failures;
+    replies_.written(part.client);
+    return;
+  }
+  auto& ps = pushes_.at(part.push);
+  auto mark = [&](uint32_t split) {
+    if (!ps.split_reached[split]) {
+      ps.split_reached[split] = true;
+      ++ps.report.users_reached;
+    }
+  };
+  if (reached != nullptr) {
+    // Per delivery, as the owner saw it: a user it found offline there (or
+    // whose pushers all failed) is not reached through this part.
+    auto at = [&](uint32_t pos) {
+      return pos < reached->size() && (*reached)[pos];
+    };
+    std::vector<bool> split_pos(part.deliveries, false);
+    if (part.split_users)
+      for (auto& [split, pos] : *part.split_users) {
+        if (pos < split_pos.size())
+          split_pos[pos] = true;
+        if (at(pos))
+          mark(split);
+      }
+    for (uint32_t pos = 0; pos < part.deliveries; ++pos)
+      if (!split_pos[pos] && at(pos))
+        ++ps.report.users_reached;
+    ps.report.sessions_reached += sessions;
+  } else if (ok) {
+    ps.report.users_reached += users;
+    ps.report.sessions_reached += sessions;
+    if (part.split_users)
+      for (auto& entry : *part.split_users)
+        mark(entry.first);
+  }
+  // A push spread over several batches names each failed pusher once.
+  auto& failed = ps.report.failed_pushers;
+  for (auto& f : failures)
+    if (std::none_of(failed.begin(), failed.end(), [&](auto& x) {
+          return x.pusher == f.pusher && x.node == f.node;
+        }))
+      failed.push_back(f);
+  if (--ps.open_batches == 0 && ps.routed)
+    finalize(part.push, ps);
 }
 
 void push_pipeline::schedule_expiry(caf::timespan delay) {

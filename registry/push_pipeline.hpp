@@ -77,6 +77,44 @@ public:
     return sinks_[local_owner] != nullptr && sinks_[local_owner]->ready();
   }
 
+  /// Whether the sink of `owner` takes batches.
+  bool ready(owner_id owner) const {
+    auto sink = sink_of(owner);
+    return sink != nullptr && sink->ready();
+  }
+
+  /// Remote owners whose sinks take batches now, in id order.
+  std::vector<owner_id> ready_remotes() const {
+    std::vector<owner_id> result;
+    for (owner_id id = local_owner + 1; id < sinks_.size(); ++id)
+      if (ready(id))
+        result.push_back(id);
+    return result;
+  }
+
+  /// Whether a push to these sessions reaches anybody now: some session's
+  /// owner has a ready sink.
+  template <class Sessions>
+  bool reaches(const Sessions& sessions) const {
+    for (auto& s : sessions)
+      if (ready(s.owner))
+        return true;
+    return false;
+  }
+
+  /// How a remote owner answered one part of a batch (remote_sink): its
+  /// sessions reached, which of the part's deliveries reached their user
+  /// (by position in the part; empty for a broadcast part: all of its
+  /// users if `err` is not set), and its failed pushers.
+  struct remote_outcome {
+    caf::error err;
+    std::vector<bool> reached;
+    uint64_t sessions = 0;
+    std::vector<pusher_failure> failures;
+    /// For a part without `reached`: whether the owner reached anybody.
+    bool any = true;
+  };
+
   // -- routing ----------------------------------------------------------------
 
   /// Starts a push of `msg` whose report goes to `rt`; returns its id.
@@ -96,6 +134,14 @@ public:
   void add_delivery(uint64_t push_id, const std::string& login_id,
                     const session_record* sessions, size_t count,
                     bool only = false, push_message* held = nullptr);
+
+  /// A broadcast's part for every session `owner` (a remote node) has: one
+  /// message to that node, whatever the table knows of its sessions.
+  /// `users` are the users this part counts as reached if it succeeds (those
+  /// with no session of this node and `owner` as first remote owner: each
+  /// user counts once).
+  void add_owner_broadcast(uint64_t push_id, owner_id owner, uint32_t users,
+                           uint32_t sessions);
 
   /// Same for sessions this node owns, e.g. the ones a kick just removed.
   void add_local_delivery(uint64_t push_id, const std::string& login_id,
@@ -131,6 +177,12 @@ public:
   /// it (a late answer after a timeout, or a second one).
   bool on_answer(uint64_t batch_id, caf::actor_id waiter,
                  caf::actor_id pusher, const caf::error& err);
+
+  /// Owner `waiter` (a remote sink) answered batch `batch_id` with one
+  /// outcome per part, in the order of the batch's messages. False if the
+  /// batch no longer waited for it.
+  bool on_remote_answer(uint64_t batch_id, caf::actor_id waiter,
+                        std::vector<remote_outcome>&& parts);
 
   /// Calls `f(batch, waiter)` for everyone that has not answered a batch
   /// past its deadline (f calls on_answer), then asks for the next check.
@@ -181,9 +233,12 @@ private:
     uint32_t client = 0;
     uint64_t ticket = 0;
     std::string message_id;
-    /// Users of this part whose other sessions went to other owners
-    /// (indexes into push_state::split_reached); null for most parts.
-    std::unique_ptr<std::vector<uint32_t>> split_users;
+    /// Users of this part whose other sessions went to other owners: their
+    /// index into push_state::split_reached and the position of their
+    /// delivery in this part. Null for most parts.
+    std::unique_ptr<std::vector<std::pair<uint32_t, uint32_t>>> split_users;
+    /// Positions of this part's deliveries so far (split or not).
+    uint32_t deliveries = 0;
 
     static constexpr uint64_t direct = 0; // slab keys are never 0
   };
@@ -217,6 +272,10 @@ private:
               const Session* sessions, size_t count);
 
   void send(owner_id owner);
+  /// Credits one part of a settled batch to its push.
+  void credit(contribution& part, bool ok, uint64_t users, uint64_t sessions,
+              const std::vector<pusher_failure>& failures,
+              const std::vector<bool>* reached);
   void settle(std::vector<contribution>& parts, bool ok,
               const std::vector<pusher_failure>& failures);
   void finalize(uint64_t push_id, push_state& ps);

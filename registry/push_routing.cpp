@@ -15,6 +15,8 @@ push_routing::push_routing(callee& owner, presence_view& view,
 }
 
 void push_routing::push_user(client_op&& op, reply_target&& rt) {
+  if (op.source == origin::cluster_peer)
+    return push_routed(std::move(op), std::move(rt));
   auto e = changes_.find_user(op);
   if (changes_.park_if_busy(e, op, rt))
     return;
@@ -40,6 +42,8 @@ void push_routing::push_user(client_op&& op, reply_target&& rt) {
 }
 
 void push_routing::push_users(client_op&& op, reply_target&& rt) {
+  if (op.source == origin::cluster_peer)
+    return push_routed(std::move(op), std::move(rt));
   auto id = pipeline_.start(std::move(op.message), std::move(rt));
   std::unordered_set<std::string> seen;
   seen.reserve(op.login_ids.size());
@@ -61,14 +65,82 @@ void push_routing::push_users(client_op&& op, reply_target&& rt) {
 }
 
 void push_routing::broadcast(client_op&& op, reply_target&& rt) {
+  if (op.source == origin::cluster_peer)
+    return push_routed(std::move(op), std::move(rt));
   auto id = pipeline_.start(std::move(op.message), std::move(rt));
-  if (!pipeline_.local_ready())
+  auto remotes = pipeline_.ready_remotes();
+  if (remotes.empty() && !pipeline_.local_ready()) {
     pipeline_.at(id).report.users_targeted = view_.table.user_count();
-  else
-    for (auto& e : view_.table.entries())
-      if (!e.sessions.empty())
-        pipeline_.add_delivery(id, e.login_id, e.sessions.data(),
-                               e.sessions.size());
+    pipeline_.finish(id);
+    return;
+  }
+  // Each user counts once: with the local part if it has a session here,
+  // else with the part of its first remote owner.
+  std::vector<uint32_t> users(view_.nodes.remote_count() + 1, 0);
+  std::vector<uint32_t> sessions(users.size(), 0);
+  uint64_t targeted = 0;
+  for (auto& e : view_.table.entries()) {
+    if (e.sessions.empty())
+      continue;
+    ++targeted;
+    owner_id first_remote = local_owner;
+    for (auto& s : e.sessions)
+      if (s.owner != local_owner && s.owner < sessions.size()) {
+        ++sessions[s.owner];
+        if (first_remote == local_owner)
+          first_remote = s.owner;
+      }
+    if (!deliver_local(id, e) && first_remote != local_owner)
+      ++users[first_remote];
+  }
+  for (auto owner : remotes)
+    pipeline_.add_owner_broadcast(id, owner,
+                                  owner < users.size() ? users[owner] : 0,
+                                  owner < users.size() ? sessions[owner] : 0);
+  pipeline_.at(id).report.users_targeted = targeted;
+  pipeline_.finish(id);
+}
+
+bool push_routing::deliver_local(uint64_t push_id, const user_entry& e) {
+  if (e.sessions.empty())
+    return false;
+  if (push_pipeline::all_local(e.sessions.data(), e.sessions.size())) {
+    // The common case, without copying a target per session.
+    pipeline_.add_delivery(push_id, e.login_id, e.sessions.data(),
+                           e.sessions.size());
+    return true;
+  }
+  local_.clear();
+  for (auto& s : e.sessions)
+    if (s.owner == local_owner)
+      local_.push_back(session_target{s.token, s.device});
+  if (local_.empty())
+    return false;
+  pipeline_.add_local_delivery(push_id, e.login_id, local_.data(),
+                               local_.size());
+  return true;
+}
+
+void push_routing::push_routed(client_op&& op, reply_target&& rt) {
+  // The origin stamped the message: start() keeps its id and timestamp.
+  auto id = pipeline_.start(std::move(op.message), std::move(rt));
+  if (op.kind == op_kind::broadcast) {
+    if (pipeline_.local_ready())
+      for (auto& e : view_.table.entries())
+        deliver_local(id, e);
+  } else {
+    if (op.kind == op_kind::push_user)
+      op.login_ids.push_back(std::move(op.user.login_id));
+    std::unordered_set<std::string> seen;
+    seen.reserve(op.login_ids.size());
+    for (auto& login_id : op.login_ids) {
+      if (!seen.insert(login_id).second)
+        continue;
+      auto e = view_.table.find(login_id);
+      if (e == nullptr || !deliver_local(id, *e))
+        pipeline_.at(id).report.not_online.push_back(login_id);
+    }
+  }
   pipeline_.finish(id);
 }
 
@@ -141,7 +213,9 @@ void push_routing::keep_for_offline(push_state& ps, const std::string& login_id,
 }
 
 void push_routing::came_online(user_entry& e) {
-  if (!buffer_ || buffer_->empty() || !pipeline_.local_ready()
+  // The user may have come online on another node: its owner's sink takes
+  // the messages then (the buffer stays on the node they were pushed on).
+  if (!buffer_ || buffer_->empty() || !pipeline_.reaches(e.sessions)
       || !buffer_->has(e.login_id))
     return;
   auto before = buffer_->drops();

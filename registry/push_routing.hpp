@@ -42,7 +42,15 @@ public:
   /// routed (no parking across users).
   void push_users(client_op&& op, reply_target&& rt);
 
+  /// This node's sessions get their deliveries; every other linked node
+  /// gets the message once and delivers it to its own sessions.
   void broadcast(client_op&& op, reply_target&& rt);
+
+  /// A push another node routed here (origin cluster_peer): push_users (or
+  /// push_user) or broadcast, delivered to this node's own sessions only,
+  /// never forwarded, never buffered. Its message id and timestamp are the
+  /// origin's.
+  void push_routed(client_op&& op, reply_target&& rt);
 
   /// kick (every session), kick_session (one token) and kick_device (one
   /// device type). The KickOut batch captures the sessions first; they go
@@ -74,6 +82,9 @@ private:
   /// Publishes what a buffer operation changed since `drops_before`.
   void note_buffer(uint64_t drops_before);
   void schedule_sweep();
+  /// Adds a delivery of `e`'s sessions on this node to the push; false if
+  /// it has none here.
+  bool deliver_local(uint64_t push_id, const user_entry& e);
 
   callee& owner_;
   presence_view& view_;
@@ -81,6 +92,8 @@ private:
   push_pipeline& pipeline_;
   std::unique_ptr<offline_buffer> buffer_;
   bool sweep_scheduled_ = false;
+  /// This node's targets of a user whose sessions span nodes (reused).
+  std::vector<session_target> local_;
 };
 
 } // namespace presence::detail

@@ -1,6 +1,9 @@
 #include "registry/registry_core.hpp"
 
+#include <mutex>
 #include <string>
+
+#include <caf/exit_reason.hpp>
 
 #include "presence/detail/validate_op.hpp"
 #include "presence/error.hpp"
@@ -33,7 +36,9 @@ registry_core::registry_core(registry_callee& owner, const settings& cfg,
     changes(owner, *this, view, replies, events, cfg),
     routing(owner, view, changes, pipeline, make_buffer(cfg)),
     subs(owner, replies, relays, routing, events),
-    link(owner, view, replies) {
+    link(owner, view, replies),
+    owner_(owner),
+    view_(view) {
   events.start(owner.now());
   changes.set_link(&link);
   pipeline.set_sink(local_owner, &relays);
@@ -124,6 +129,71 @@ void registry_core::flush() {
   subs.flush_events();
   link.flush();
   replies.flush();
+}
+
+remote_sink& registry_core::remote(owner_id owner) {
+  if (owner >= remotes_.size())
+    remotes_.resize(owner + 1);
+  auto& ptr = remotes_[owner];
+  if (!ptr) {
+    ptr = std::make_unique<remote_sink>(owner_, pipeline, owner,
+                                        view_.nodes.name_of(owner),
+                                        route_caps);
+    // A node is up once its sessions arrive (its node_up event came
+    // first); it goes down with its node_down event.
+    ptr->set_up(link.attached());
+    pipeline.set_sink(owner, ptr.get());
+  }
+  return *ptr;
+}
+
+void registry_core::apply_remote(remote_update& u, const limits& lim) {
+  if (auto owner = known_node(u.node, lim); owner != node_names::unknown) {
+    auto& sink = remote(owner);
+    // The sessions of a node that is lost leave with reason node_down: no
+    // push goes there any more.
+    if (u.reason != "node_down" && u.reason != "node_left")
+      sink.set_up(true);
+  }
+  changes.apply_remote(u, lim);
+}
+
+owner_id registry_core::known_node(const std::string& node,
+                                   const limits& lim) {
+  if (!link.attached() || node.empty() || node == view_.nodes.local()
+      || validate_login_id(node, lim))
+    return node_names::unknown;
+  auto owner = view_.nodes.find(node);
+  if (owner == node_names::unknown) {
+    std::unique_lock<std::shared_mutex> guard{view_.mtx};
+    owner = view_.nodes.id_of(node);
+  }
+  return owner;
+}
+
+void registry_core::node_event(bool up, const std::string& node,
+                               const limits& lim) {
+  if (auto owner = known_node(node, lim); owner != node_names::unknown) {
+    auto& sink = remote(owner);
+    sink.set_up(up);
+    if (!up)
+      sink.fail_all(caf::make_error(caf::exit_reason::remote_link_unreachable));
+  }
+  changes.node_event(up, node);
+}
+
+void registry_core::cluster_detached() {
+  for (auto& sink : remotes_)
+    if (sink) {
+      sink->set_up(false);
+      sink->fail_all(caf::make_error(caf::exit_reason::remote_link_unreachable));
+    }
+}
+
+void registry_core::route_answer(owner_id owner, uint64_t ticket,
+                                 op_result&& r) {
+  if (owner < remotes_.size() && remotes_[owner])
+    remotes_[owner]->on_answer(ticket, std::move(r));
 }
 
 void registry_core::on_down(caf::actor_id id, const caf::error& reason) {

@@ -12,6 +12,8 @@
 //   subscriptions    pushers and event subscribers, the event fan-out
 //   cluster_link     the node's cluster actor: local changes out, writes on
 //                    other owners' sessions forwarded
+//   remote_sink      one per other owner node: its part of each push, routed
+//                    through the cluster actor
 
 #include <memory>
 
@@ -23,6 +25,7 @@
 #include "registry/push_pipeline.hpp"
 #include "registry/push_routing.hpp"
 #include "registry/relay_set.hpp"
+#include "registry/remote_sink.hpp"
 #include "registry/session_changes.hpp"
 #include "registry/subscriptions.hpp"
 
@@ -36,6 +39,7 @@ class registry_callee : public client_replies::callee,
                         public relay_set::callee,
                         public session_changes::callee,
                         public push_routing::callee,
+                        public remote_sink::callee,
                         public subscriptions::callee {
 public:
   caf::actor_clock::time_point now() override = 0;
@@ -67,6 +71,33 @@ public:
   /// A watched actor is down (a pusher, an event subscriber or a client).
   void on_down(caf::actor_id id, const caf::error& reason);
 
+  // -- other nodes ------------------------------------------------------------
+
+  /// Applies another owner's changes; that owner gets its sink first, so a
+  /// user who comes online there gets what waits in the offline buffer.
+  void apply_remote(remote_update& u, const limits& lim);
+
+  /// A node joined (its sink takes pushes) or was lost (its sink stops and
+  /// its routed pushes fail at once).
+  void node_event(bool up, const std::string& node, const limits& lim);
+
+  /// The cluster actor went away: every remote sink stops, and what it
+  /// waited for fails.
+  void cluster_detached();
+
+  /// The answer to routed push `ticket` of owner `owner`'s sink.
+  void route_answer(owner_id owner, uint64_t ticket, op_result&& r);
+
+  /// Caps of a routed push (set before the first remote sink exists).
+  remote_sink::caps route_caps;
+
+  /// The owner id of peer node `node` (a new one if needed), or
+  /// node_names::unknown for a name no peer may have.
+  owner_id known_node(const std::string& node, const limits& lim);
+
+  /// The sink of remote owner `owner`, made on first use.
+  remote_sink& remote(owner_id owner);
+
   /// Calls `f(target)` for every call still waiting for its answer.
   template <class F>
   void for_each_target(F f) {
@@ -91,6 +122,11 @@ private:
   void came_online(user_entry& e) override;
   void kick_replaced(const std::string& login_id,
                      std::vector<session_target>&& targets) override;
+
+  registry_callee& owner_;
+  presence_view& view_;
+  /// Indexed by owner id (null for the local owner and unknown ids).
+  std::vector<std::unique_ptr<remote_sink>> remotes_;
 
   /// Which operations of a batch validation refused (reused).
   std::vector<bool> refused_;

@@ -110,6 +110,22 @@ struct cluster_fixture {
     return result;
   }
 
+  /// Waits for a routed push, answers it with `answer` and returns it.
+  std::pair<str, client_op> answer_route(op_result answer) {
+    std::pair<str, client_op> result;
+    bool got = false;
+    cl->receive(
+      [&](route_atom, str& node, client_op& op) {
+        got = true;
+        result = {node, op};
+        return answer;
+      },
+      caf::after(std::chrono::seconds(10)) >> [] {});
+    if (!got)
+      FAIL("no routed push arrived");
+    return result;
+  }
+
   std::vector<online_user> sessions(const str& login_id) {
     return ok(ask<std::vector<online_user>>(self, reg,
                                             user_sessions_atom::value,
@@ -392,12 +408,42 @@ TEST_CASE("cluster feed: users without a local actor survive every path",
   }};
   ok(f.attach(f.cl, "n1"));
   f.replica("n2", "replicated", {upsert("carol", "c1"), upsert("erin", "e1")});
-  auto rep = ok(ask<delivery_report>(f.self, f.reg, push_atom::value,
-                                     str{"carol"}, push_message{}));
-  CHECK(rep.users_reached == 0u);
-  rep = ok(ask<delivery_report>(f.self, f.reg, broadcast_atom::value,
-                                push_message{}));
-  CHECK(rep.users_reached == 0u);
+  // A push to a remote-only user goes to its owner, once, with the login
+  // id; the owner's partial report is the push's.
+  auto push = f.self->request(f.reg, 10s, push_atom::value, str{"carol"},
+                              push_message{});
+  op_result reached;
+  reached.report.users_targeted = 1;
+  reached.report.users_reached = 1;
+  reached.report.sessions_reached = 1;
+  auto routed = f.answer_route(reached);
+  CHECK(routed.first == "n2");
+  CHECK(routed.second.kind == op_kind::push_users);
+  CHECK(routed.second.login_ids == std::vector<str>{"carol"});
+  CHECK_FALSE(routed.second.message.message_id.empty());
+  push.receive(
+    [&](delivery_report& r) {
+      CHECK(r.users_reached == 1u);
+      CHECK(r.sessions_reached == 1u);
+    },
+    [&](caf::error& err) { FAIL(caf::to_string(err)); });
+  // A broadcast goes to the owner node once; its users count if it reached
+  // anybody.
+  auto all = f.self->request(f.reg, 10s, broadcast_atom::value,
+                             push_message{});
+  reached.report.users_targeted = 2;
+  reached.report.users_reached = 2;
+  reached.report.sessions_reached = 2;
+  routed = f.answer_route(reached);
+  CHECK(routed.second.kind == op_kind::broadcast);
+  CHECK(routed.second.login_ids.empty());
+  all.receive(
+    [&](delivery_report& r) {
+      CHECK(r.users_targeted == 2u);
+      CHECK(r.users_reached == 2u);
+      CHECK(r.sessions_reached == 2u);
+    },
+    [&](caf::error& err) { FAIL(caf::to_string(err)); });
   // A kick of a remote-only user goes to its owner and merges.
   auto h = f.self->request(f.reg, 10s, kick_atom::value, str{"carol"},
                            str{"bye"});

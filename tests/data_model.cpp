@@ -40,7 +40,7 @@ bool same(const change_result& x, const change_result& y) {
 }
 
 bool same(const pusher_failure& x, const pusher_failure& y) {
-  return x.pusher == y.pusher && x.reason == y.reason;
+  return x.pusher == y.pusher && x.reason == y.reason && x.node == y.node;
 }
 
 bool same(const delivery_report& x, const delivery_report& y) {
@@ -124,8 +124,8 @@ delivery_report sample_report() {
   r.sessions_reached = 5;
   r.users_targeted = 4;
   r.not_online = {"carol", "dave"};
-  r.failed_pushers = {{17, caf::make_error(caf::sec::request_timeout)},
-                      {18, make_error(error::invalid_pusher, "ctx")}};
+  r.failed_pushers = {{17, caf::make_error(caf::sec::request_timeout), ""},
+                      {18, make_error(error::invalid_pusher, "ctx"), "b"}};
   return r;
 }
 
@@ -374,9 +374,10 @@ TEST_CASE("serialisation round-trip of every public type", "[data][serial]") {
     }
   }
   SECTION("pusher_failure and delivery_report") {
-    pusher_failure f{99, make_error(error::registry_down)};
+    pusher_failure f{99, make_error(error::registry_down), "node-b"};
     auto g = round_trip(sys, f);
     CHECK(same(g, f));
+    CHECK(g.node == "node-b");
     CHECK(is(g.reason, error::registry_down));
     auto r = sample_report();
     CHECK(same(round_trip(sys, r), r));

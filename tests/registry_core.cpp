@@ -74,6 +74,10 @@ struct core_host : registry_callee {
                     uint64_t) override {
   }
 
+  void send_route(owner_id, const std::string&, client_op&&,
+                  uint64_t) override {
+  }
+
   void mirror(const user_actor&, user_command&&) override {
   }
 

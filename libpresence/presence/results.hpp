@@ -62,16 +62,21 @@ typename Inspector::result_type inspect(Inspector& f, change_result& x) {
 }
 
 /// A pusher that failed a push: replied with an error, died, or did not
-/// confirm within `presence.pusher-timeout`.
+/// confirm within `presence.pusher-timeout`. In a cluster, a node that owns
+/// some of the push's sessions and did not answer in time or was lost fails
+/// its part as a whole: `pusher` is 0 then and `reason` is
+/// `request_timeout` or `remote_link_unreachable`.
 struct pusher_failure {
   caf::actor_id pusher = 0;
   caf::error reason;
+  /// The node whose pusher (or whose part) failed; empty for this node.
+  std::string node;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pusher_failure& x) {
   return f(caf::meta::type_name("presence::pusher_failure"), x.pusher,
-           x.reason);
+           x.reason, x.node);
 }
 
 /// Final once every pusher has confirmed or failed every batch of the push.

@@ -22,6 +22,13 @@
 //   client batch (validated as foreign input); the owner sends the delta of
 //   the change before its answer on the same link, and the cluster actor
 //   applies it here before it answers, so the caller reads its write.
+// - (route_atom, node, client_op) -> op_result: a push's part for the
+//   sessions `node` owns (docs/design.md, "Pushes across nodes"): a
+//   push_users op with the message once and the login ids, or a broadcast
+//   op. The owner's cluster actor hands it to its registry as a client
+//   batch, which delivers it to that node's own sessions only (never to
+//   another owner's, never buffered) with the origin's message id and
+//   timestamp; the answer is the owner's partial delivery_report.
 // - (node_event_atom, up, node): a peer joined or was lost; the registry
 //   emits `node_up` / `node_down` (the event's session names only the node).
 //
@@ -50,6 +57,7 @@ using replica_atom = caf::atom_constant<caf::atom("pReplica")>;
 using move_out_atom = caf::atom_constant<caf::atom("pMoveOut")>;
 using forward_atom = caf::atom_constant<caf::atom("pForward")>;
 using node_event_atom = caf::atom_constant<caf::atom("pNodeEv")>;
+using route_atom = caf::atom_constant<caf::atom("pRoute")>;
 
 /// A change of a session this node owns.
 struct local_change {
