@@ -1,0 +1,302 @@
+#pragma once
+
+// The cluster actor's state: what it keeps (the node's own sessions, the
+// replicas, the peers, the dials) and what it does with them on each
+// message. The actor's behaviour (cluster_actor.cpp) admits the messages
+// and calls these. Included by cluster_actor.cpp only.
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+
+#include "actors/cluster_actor.hpp"
+#include "cluster/dial_schedule.hpp"
+#include "cluster/owner_log.hpp"
+#include "cluster/peer_requests.hpp"
+#include "cluster/replica_state.hpp"
+#include "cluster/view_resolver.hpp"
+#include "presence/detail/cluster_feed.hpp"
+#include "presence/detail/protocol.hpp"
+
+namespace presence::cluster {
+
+struct cluster_state {
+  static inline const char* name = "presence.cluster";
+
+  explicit cluster_state(caf::event_based_actor* self)
+    : self(self), log("", 0), members(node_address{}), dials(0) {
+    // nop
+  }
+
+  void init(caf::actor registry_handle, cluster_config config,
+            dial_function dial_fn) {
+    registry = std::move(registry_handle);
+    cfg = std::move(config);
+    dial = std::move(dial_fn);
+    log = owner_log(cfg.self.node, cfg.self.incarnation);
+    dials = dial_schedule(cfg.self.incarnation);
+    members = membership(cfg.self);
+    mine.cluster = cfg.cluster;
+    mine.self = cfg.self;
+    mine.heartbeat_ms = cfg.heartbeat_ms;
+    mine.connection_timeout_ms = cfg.connection_timeout_ms;
+  }
+
+  /// Tells every peer at once that this node leaves, so they drop its
+  /// sessions without waiting for the link to fail.
+  void leave() {
+    for (auto p : members.linked())
+      self->send(p->handle, leave_atom::value, cfg.self.incarnation);
+  }
+
+  /// The node is `node`, and peers reach it at host:port now.
+  void start(std::string node, std::string host, uint16_t port) {
+    started = true;
+    cfg.self.node = std::move(node);
+    cfg.self.host = std::move(host);
+    cfg.self.port = port;
+    mine.self = cfg.self;
+    log = owner_log(cfg.self.node, cfg.self.incarnation);
+    members = membership(cfg.self);
+    for (auto& [host, seed_port] : cfg.seeds)
+      dials.add(host, seed_port, dial_schedule::clock::now());
+  }
+
+  bool started = false;
+
+  caf::event_based_actor* self;
+  caf::actor registry;
+  cluster_config cfg;
+  dial_function dial;
+  hello mine;
+  owner_log log;
+  replica_state replicas;
+  membership members;
+  dial_schedule dials;
+  cluster_counters counters;
+  /// Owners this node asked for a snapshot and has not had one from yet:
+  /// one request at a time per owner.
+  std::set<std::string> resyncing;
+  /// Owners whose first snapshot since their join has not completed: its
+  /// sessions arrive with reason "node_up".
+  std::set<std::string> arriving;
+  /// Writes forwarded here by peers, waiting for the registry's answer, by
+  /// the ticket this actor gave them.
+  std::map<uint64_t, caf::response_promise> forwarded;
+  /// Pushes routed to peers, waiting for their owner's answer.
+  peer_requests routed;
+  uint64_t next_ticket = 1;
+  uint64_t ticks = 0;
+
+  // -- to the registry ---------------------------------------------------------
+
+  void tell_registry(std::vector<registry_step>&& steps) {
+    for (auto& step : steps) {
+      if (step.what == registry_step::kind::move_out) {
+        // Ours is out from now on, not only once the registry's removal
+        // comes back: until then the resolver would take the log's copy for
+        // the one the table shows, and skip the winner's later changes and
+        // its removal (a session of a lost peer would stay in the table).
+        if (auto d = log.remove(step.login_id, step.token))
+          broadcast_delta(*d);
+        self->send(registry, detail::move_out_atom::value,
+                   std::move(step.login_id), std::move(step.token),
+                   std::move(step.winner));
+      } else if (!step.update.changes.empty())
+        self->send(registry, detail::replica_atom::value,
+                   std::move(step.update));
+    }
+  }
+
+  void apply(const std::string& owner, apply_result&& r,
+             const std::string& reason) {
+    if (r.status == apply_status::needs_snapshot) {
+      ask_snapshot(owner);
+      return;
+    }
+    tell_registry(resolve(r.changes, reason, log, replicas));
+  }
+
+  void drop_owner(const std::string& owner, change_reason why,
+                  const std::string& reason) {
+    resyncing.erase(owner);
+    arriving.erase(owner);
+    tell_registry(resolve(replicas.drop_owner(owner, why), reason, log,
+                          replicas));
+  }
+
+  // -- to peers ----------------------------------------------------------------
+
+  void send_snapshot(const caf::actor& peer) {
+    for (auto& chunk : log.snapshot(cfg.max_batch_bytes))
+      self->send(peer, snapshot_atom::value, std::move(chunk));
+  }
+
+  void ask_snapshot(const std::string& owner) {
+    auto p = members.find(owner);
+    if (p == nullptr || !resyncing.insert(owner).second)
+      return;
+    self->send(p->handle, resync_atom::value);
+  }
+
+  void broadcast_delta(const owner_delta& d) {
+    for (auto p : members.linked())
+      self->send(p->handle, delta_atom::value, d);
+  }
+
+  void gossip() {
+    auto addresses = members.gossip();
+    for (auto p : members.linked())
+      self->send(p->handle, gossip_atom::value, addresses);
+  }
+
+  // -- this node's own sessions ----------------------------------------------
+
+  void on_local(detail::local_changes&& xs) {
+    std::vector<session_op> ops;
+    ops.reserve(std::min(xs.size(), max_ops_per_delta));
+    auto flush = [&] {
+      if (auto d = log.commit(std::move(ops)))
+        broadcast_delta(*d);
+      ops.clear();
+    };
+    for (auto& x : xs) {
+      auto& u = x.session;
+      session_op op;
+      op.kind = x.removed ? op_kind::remove : op_kind::upsert;
+      op.session = replica_session{u.login_id,      u.token,
+                                   u.device,        u.connect_time,
+                                   u.last_activity, std::move(u.metadata)};
+      if (!x.removed)
+        move_out_if_beaten(op.session);
+      ops.push_back(std::move(op));
+      if (ops.size() == max_ops_per_delta)
+        flush();
+    }
+    flush();
+  }
+
+  /// A new local session loses to a peer's newer claim on its token only
+  /// when clocks disagree; the order still decides, here as everywhere.
+  void move_out_if_beaten(const replica_session& x) {
+    claim ours{x.connect_time, cfg.self.incarnation, x.token};
+    for (auto& h : replicas.holders(x.login_id, x.token))
+      if (wins(claim{h.session.connect_time, h.incarnation, h.session.token},
+               ours)) {
+        self->send(registry, detail::move_out_atom::value, x.login_id,
+                   x.token, h.owner);
+        return;
+      }
+  }
+
+  // -- joins -------------------------------------------------------------------
+
+  /// With `answering`, the peer's hello is still waiting for this node's
+  /// answer: the snapshot and gossip follow in a message to itself, so they
+  /// reach the peer after the answer (before it, the peer would drop them as
+  /// coming from a node it has not joined yet).
+  void establish(caf::actor peer, const node_address& addr, bool answering) {
+    auto kind = members.joined(addr, peer);
+    if (kind == membership::join_kind::again)
+      return;
+    if (kind == membership::join_kind::new_incarnation)
+      drop_owner(addr.node, change_reason::new_incarnation, "node_down");
+    self->monitor(peer);
+    arriving.insert(addr.node);
+    self->send(registry, detail::node_event_atom::value, true, addr.node);
+    if (answering) {
+      self->send(self, greet_atom::value, addr.node, addr.incarnation);
+      return;
+    }
+    greet(addr.node, addr.incarnation);
+  }
+
+  /// Sends a newly joined peer this node's sessions, and everybody the news.
+  void greet(const std::string& node, incarnation_id incarnation) {
+    auto p = members.find(node);
+    if (p == nullptr || p->address.incarnation != incarnation)
+      return;
+    send_snapshot(p->handle);
+    gossip();
+  }
+
+  void lost(const caf::actor_addr& addr, change_reason why,
+            const std::string& reason) {
+    auto name = members.lost(addr);
+    if (!name)
+      return;
+    drop_owner(*name, why, reason);
+    routed.fail(*name, caf::make_error(caf::exit_reason::remote_link_unreachable));
+    self->send(registry, detail::node_event_atom::value, false, *name);
+    // A crashed node may come back on its address: the side that dials
+    // (the smaller name, or whoever has the address as a seed) keeps trying.
+    for (auto& m : members.members({}))
+      if (m.node == *name && (should_dial(m.node) || is_seed(m.host, m.port)))
+        dials.add(m.host, m.port, dial_schedule::clock::now()
+                            + std::chrono::milliseconds{100});
+  }
+
+  bool is_seed(const std::string& host, uint16_t port) const {
+    for (auto& [h, p] : cfg.seeds)
+      if (h == host && p == port)
+        return true;
+    return false;
+  }
+
+  bool should_dial(const std::string& node) const {
+    return cfg.self.node < node;
+  }
+
+  void start_due_dials() {
+    for (auto& t : dials.take_due(dial_schedule::clock::now()))
+      dial(caf::actor_cast<caf::actor>(self), t.attempt, t.host, t.port);
+  }
+
+  // -- peers' messages ---------------------------------------------------------
+
+  /// The peer that sent the current message, if it joined.
+  membership::peer* sender_peer() {
+    auto src = caf::actor_cast<caf::actor_addr>(self->current_sender());
+    auto p = members.find(src);
+    if (p == nullptr)
+      ++counters.dropped;
+    return p;
+  }
+
+  /// Whether `owner` and `incarnation` are the sending peer's own: nobody
+  /// relays another owner's sessions.
+  bool speaks_for_itself(const membership::peer& p, const std::string& owner,
+                         incarnation_id incarnation) {
+    if (owner == p.address.node && incarnation == p.address.incarnation)
+      return true;
+    ++counters.dropped;
+    return false;
+  }
+
+  /// A peer's op for this node's sessions goes to the registry as a client
+  /// batch (origin cluster_peer); its result answers the peer.
+  caf::response_promise hand_to_registry(detail::client_op&& op) {
+    auto ticket = next_ticket++;
+    op.ticket = ticket;
+    detail::client_batch batch;
+    batch.reply_to = caf::actor_cast<caf::actor>(self);
+    batch.ops.push_back(std::move(op));
+    self->send(registry, detail::batch_atom::value, std::move(batch));
+    auto rp = self->make_response_promise();
+    forwarded.emplace(ticket, rp);
+    return rp;
+  }
+
+  bool from_this_node() const {
+    auto& src = self->current_sender();
+    return src != nullptr && src->node() == self->node();
+  }
+};
+
+} // namespace presence::cluster
