@@ -4,6 +4,21 @@
 
 namespace presence::detail {
 
+namespace {
+
+/// Calls `f` once per distinct login id, in the order given: a push names
+/// each user once in its report whatever the caller repeated.
+template <class F>
+void for_each_distinct(const std::vector<std::string>& login_ids, F f) {
+  std::unordered_set<std::string> seen;
+  seen.reserve(login_ids.size());
+  for (auto& login_id : login_ids)
+    if (seen.insert(login_id).second)
+      f(login_id);
+}
+
+} // namespace
+
 push_routing::push_routing(callee& owner, presence_view& view,
                            session_changes& changes, push_pipeline& pipeline,
                            std::unique_ptr<offline_buffer> buffer)
@@ -45,11 +60,7 @@ void push_routing::push_users(client_op&& op, reply_target&& rt) {
   if (op.source == origin::cluster_peer)
     return push_routed(std::move(op), std::move(rt));
   auto id = pipeline_.start(std::move(op.message), std::move(rt));
-  std::unordered_set<std::string> seen;
-  seen.reserve(op.login_ids.size());
-  for (auto& login_id : op.login_ids) {
-    if (!seen.insert(login_id).second)
-      continue;
+  for_each_distinct(op.login_ids, [&](const std::string& login_id) {
     auto e = view_.table.find(login_id);
     if (e != nullptr && !e->sessions.empty()) {
       pipeline_.add_delivery(id, e->login_id, e->sessions.data(),
@@ -60,7 +71,7 @@ void push_routing::push_users(client_op&& op, reply_target&& rt) {
         keep_for_offline(ps, login_id, ps.message);
       ps.report.not_online.push_back(login_id);
     }
-  }
+  });
   pipeline_.finish(id);
 }
 
@@ -131,15 +142,11 @@ void push_routing::push_routed(client_op&& op, reply_target&& rt) {
   } else {
     if (op.kind == op_kind::push_user)
       op.login_ids.push_back(std::move(op.user.login_id));
-    std::unordered_set<std::string> seen;
-    seen.reserve(op.login_ids.size());
-    for (auto& login_id : op.login_ids) {
-      if (!seen.insert(login_id).second)
-        continue;
+    for_each_distinct(op.login_ids, [&](const std::string& login_id) {
       auto e = view_.table.find(login_id);
       if (e == nullptr || !deliver_local(id, *e))
         pipeline_.at(id).report.not_online.push_back(login_id);
-    }
+    });
   }
   pipeline_.finish(id);
 }

@@ -26,6 +26,7 @@
 #include "presence/detail/protocol.hpp"
 #include "presence/error.hpp"
 
+#include "cluster_fixture.hpp"
 #include "test_util.hpp"
 
 using namespace presence;
@@ -188,27 +189,15 @@ struct node {
   }
 
   std::vector<member_info> members() {
-    caf::scoped_actor self{*sys};
-    std::vector<member_info> result;
-    self->request(cluster, 10s, members_atom::value)
-      .receive([&](std::vector<member_info>& xs) { result = std::move(xs); },
-               [&](caf::error&) {});
-    return result;
+    return test::members_of(*sys, cluster);
   }
 
   size_t up_peers() {
-    size_t n = 0;
-    for (auto& m : members())
-      n += !m.self && m.state == peer_state::up ? 1 : 0;
-    return n;
+    return test::up_peers_of(*sys, cluster);
   }
 
   uint64_t digest() {
-    caf::scoped_actor self{*sys};
-    uint64_t result = 0;
-    self->request(cluster, 10s, digest_atom::value)
-      .receive([&](uint64_t x) { result = x; }, [&](caf::error&) {});
-    return result;
+    return test::digest_of(*sys, cluster);
   }
 
   cluster_counters counters() {

@@ -11,17 +11,11 @@
 #include <string>
 #include <vector>
 
-#include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "presence/cluster.hpp"
-#include "presence/config.hpp"
-#include "presence/in_memory_pusher.hpp"
-#include "presence/online_manager.hpp"
-
+#include "cluster_fixture.hpp"
 #include "test_util.hpp"
 
 using namespace presence;
@@ -30,78 +24,14 @@ using test::wait_until;
 
 namespace {
 
-struct push_node {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  std::unique_ptr<online_manager> manager;
-  std::unique_ptr<in_memory_pusher> pusher;
-  cluster_actor node;
-  uint16_t port = 0;
+using test::cluster_node;
 
+/// A node with an in-memory pusher. A stuck pusher must not answer with its
+/// own timeout before the test stops its node.
+struct push_node : cluster_node {
   push_node(const std::string& name, std::vector<uint16_t> seeds,
-            bool with_pusher = true) {
-    presence::configure(cfg);
-    configure_cluster(cfg);
-    caf::put(cfg.content, "presence.cluster.name", "test");
-    caf::put(cfg.content, "presence.cluster.node-name", name);
-    caf::put(cfg.content, "presence.cluster.port", 0);
-    // A stuck pusher must not answer with its own timeout before the test
-    // stops its node.
-    caf::put(cfg.content, "presence.pusher-timeout", caf::timespan{60s});
-    std::vector<std::string> xs;
-    for (auto p : seeds)
-      xs.push_back("127.0.0.1:" + std::to_string(p));
-    caf::put(cfg.content, "presence.cluster.seeds", xs);
-    cfg.set("scheduler.max-threads", 2);
-    sys = std::make_unique<caf::actor_system>(cfg);
-    manager = std::make_unique<online_manager>(*sys);
-    if (with_pusher) {
-      pusher = std::make_unique<in_memory_pusher>(*sys);
-      REQUIRE(manager->register_pusher(*pusher).get());
-    }
-    auto started = start_cluster(*sys, *manager);
-    if (!started)
-      FAIL(render_cluster(started.error()));
-    node = *started;
-    caf::scoped_actor self{*sys};
-    self->request(node, 10s, members_atom::value)
-      .receive([&](std::vector<member_info>& ms) { port = ms.front().port; },
-               [&](caf::error&) {});
-  }
-
-  ~push_node() {
-    stop();
-    pusher.reset();
-    manager.reset();
-  }
-
-  void stop() {
-    if (node)
-      stop_cluster(*sys, node);
-    node = nullptr;
-  }
-
-  size_t up_peers() {
-    caf::scoped_actor self{*sys};
-    size_t n = 0;
-    self->request(node, 10s, members_atom::value)
-      .receive(
-        [&](std::vector<member_info>& ms) {
-          for (auto& m : ms)
-            n += !m.self && m.state == peer_state::up ? 1 : 0;
-        },
-        [&](caf::error&) {});
-    return n;
-  }
-
-  size_t sessions_of(const std::string& login) {
-    auto xs = manager->get_user_sessions(login);
-    return xs ? xs->size() : 0;
-  }
-
-  std::vector<push_message> got(const std::string& login) {
-    auto xs = pusher->get_messages(login);
-    return xs ? *xs : std::vector<push_message>{};
+            bool with_pusher = true)
+    : cluster_node(name, std::move(seeds), options{tls::off, with_pusher, 60s}) {
   }
 };
 

@@ -15,41 +15,20 @@
 #include "cluster/replica_state.hpp"
 #include "cluster/view_resolver.hpp"
 
+#include "replication_values.hpp"
+
 using namespace presence;
 using namespace presence::cluster;
 
 namespace {
 
-caf::timestamp at(int seconds) {
-  return caf::timestamp{std::chrono::seconds{seconds}};
-}
-
-replica_session sess(std::string login, std::string token, int stamp = 1,
-                     std::string device = "web") {
-  return replica_session{std::move(login), std::move(token), std::move(device),
-                         at(stamp), at(stamp), {}};
-}
-
-session_op up(replica_session x) {
-  return session_op{op_kind::upsert, std::move(x)};
-}
-
-session_op rm(std::string login, std::string token) {
-  session_op op{op_kind::remove, {}};
-  op.session.login_id = std::move(login);
-  op.session.token = std::move(token);
-  return op;
-}
-
-snapshot_chunk snap(std::string owner, incarnation_id inc, seq_number seq,
-                    std::vector<replica_session> xs) {
-  return snapshot_chunk{std::move(owner), inc, seq, 0, true, std::move(xs)};
-}
-
-owner_delta delta(std::string owner, incarnation_id inc, seq_number seq,
-                  std::vector<session_op> ops) {
-  return owner_delta{std::move(owner), inc, seq, std::move(ops)};
-}
+using test::at;
+using test::chunk;
+using test::delta;
+using test::rm;
+using test::sess;
+using test::snap;
+using test::up;
 
 /// This node ("a") and its replicas of the others.
 struct views {
