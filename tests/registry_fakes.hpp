@@ -193,6 +193,46 @@ inline std::vector<session_record> sessions(std::vector<owner_id> owners) {
   return result;
 }
 
+/// A pipeline with a fake clock and a fake local sink, whose reports go to
+/// a client of client_replies (which needs a dummy actor for its handle).
+struct pipeline_fixture {
+  mini_system ms;
+  reply_log log;
+  client_replies replies{log};
+  fake_clock clk;
+  view_counters counters;
+  fake_sink local;
+  push_pipeline pipe;
+  caf::actor client_handle = ms.dummy();
+  uint32_t client = 0;
+
+  explicit pipeline_fixture(push_pipeline::config cfg = {})
+    : pipe(clk, replies, counters, cfg, message_ids{}) {
+    pipe.set_sink(local_owner, &local);
+    bool added = false;
+    client = replies.client_of(client_handle, added);
+  }
+
+  uint64_t start(uint64_t ticket, std::string content = "hi") {
+    return pipe.start(make_text_message(std::move(content)),
+                      reply_target{client, ticket, {}});
+  }
+
+  /// Adds a delivery to `login_id` with one session per owner listed.
+  void deliver(uint64_t push, const std::string& login_id,
+               std::vector<owner_id> owners) {
+    auto xs = sessions(std::move(owners));
+    pipe.add_delivery(push, login_id, xs.data(), xs.size());
+  }
+
+  /// The report for `ticket` once it went out, else null.
+  const delivery_report* report(uint64_t ticket) {
+    replies.flush();
+    auto r = log.result(ticket);
+    return r != nullptr ? &r->report : nullptr;
+  }
+};
+
 // -- push_routing -------------------------------------------------------------------
 
 /// The routing's clock is the pipeline's; records the sweeps it asks for.

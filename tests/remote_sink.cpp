@@ -32,48 +32,17 @@ struct route_log : remote_sink::callee {
   }
 };
 
-struct fixture {
-  mini_system ms;
-  reply_log log;
-  client_replies replies{log};
-  fake_clock clk;
-  view_counters counters;
-  fake_sink local;
-  push_pipeline pipe;
+struct fixture : pipeline_fixture {
   route_log routes;
   remote_sink b;
   remote_sink c;
-  caf::actor client_handle = ms.dummy();
-  uint32_t client = 0;
 
   explicit fixture(remote_sink::caps caps = {})
-    : pipe(clk, replies, counters, {}, message_ids{}),
-      b(routes, pipe, 1, "b", caps),
-      c(routes, pipe, 2, "c", caps) {
-    pipe.set_sink(local_owner, &local);
+    : b(routes, pipe, 1, "b", caps), c(routes, pipe, 2, "c", caps) {
     pipe.set_sink(1, &b);
     pipe.set_sink(2, &c);
     b.set_up(true);
     c.set_up(true);
-    bool added = false;
-    client = replies.client_of(client_handle, added);
-  }
-
-  uint64_t start(uint64_t ticket, std::string content = "hi") {
-    return pipe.start(make_text_message(std::move(content)),
-                      reply_target{client, ticket, {}});
-  }
-
-  void deliver(uint64_t push, const std::string& login_id,
-               std::vector<owner_id> owners) {
-    auto xs = sessions(std::move(owners));
-    pipe.add_delivery(push, login_id, xs.data(), xs.size());
-  }
-
-  const delivery_report* report(uint64_t ticket) {
-    replies.flush();
-    auto r = log.result(ticket);
-    return r != nullptr ? &r->report : nullptr;
   }
 
   /// The owner's answer to routed push `i`: every listed user reached
