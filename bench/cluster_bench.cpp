@@ -1,14 +1,19 @@
 // The cluster benchmark: nodes in processes of their own on this machine,
 // with sessions shaped like the single-node bench (user{i}, tok{i}-web, web).
 //
-//   cluster_bench [N]        rows C2, C6, C7, C8 and C9 at N sessions
-//   cluster_bench node ...   one node (what the rows start)
+//   cluster_bench [N] [options]  rows C2-C9 at N sessions (a node)
+//     --rows=push,join,stop      which groups of rows (default: all)
+//     --c4-ms=2000               C4's measured run
+//     --c8-load-seconds=60       C8's watch under C3's load
+//   cluster_bench node ...       one node (what the rows start)
 //
-// Rows (docs/performance.md, "The cluster"): C6 snapshot to a joining node,
-// C9 RSS growth per replicated session on that node, C2 replication lag at
-// 10k logins/s, C7 time until a killed node's sessions are gone from its
-// peer, C8 time until a stopped (SIGSTOP) node's are. A stall check of the
-// machine is printed beside every timed row.
+// Rows (docs/performance.md, "The cluster"): push: C3 cross-node pushes,
+// C4 their latency at 10k/s, C8's false downs under C3's load, C5 broadcast
+// over three nodes (cluster_push_rows.cpp); join: C6 snapshot to a joining
+// node, C9 RSS growth per replicated session on that node, C2 replication
+// lag at 10k logins/s, C7 time until a killed node's sessions are gone from
+// its peer; stop: C8 time until a stopped (SIGSTOP) node's are. A stall
+// check of the machine is printed beside every timed row.
 
 #include <chrono>
 #include <csignal>
@@ -16,22 +21,16 @@
 #include <iostream>
 #include <memory>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
+#include "bench/cluster_driver.hpp"
+#include "bench/cluster_push_rows.hpp"
 #include "cluster_bench_node.hpp"
 #include "machine.hpp"
-#include "processes/node_process.hpp"
 
-using test::node_process;
+using namespace bench;
 
 namespace {
-
-std::string self_program() {
-  char buf[4096];
-  auto n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
-}
 
 int64_t mono_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -39,70 +38,62 @@ int64_t mono_ns() {
     .count();
 }
 
-std::unique_ptr<node_process> start(const std::string& name,
-                                    std::vector<uint16_t> seeds = {}) {
-  std::vector<std::string> args{"node", "--presence.cluster.name=bench",
-                                "--presence.cluster.node-name=" + name,
-                                "--presence.cluster.port=0"};
-  if (!seeds.empty())
-    args.push_back("--presence.cluster.seeds=[\"127.0.0.1:"
-                   + std::to_string(seeds.front()) + "\"]");
-  auto p = std::make_unique<node_process>(self_program(), args);
-  if (p->port() == 0) {
-    std::cerr << "node " << name << " did not start:\n" << p->transcript();
-    std::exit(1);
-  }
-  return p;
+bool has(const std::string& list, const std::string& x) {
+  return ("," + list + ",").find("," + x + ",") != std::string::npos;
 }
 
-/// The number after `key` in `line`.
-int64_t field(const std::string& line, const std::string& key) {
-  auto pos = line.find(key);
-  if (pos == std::string::npos)
-    return -1;
-  return std::stoll(line.substr(pos + key.size()));
-}
-
-/// Sends `cmd` and waits (up to `timeout`) for the answer containing `part`.
-std::string ask(node_process& p, const std::string& cmd,
-                const std::string& part,
-                std::chrono::seconds timeout = std::chrono::seconds(600)) {
-  p.send(cmd);
-  auto line = p.wait_line(part, timeout);
-  if (!line) {
-    std::cerr << "no answer to '" << cmd << "':\n" << p.transcript();
-    std::exit(1);
-  }
-  return *line;
-}
-
-double ms_between(int64_t from, int64_t to) {
-  return static_cast<double>(to - from) / 1e6;
-}
-
-void row(const std::string& name, const std::string& figure) {
-  std::cout << name << ": " << figure << "\n  " << bench::machine_stalls(500)
-            << std::endl;
-}
+void join_rows(size_t n);
+void stop_row();
 
 } // namespace
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string{argv[1]} == "node")
     return bench::run_node(argc - 1, argv + 1);
-  size_t n = argc > 1 ? std::stoul(argv[1]) : 100000;
+  push_rows_options push;
+  std::string groups = "join,push,stop";
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const std::string& key) {
+      return arg.compare(0, key.size(), key) == 0 ? arg.substr(key.size())
+                                                  : std::string{};
+    };
+    if (!value("--c8-load-seconds=").empty())
+      push.c8_load_seconds = std::stoi(value("--c8-load-seconds="));
+    else if (!value("--c4-ms=").empty())
+      push.c4_ms = std::stoi(value("--c4-ms="));
+    else if (!value("--rows=").empty())
+      groups = value("--rows=");
+    else if (!arg.empty() && arg[0] != '-')
+      push.n = std::stoul(arg);
+    else
+      fail("unknown option " + arg + " (see the top of cluster_bench.cpp)");
+  }
+  auto n = push.n;
   std::signal(SIGPIPE, SIG_IGN);
   std::cout << "cluster_bench N=" << n << ", " << bench::cpus_available()
             << " CPUs, " << bench::cpu_model() << std::endl;
 
+  if (has(groups, "join"))
+    join_rows(n);
+  if (has(groups, "push"))
+    push_rows(push);
+  if (has(groups, "stop"))
+    stop_row();
+  return 0;
+}
+
+namespace {
+
+void join_rows(size_t n) {
   // C6 and C9: a node joins one that owns n sessions.
-  auto a = start("a");
+  auto a = start_node("a");
   ask(*a, "load " + std::to_string(n), "loaded");
-  auto idle = start("idle");
+  auto idle = start_node("idle");
   auto baseline = field(ask(*idle, "rss", "rss "), "rss ");
   idle.reset();
   auto t0 = mono_ns();
-  auto b = start("b", {a->port()});
+  auto b = start_node("b", {a->port()});
   auto done = field(ask(*b, "wait-sessions " + std::to_string(n), "sessions"),
                     " at ");
   row("C6 snapshot of " + std::to_string(n) + " sessions to a joining node",
@@ -132,12 +123,13 @@ int main(int argc, char** argv) {
         + " sessions gone from the peer",
       std::to_string(ms_between(kill_at, gone)) + " ms");
   a->wait_exit();
-  b.reset();
+}
 
+void stop_row() {
   // C8: a silent node (SIGSTOP), found by CAF's heartbeats (500 ms / 2 s).
-  auto c = start("c");
+  auto c = start_node("c");
   ask(*c, "load 1000", "loaded");
-  auto d = start("d", {c->port()});
+  auto d = start_node("d", {c->port()});
   ask(*d, "wait-sessions 1000", "sessions");
   d->send("wait-sessions 0");
   auto stop_at = mono_ns();
@@ -147,5 +139,6 @@ int main(int argc, char** argv) {
   row("C8 SIGSTOP detected (1000 sessions gone)",
       std::to_string(ms_between(stop_at, found)) + " ms");
   c->signal(SIGCONT);
-  return 0;
 }
+
+} // namespace

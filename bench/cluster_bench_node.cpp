@@ -1,14 +1,27 @@
 // The cluster benchmark's node: one cluster node whose commands on stdin
-// load sessions, wait for counts and report memory and replication lag, one
-// answer line each. cluster_bench.cpp starts several and times them. Times
-// are CLOCK_MONOTONIC nanoseconds, which every process on the machine
-// shares, so the driver can subtract its own readings.
+// load sessions, wait for counts, report memory, replication lag and
+// membership changes, and push (cluster_node_pushes.hpp), one answer line
+// each. cluster_bench.cpp starts several and times them. Times are
+// CLOCK_MONOTONIC nanoseconds, which every process on the machine shares,
+// so the driver can subtract its own readings.
+//
+//   load N [PREFIX]       N sessions PREFIX{i}, tok{i}-web, web
+//   paced N R             N logins at R/s
+//   wait-sessions N       the time the local view first shows N sessions
+//   rss | trimmed-rss     resident memory (after malloc_trim)
+//   lags                  replication lags of the joins seen since last time
+//   watch                 starts counting membership changes
+//   downs                 what changed since `watch` (and stops counting)
+//   stalls [MS]           the machine's stall check
 
 #include "cluster_bench_node.hpp"
+#include "cluster_node_pushes.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <malloc.h>
 #include <chrono>
+#include <map>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -29,24 +42,25 @@ using namespace presence;
 
 namespace bench {
 
-namespace {
-
 void say(const std::string& line) {
   static std::mutex mtx;
   std::lock_guard<std::mutex> guard{mtx};
   std::cout << line << std::endl;
 }
 
+namespace {
+
 int64_t mono_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::steady_clock::now().time_since_epoch())
-    .count();
+  return now_ns();
 }
 
-/// Replication lags seen here: arrival time minus the owner's stamp.
+/// Replication lags seen here (arrival time minus the owner's stamp), and
+/// the node events.
 struct lag_log {
   std::mutex mtx;
   std::vector<int64_t> ns;
+  std::atomic<uint64_t> node_downs{0};
+  std::atomic<uint64_t> node_ups{0};
 };
 
 event_subscriber_actor::behavior_type lag_recorder(std::shared_ptr<lag_log> log) {
@@ -57,6 +71,10 @@ event_subscriber_actor::behavior_type lag_recorder(std::shared_ptr<lag_log> log)
       for (auto& ev : batch.events)
         if (ev.kind == event_kind::joined && ev.reason == "replicated")
           log->ns.push_back((now - ev.session.connect_time).count());
+        else if (ev.kind == event_kind::node_down)
+          ++log->node_downs;
+        else if (ev.kind == event_kind::node_up)
+          ++log->node_ups;
     },
   };
 }
@@ -94,18 +112,66 @@ void paced(online_manager& m, size_t n, size_t rate) {
     c.wait();
 }
 
-std::string percentiles(std::vector<int64_t> xs) {
-  if (xs.empty())
-    return "n 0";
-  std::sort(xs.begin(), xs.end());
-  auto at = [&](double q) {
-    return xs[std::min(xs.size() - 1, static_cast<size_t>(q * xs.size()))];
-  };
-  std::ostringstream out;
-  out << "n " << xs.size() << " p50_us " << at(0.5) / 1000 << " p99_us "
-      << at(0.99) / 1000 << " max_us " << xs.back() / 1000;
-  return out.str();
-}
+/// Polls the membership every 100 ms and counts each peer's state changes
+/// (up, stale, down): a loaded but healthy cluster should show none.
+class member_watch {
+public:
+  member_watch(caf::actor_system& sys, cluster_actor node)
+    : sys_(sys), node_(std::move(node)) {
+    thread_ = std::thread{[this] { run(); }};
+  }
+
+  ~member_watch() {
+    if (thread_.joinable())
+      finish();
+  }
+
+  /// Stops polling; one line on what changed.
+  std::string finish() {
+    stop_ = true;
+    thread_.join();
+    std::string out = "changes " + std::to_string(changes_) + " polls "
+                      + std::to_string(polls_) + " failed "
+                      + std::to_string(failed_);
+    for (auto& kv : seen_)
+      out += " " + kv.first + "=" + to_string(kv.second);
+    return out;
+  }
+
+private:
+  void run() {
+    caf::scoped_actor self{sys_};
+    while (!stop_) {
+      self->request(node_, std::chrono::seconds(10), members_atom::value)
+        .receive(
+          [&](std::vector<member_info>& xs) {
+            ++polls_;
+            for (auto& x : xs) {
+              if (x.self)
+                continue;
+              auto i = seen_.find(x.node);
+              if (i == seen_.end())
+                seen_.emplace(x.node, x.state);
+              else if (i->second != x.state) {
+                ++changes_;
+                i->second = x.state;
+              }
+            }
+          },
+          [&](caf::error&) { ++failed_; });
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  caf::actor_system& sys_;
+  cluster_actor node_;
+  std::atomic<bool> stop_{false};
+  std::map<std::string, peer_state> seen_;
+  uint64_t changes_ = 0;
+  uint64_t polls_ = 0;
+  uint64_t failed_ = 0;
+  std::thread thread_;
+};
 
 } // namespace
 
@@ -122,6 +188,7 @@ int run_node(int argc, char** argv) {
   auto lags = std::make_shared<lag_log>();
   auto recorder = sys.spawn(lag_recorder, lags);
   manager.subscribe_events(recorder).get();
+  node_pushes pushes{sys, manager};
   auto node = start_cluster(sys, manager);
   if (!node) {
     std::cerr << "start_cluster: " << render_cluster(node.error()) << '\n';
@@ -137,6 +204,9 @@ int run_node(int argc, char** argv) {
         },
         [](caf::error&) {});
   }
+  std::unique_ptr<member_watch> watch;
+  uint64_t downs_before = 0;
+  uint64_t ups_before = 0;
   for (std::string line; std::getline(std::cin, line);) {
     std::istringstream in{line};
     std::string cmd;
@@ -176,6 +246,19 @@ int run_node(int argc, char** argv) {
         xs.swap(lags->ns);
       }
       say("lags " + percentiles(std::move(xs)));
+    } else if (cmd == "watch") {
+      downs_before = lags->node_downs.load();
+      ups_before = lags->node_ups.load();
+      watch = std::make_unique<member_watch>(sys, *node);
+      say("watching");
+    } else if (cmd == "downs") {
+      auto changes = watch ? watch->finish() : std::string{"not watching"};
+      watch.reset();
+      say("downs " + std::to_string(lags->node_downs.load() - downs_before)
+          + " ups " + std::to_string(lags->node_ups.load() - ups_before) + " "
+          + changes);
+    } else if (pushes.run(cmd, in)) {
+      // A push command (cluster_node_pushes.hpp).
     } else if (cmd == "stalls") {
       int ms = 1000;
       in >> ms;
@@ -184,6 +267,7 @@ int run_node(int argc, char** argv) {
       say("error unknown command " + cmd);
     }
   }
+  watch.reset();
   stop_cluster(sys, *node);
   caf::anon_send_exit(recorder, caf::exit_reason::user_shutdown);
   say("bye");

@@ -27,13 +27,21 @@ void counters::on_batch(const presence::delivery_batch& batch) {
   auto total = deliveries.fetch_add(batch.deliveries.size())
                + batch.deliveries.size();
   if (total >= target.load()) {
+    int64_t unset = 0;
+    reached_ns.compare_exchange_strong(unset, now_ns());
     std::lock_guard<std::mutex> guard{mtx};
     cv.notify_all();
   }
 }
 
-bool counters::wait_for(uint64_t expected, std::chrono::seconds timeout) {
+void counters::arm(uint64_t expected) {
+  reached_ns.store(0);
   target.store(expected);
+}
+
+bool counters::wait_for(uint64_t expected, std::chrono::seconds timeout) {
+  if (target.load() != expected)
+    arm(expected);
   bool ok;
   {
     std::unique_lock<std::mutex> guard{mtx};

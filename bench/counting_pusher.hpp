@@ -29,6 +29,8 @@ struct counters {
   std::atomic<uint64_t> sessions{0};
   std::atomic<uint64_t> batches{0};
   std::atomic<uint64_t> target{UINT64_MAX};
+  /// When the count first reached `target` (steady clock, ns; 0: not yet).
+  std::atomic<int64_t> reached_ns{0};
   std::mutex mtx;
   std::condition_variable cv;
   /// While set, the pusher parses each delivery's content as the send time
@@ -43,6 +45,9 @@ struct counters {
   static constexpr const char* warmup_content = "warm-up";
 
   void on_batch(const presence::delivery_batch& batch);
+
+  /// Sets the target (a total count) whose crossing time `reached_ns` takes.
+  void arm(uint64_t expected);
 
   /// Blocks until `expected` deliveries were counted or `timeout` passed.
   bool wait_for(uint64_t expected, std::chrono::seconds timeout);
