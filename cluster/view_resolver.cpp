@@ -52,8 +52,18 @@ std::vector<registry_step> resolve(const view_changes& changes,
                                    const std::string& reason,
                                    const owner_log& local,
                                    const replica_state& replicas) {
+  return resolve(changes.data(), changes.data() + changes.size(), reason,
+                 local, replicas);
+}
+
+std::vector<registry_step> resolve(const view_change* first,
+                                   const view_change* last,
+                                   const std::string& reason,
+                                   const owner_log& local,
+                                   const replica_state& replicas) {
   std::vector<registry_step> steps;
-  for (auto& c : changes) {
+  for (; first != last; ++first) {
+    auto& c = *first;
     auto& s = c.session;
     // The change's own incarnation, not status(): a copy that left with its
     // owner (dropped or restarted) had one status() no longer knows.
