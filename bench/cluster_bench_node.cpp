@@ -169,6 +169,13 @@ int run_node(int argc, char** argv) {
     } else if (cmd == "trimmed-rss") {
       malloc_trim(0);
       say("rss " + std::to_string(rss_bytes()));
+    } else if (cmd == "heap") {
+      // malloc's view: bytes in use (small and mmapped blocks), and free
+      // bytes it keeps; what RSS holds beyond both is mapped apart (the
+      // table's huge-page arrays, stacks, code).
+      auto m = mallinfo2();
+      say("heap " + std::to_string(m.uordblks + m.hblkhd) + " free "
+          + std::to_string(m.fordblks));
     } else if (cmd == "lags") {
       std::vector<int64_t> xs;
       {
