@@ -120,26 +120,15 @@ struct cluster_state {
       ask_snapshot(owner);
       return;
     }
-    tell_registry(r.changes, reason);
-  }
-
-  /// Resolves and sends `changes` a slice at a time: a snapshot's or a lost
-  /// owner's sessions in one update left malloc holding tens of MB after it
-  /// (docs/performance.md, C9).
-  void tell_registry(const view_changes& changes, const std::string& reason) {
-    constexpr size_t slice = 4096;
-    for (size_t i = 0; i < changes.size(); i += slice) {
-      auto first = changes.data() + i;
-      auto last = changes.data() + std::min(changes.size(), i + slice);
-      tell_registry(resolve(first, last, reason, log, replicas));
-    }
+    tell_registry(resolve(r.changes, reason, log, replicas));
   }
 
   void drop_owner(const std::string& owner, change_reason why,
                   const std::string& reason) {
     resyncing.erase(owner);
     arriving.erase(owner);
-    tell_registry(replicas.drop_owner(owner, why), reason);
+    tell_registry(resolve(replicas.drop_owner(owner, why), reason, log,
+                          replicas));
   }
 
   // -- to peers ----------------------------------------------------------------

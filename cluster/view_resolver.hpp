@@ -42,12 +42,4 @@ std::vector<registry_step> resolve(const view_changes& changes,
                                    const owner_log& local,
                                    const replica_state& replicas);
 
-/// The same for the changes in [first, last): a long list goes to the
-/// registry in slices.
-std::vector<registry_step> resolve(const view_change* first,
-                                   const view_change* last,
-                                   const std::string& reason,
-                                   const owner_log& local,
-                                   const replica_state& replicas);
-
 } // namespace presence::cluster
