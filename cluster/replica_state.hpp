@@ -26,6 +26,7 @@
 
 #include "cluster/replication.hpp"
 #include "cluster/session_set.hpp"
+#include "memory/huge_pages.hpp"
 
 namespace presence::cluster {
 
@@ -58,7 +59,10 @@ struct view_change {
   incarnation_id incarnation = 0;
 };
 
-using view_changes = std::vector<view_change>;
+/// A snapshot's or a dropped owner's changes are one per session: mapped
+/// apart from malloc when large (session_set.hpp says why).
+using view_changes =
+  std::vector<view_change, detail::huge_page_allocator<view_change>>;
 
 enum class apply_status : uint8_t {
   /// The input changed the owner's state (possibly not its sessions).

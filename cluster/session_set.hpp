@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cluster/replication.hpp"
+#include "memory/huge_pages.hpp"
 
 namespace presence::cluster {
 
@@ -106,10 +107,17 @@ private:
 
   void grow();
 
-  std::vector<packed_session> records_;
+  // Arrays of 2 MiB and more are mapped apart from malloc: one freed by
+  // growth would raise malloc's dynamic mmap threshold, and after that its
+  // per-thread arenas keep up to twice as much free memory resident
+  // (docs/performance.md, C9).
+  template <class T>
+  using array = std::vector<T, detail::huge_page_allocator<T>>;
+
+  array<packed_session> records_;
   /// Positions + 1 (0 is empty); size zero or a power of two, at most half
   /// full. A record's home slot is its hash masked.
-  std::vector<uint32_t> slots_;
+  array<uint32_t> slots_;
 };
 
 } // namespace presence::cluster
