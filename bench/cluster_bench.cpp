@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
                     " at ");
   row("C6 snapshot of " + std::to_string(n) + " sessions to a joining node",
       std::to_string(ms_between(t0, done)) + " ms (from the process start)");
+  ask(*b, "wait-joined " + std::to_string(n), "joined");
   auto rss = field(ask(*b, "rss", "rss "), "rss ");
   auto trimmed = field(ask(*b, "trimmed-rss", "rss "), "rss ");
   auto heap = ask(*b, "heap", "heap ");

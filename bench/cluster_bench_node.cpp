@@ -7,6 +7,7 @@
 #include "cluster_bench_node.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <malloc.h>
 #include <chrono>
 #include <iostream>
@@ -47,6 +48,8 @@ int64_t mono_ns() {
 struct lag_log {
   std::mutex mtx;
   std::vector<int64_t> ns;
+  /// Joined events received, for any reason.
+  std::atomic<uint64_t> joined{0};
 };
 
 event_subscriber_actor::behavior_type lag_recorder(std::shared_ptr<lag_log> log) {
@@ -54,9 +57,13 @@ event_subscriber_actor::behavior_type lag_recorder(std::shared_ptr<lag_log> log)
     [log](presence_events_atom, const presence_events& batch) {
       auto now = caf::make_timestamp();
       std::lock_guard<std::mutex> guard{log->mtx};
-      for (auto& ev : batch.events)
-        if (ev.kind == event_kind::joined && ev.reason == "replicated")
+      for (auto& ev : batch.events) {
+        if (ev.kind != event_kind::joined)
+          continue;
+        log->joined.fetch_add(1, std::memory_order_relaxed);
+        if (ev.reason == "replicated")
           log->ns.push_back((now - ev.session.connect_time).count());
+      }
     },
   };
 }
@@ -164,6 +171,20 @@ int run_node(int argc, char** argv) {
         std::this_thread::sleep_for(std::chrono::microseconds(200));
       }
       say("sessions " + std::to_string(n) + " at " + std::to_string(mono_ns()));
+    } else if (cmd == "wait-joined") {
+      // Until the events of n joins reached this subscriber: the registry's
+      // batches are delivered, so memory figures miss no transient.
+      in >> n;
+      while (lags->joined.load(std::memory_order_relaxed) < n)
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      // The count is reached inside the last batch's handler: a round trip
+      // behind it makes sure that batch is gone too.
+      caf::scoped_actor self{sys};
+      self
+        ->request(recorder, std::chrono::seconds(60),
+                  presence_events_atom::value, presence_events{})
+        .receive([] {}, [](caf::error&) {});
+      say("joined " + std::to_string(n));
     } else if (cmd == "rss") {
       say("rss " + std::to_string(rss_bytes()));
     } else if (cmd == "trimmed-rss") {
