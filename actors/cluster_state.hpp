@@ -236,10 +236,10 @@ struct cluster_state {
     self->send(registry, detail::node_event_atom::value, false, *name);
     // A crashed node may come back on its address: the side that dials
     // (the smaller name, or whoever has the address as a seed) keeps trying.
-    for (auto& m : members.members({}))
-      if (m.node == *name && (should_dial(m.node) || is_seed(m.host, m.port)))
-        dials.add(m.host, m.port, dial_schedule::clock::now()
-                            + std::chrono::milliseconds{100});
+    if (auto a = members.address_of(*name);
+        a != nullptr && (should_dial(a->node) || is_seed(a->host, a->port)))
+      dials.add(a->host, a->port, dial_schedule::clock::now()
+                                    + std::chrono::milliseconds{100});
   }
 
   bool is_seed(const std::string& host, uint16_t port) const {

@@ -91,6 +91,7 @@ void join_rows(size_t n) {
   ask(*a, "load " + std::to_string(n), "loaded");
   auto idle = start_node("idle");
   auto baseline = field(ask(*idle, "rss", "rss "), "rss ");
+  auto idle_heap = field(ask(*idle, "heap", "heap "), "heap ");
   idle.reset();
   auto t0 = mono_ns();
   auto b = start_node("b", {a->port()});
@@ -98,14 +99,20 @@ void join_rows(size_t n) {
                     " at ");
   row("C6 snapshot of " + std::to_string(n) + " sessions to a joining node",
       std::to_string(ms_between(t0, done)) + " ms (from the process start)");
+  ask(*b, "wait-joined " + std::to_string(n), "joined");
   auto rss = field(ask(*b, "rss", "rss "), "rss ");
   auto trimmed = field(ask(*b, "trimmed-rss", "rss "), "rss ");
+  auto heap = ask(*b, "heap", "heap ");
   row("C9 RSS growth per replicated session",
       std::to_string((rss - baseline) / static_cast<int64_t>(n)) + " B ("
         + std::to_string((rss - baseline) >> 20)
         + " MiB over an idle node); after malloc_trim "
         + std::to_string((trimmed - baseline) / static_cast<int64_t>(n))
-        + " B");
+        + " B; malloc in use "
+        + std::to_string((field(heap, "heap ") - idle_heap)
+                         / static_cast<int64_t>(n))
+        + " B, free " + std::to_string(field(heap, " free ") >> 20)
+        + " MiB");
 
   // C2: replication lag of logins at 10k/s on a, seen on b.
   ask(*b, "lags", "lags");

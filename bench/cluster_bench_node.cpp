@@ -61,6 +61,8 @@ struct lag_log {
   std::vector<int64_t> ns;
   std::atomic<uint64_t> node_downs{0};
   std::atomic<uint64_t> node_ups{0};
+  /// Joined events received, for any reason.
+  std::atomic<uint64_t> joined{0};
 };
 
 event_subscriber_actor::behavior_type lag_recorder(std::shared_ptr<lag_log> log) {
@@ -68,13 +70,21 @@ event_subscriber_actor::behavior_type lag_recorder(std::shared_ptr<lag_log> log)
     [log](presence_events_atom, const presence_events& batch) {
       auto now = caf::make_timestamp();
       std::lock_guard<std::mutex> guard{log->mtx};
-      for (auto& ev : batch.events)
-        if (ev.kind == event_kind::joined && ev.reason == "replicated")
-          log->ns.push_back((now - ev.session.connect_time).count());
-        else if (ev.kind == event_kind::node_down)
+      for (auto& ev : batch.events) {
+        if (ev.kind == event_kind::node_down) {
           ++log->node_downs;
-        else if (ev.kind == event_kind::node_up)
+          continue;
+        }
+        if (ev.kind == event_kind::node_up) {
           ++log->node_ups;
+          continue;
+        }
+        if (ev.kind != event_kind::joined)
+          continue;
+        log->joined.fetch_add(1, std::memory_order_relaxed);
+        if (ev.reason == "replicated")
+          log->ns.push_back((now - ev.session.connect_time).count());
+      }
     },
   };
 }
@@ -234,11 +244,32 @@ int run_node(int argc, char** argv) {
         std::this_thread::sleep_for(std::chrono::microseconds(200));
       }
       say("sessions " + std::to_string(n) + " at " + std::to_string(mono_ns()));
+    } else if (cmd == "wait-joined") {
+      // Until the events of n joins reached this subscriber: the registry's
+      // batches are delivered, so memory figures miss no transient.
+      in >> n;
+      while (lags->joined.load(std::memory_order_relaxed) < n)
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      // The count is reached inside the last batch's handler: a round trip
+      // behind it makes sure that batch is gone too.
+      caf::scoped_actor self{sys};
+      self
+        ->request(recorder, std::chrono::seconds(60),
+                  presence_events_atom::value, presence_events{})
+        .receive([] {}, [](caf::error&) {});
+      say("joined " + std::to_string(n));
     } else if (cmd == "rss") {
       say("rss " + std::to_string(rss_bytes()));
     } else if (cmd == "trimmed-rss") {
       malloc_trim(0);
       say("rss " + std::to_string(rss_bytes()));
+    } else if (cmd == "heap") {
+      // malloc's view: bytes in use (small and mmapped blocks), and free
+      // bytes it keeps; what RSS holds beyond both is mapped apart (the
+      // table's huge-page arrays, stacks, code).
+      auto m = mallinfo2();
+      say("heap " + std::to_string(m.uordblks + m.hblkhd) + " free "
+          + std::to_string(m.fordblks));
     } else if (cmd == "lags") {
       std::vector<int64_t> xs;
       {

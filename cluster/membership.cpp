@@ -67,6 +67,11 @@ membership::peer* membership::find(const std::string& node) {
   return &i->second;
 }
 
+const node_address* membership::address_of(const std::string& node) const {
+  auto i = peers_.find(node);
+  return i != peers_.end() ? &i->second.address : nullptr;
+}
+
 bool membership::learn(const node_address& x) {
   if (x.node == self_.node)
     return false;

@@ -57,6 +57,10 @@ public:
   peer* find(const caf::actor_addr& addr);
   peer* find(const std::string& node);
 
+  /// The last known address of peer `node`, whatever its state, else
+  /// nullptr (also for this node).
+  const node_address* address_of(const std::string& node) const;
+
   /// An address learned from a peer's gossip. True if it is new or names a
   /// newer incarnation than known, so it is worth dialing.
   bool learn(const node_address& x);

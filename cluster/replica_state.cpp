@@ -1,5 +1,8 @@
 #include "cluster/replica_state.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 #include "cluster/view_digest.hpp"
 
 namespace presence::cluster {
@@ -8,8 +11,22 @@ namespace {
 
 void add_change(view_changes& out, change_kind kind, change_reason why,
                 const std::string& owner, incarnation_id incarnation,
-                const replica_session& x) {
-  out.push_back(view_change{kind, why, owner, x, incarnation});
+                replica_session x) {
+  out.push_back(view_change{kind, why, owner, std::move(x), incarnation});
+}
+
+/// Files `s` in `set`, keeping `digest` the sum of the set's terms.
+session_set::put_result put(session_set& set, uint64_t& digest,
+                            const std::string& owner,
+                            incarnation_id incarnation,
+                            const replica_session& s) {
+  packed_session old;
+  auto r = set.put(packed_session{s}, &old);
+  if (r == session_set::put_result::changed)
+    digest -= session_digest(owner, incarnation, old.decode());
+  if (r != session_set::put_result::same)
+    digest += session_digest(owner, incarnation, s);
+  return r;
 }
 
 } // namespace
@@ -26,23 +43,27 @@ apply_result replica_state::apply(const owner_delta& x) {
   apply_result result{apply_status::applied, {}};
   auto& out = result.changes;
   for (auto& op : x.ops) {
-    session_key key{op.session.login_id, op.session.token};
     if (op.kind == op_kind::upsert) {
-      auto [j, added] = copy.sessions.try_emplace(std::move(key), op.session);
-      if (added) {
+      auto r = put(copy.sessions, copy.digest, x.owner, x.incarnation,
+                   op.session);
+      if (r == session_set::put_result::added) {
         ++sessions_;
         add_change(out, change_kind::joined, change_reason::delta, x.owner,
-                   x.incarnation, j->second);
-      } else if (j->second != op.session) {
-        j->second = op.session;
+                   x.incarnation, op.session);
+      } else if (r == session_set::put_result::changed) {
         add_change(out, change_kind::updated, change_reason::delta, x.owner,
-                   x.incarnation, j->second);
+                   x.incarnation, op.session);
       }
-    } else if (auto j = copy.sessions.find(key); j != copy.sessions.end()) {
-      add_change(out, change_kind::left, change_reason::delta, x.owner,
-                 x.incarnation, j->second);
-      copy.sessions.erase(j);
+      continue;
+    }
+    auto key = packed_session::key_of(op.session.login_id, op.session.token);
+    if (auto p = copy.sessions.find(key)) {
+      auto last = p->decode();
+      copy.digest -= session_digest(x.owner, x.incarnation, last);
+      copy.sessions.erase(key);
       --sessions_;
+      add_change(out, change_kind::left, change_reason::delta, x.owner,
+                 x.incarnation, std::move(last));
     }
   }
   copy.seq = x.seq;
@@ -54,7 +75,7 @@ apply_result replica_state::apply(const snapshot_chunk& x) {
   if (x.index == 0) {
     if (j == assembling_.end())
       j = assembling_.emplace(x.owner, assembly{}).first;
-    j->second = assembly{x.incarnation, x.seq, 0, {}};
+    j->second = assembly{x.incarnation, x.seq, 0, {}, 0};
   } else if (j == assembling_.end() || j->second.incarnation != x.incarnation
              || j->second.seq != x.seq || j->second.next_index != x.index) {
     // A lost or reordered chunk: the snapshot cannot complete.
@@ -64,7 +85,7 @@ apply_result replica_state::apply(const snapshot_chunk& x) {
   }
   auto& snap = j->second;
   for (auto& s : x.sessions)
-    snap.sessions.insert_or_assign(session_key{s.login_id, s.token}, s);
+    put(snap.sessions, snap.digest, x.owner, x.incarnation, s);
   snap.next_index = x.index + 1;
   if (!x.last)
     return {apply_status::pending, {}};
@@ -78,51 +99,53 @@ apply_result replica_state::finish(const std::string& owner, assembly&& snap) {
   auto& out = result.changes;
   auto i = owners_.find(owner);
   if (i == owners_.end()) {
-    for (auto& [key, s] : snap.sessions)
+    out.reserve(snap.sessions.size());
+    snap.sessions.for_each([&](const packed_session& s) {
       add_change(out, change_kind::joined, change_reason::snapshot, owner,
-                 snap.incarnation, s);
+                 snap.incarnation, s.decode());
+    });
     sessions_ += snap.sessions.size();
-    owners_.emplace(owner, owner_copy{snap.incarnation, snap.seq,
-                                      std::move(snap.sessions)});
+    owners_.emplace(owner,
+                    owner_copy{snap.incarnation, snap.seq,
+                               std::move(snap.sessions), snap.digest});
     return result;
   }
   auto& copy = i->second;
   if (copy.incarnation != snap.incarnation) {
     // A restarted owner: its old sessions died with it, even those whose
     // (login_id, token) came back; no diff across incarnations.
-    for (auto& [key, s] : copy.sessions)
+    out.reserve(copy.sessions.size() + snap.sessions.size());
+    copy.sessions.for_each([&](const packed_session& s) {
       add_change(out, change_kind::left, change_reason::new_incarnation, owner,
-                 copy.incarnation, s);
-    for (auto& [key, s] : snap.sessions)
+                 copy.incarnation, s.decode());
+    });
+    snap.sessions.for_each([&](const packed_session& s) {
       add_change(out, change_kind::joined, change_reason::new_incarnation,
-                 owner, snap.incarnation, s);
+                 owner, snap.incarnation, s.decode());
+    });
   } else if (snap.seq < copy.seq) {
     return {apply_status::ignored, {}};
   } else {
-    // Both maps are ordered by key: one merge pass gives the diff.
-    auto a = copy.sessions.begin();
-    auto b = snap.sessions.begin();
-    while (a != copy.sessions.end() || b != snap.sessions.end()) {
-      if (b == snap.sessions.end()
-          || (a != copy.sessions.end() && a->first < b->first)) {
+    // The copy's sessions missing from the snapshot left; the snapshot's
+    // new or different ones joined or changed (equal bytes, equal session).
+    copy.sessions.for_each([&](const packed_session& s) {
+      if (snap.sessions.find(s.key()) == nullptr)
         add_change(out, change_kind::left, change_reason::snapshot, owner,
-                   copy.incarnation, a->second);
-        ++a;
-      } else if (a == copy.sessions.end() || b->first < a->first) {
+                   copy.incarnation, s.decode());
+    });
+    snap.sessions.for_each([&](const packed_session& s) {
+      auto mine = copy.sessions.find(s.key());
+      if (mine == nullptr)
         add_change(out, change_kind::joined, change_reason::snapshot, owner,
-                   snap.incarnation, b->second);
-        ++b;
-      } else {
-        if (a->second != b->second)
-          add_change(out, change_kind::updated, change_reason::snapshot, owner,
-                     snap.incarnation, b->second);
-        ++a;
-        ++b;
-      }
-    }
+                   snap.incarnation, s.decode());
+      else if (mine->bytes() != s.bytes())
+        add_change(out, change_kind::updated, change_reason::snapshot, owner,
+                   snap.incarnation, s.decode());
+    });
   }
   sessions_ = sessions_ - copy.sessions.size() + snap.sessions.size();
-  copy = owner_copy{snap.incarnation, snap.seq, std::move(snap.sessions)};
+  copy = owner_copy{snap.incarnation, snap.seq, std::move(snap.sessions),
+                    snap.digest};
   return result;
 }
 
@@ -133,8 +156,11 @@ view_changes replica_state::drop_owner(const std::string& owner,
   auto i = owners_.find(owner);
   if (i == owners_.end())
     return out;
-  for (auto& [key, s] : i->second.sessions)
-    add_change(out, change_kind::left, why, owner, i->second.incarnation, s);
+  out.reserve(i->second.sessions.size());
+  i->second.sessions.for_each([&](const packed_session& s) {
+    add_change(out, change_kind::left, why, owner, i->second.incarnation,
+               s.decode());
+  });
   sessions_ -= i->second.sessions.size();
   owners_.erase(i);
   return out;
@@ -151,10 +177,15 @@ std::vector<owned_session>
 replica_state::sessions_of(const std::string& login_id) const {
   std::vector<owned_session> out;
   for (auto& [owner, copy] : owners_) {
-    // Keys order by login id first: its sessions are one range.
-    for (auto j = copy.sessions.lower_bound(session_key{login_id, {}});
-         j != copy.sessions.end() && j->first.first == login_id; ++j)
-      out.push_back(owned_session{owner, copy.incarnation, j->second});
+    auto first = out.size();
+    copy.sessions.for_each([&](const packed_session& s) {
+      if (s.login_id() == login_id)
+        out.push_back(owned_session{owner, copy.incarnation, s.decode()});
+    });
+    std::sort(out.begin() + static_cast<ptrdiff_t>(first), out.end(),
+              [](const owned_session& x, const owned_session& y) {
+                return x.session.token < y.session.token;
+              });
   }
   return out;
 }
@@ -163,12 +194,12 @@ std::vector<owned_session>
 replica_state::holders(const std::string& login_id, const std::string& token,
                        const std::string& except) const {
   std::vector<owned_session> out;
-  session_key key{login_id, token};
+  auto key = packed_session::key_of(login_id, token);
   for (auto& [owner, copy] : owners_) {
     if (owner == except)
       continue;
-    if (auto j = copy.sessions.find(key); j != copy.sessions.end())
-      out.push_back(owned_session{owner, copy.incarnation, j->second});
+    if (auto p = copy.sessions.find(key))
+      out.push_back(owned_session{owner, copy.incarnation, p->decode()});
   }
   return out;
 }
@@ -195,19 +226,21 @@ replica_state::sessions(const std::string& owner) const {
   std::vector<replica_session> out;
   if (auto i = owners_.find(owner); i != owners_.end()) {
     out.reserve(i->second.sessions.size());
-    for (auto& kvp : i->second.sessions)
-      out.push_back(kvp.second);
+    i->second.sessions.for_each(
+      [&](const packed_session& s) { out.push_back(s.decode()); });
   }
+  std::sort(out.begin(), out.end(),
+            [](const replica_session& x, const replica_session& y) {
+              return std::tie(x.login_id, x.token)
+                     < std::tie(y.login_id, y.token);
+            });
   return out;
 }
 
 uint64_t replica_state::digest() const {
   uint64_t sum = 0;
-  for (auto& [owner, copy] : owners_) {
-    sum += owner_digest(owner, copy.incarnation);
-    for (auto& kvp : copy.sessions)
-      sum += session_digest(owner, copy.incarnation, kvp.second);
-  }
+  for (auto& [owner, copy] : owners_)
+    sum += owner_digest(owner, copy.incarnation) + copy.digest;
   return sum;
 }
 

@@ -22,10 +22,11 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "cluster/replication.hpp"
+#include "cluster/session_set.hpp"
+#include "memory/huge_pages.hpp"
 
 namespace presence::cluster {
 
@@ -58,7 +59,10 @@ struct view_change {
   incarnation_id incarnation = 0;
 };
 
-using view_changes = std::vector<view_change>;
+/// A snapshot's or a dropped owner's changes are one per session: mapped
+/// apart from malloc when large (session_set.hpp says why).
+using view_changes =
+  std::vector<view_change, detail::huge_page_allocator<view_change>>;
 
 enum class apply_status : uint8_t {
   /// The input changed the owner's state (possibly not its sessions).
@@ -114,7 +118,8 @@ public:
   bool behind(const std::string& owner, incarnation_id incarnation,
               seq_number seq) const;
 
-  /// The sessions of `login_id` at every owner, by owner name.
+  /// The sessions of `login_id` at every owner, by owner name and token.
+  /// Walks every session (for tests and diagnostics).
   std::vector<owned_session> sessions_of(const std::string& login_id) const;
 
   /// Every owner other than `except` holding (login_id, token), for the
@@ -134,17 +139,16 @@ public:
   size_t session_count() const noexcept { return sessions_; }
 
   /// The view's digest (view_digest.hpp); add the local owner's terms to
-  /// compare with other nodes.
+  /// compare with other nodes. Kept as a running sum per owner.
   uint64_t digest() const;
 
 private:
-  using session_key = std::pair<std::string, std::string>;
-  using session_map = std::map<session_key, replica_session>;
-
+  /// Sessions packed (session_set.hpp) with the sum of their digest terms.
   struct owner_copy {
     incarnation_id incarnation = 0;
     seq_number seq = 0;
-    session_map sessions;
+    session_set sessions;
+    uint64_t digest = 0;
   };
 
   /// An unfinished snapshot.
@@ -152,7 +156,8 @@ private:
     incarnation_id incarnation = 0;
     seq_number seq = 0;
     uint32_t next_index = 0;
-    session_map sessions;
+    session_set sessions;
+    uint64_t digest = 0;
   };
 
   apply_result finish(const std::string& owner, assembly&& snap);

@@ -128,6 +128,11 @@ TEST_CASE("a lost link marks the peer down and forgets its actor",
   CHECK(member(members, "c")->state == peer_state::up);
   REQUIRE(m.linked().size() == 1);
   CHECK(m.linked().front()->address.node == "c");
+  // Its address stays known for dialing it again.
+  REQUIRE(m.address_of("b") != nullptr);
+  CHECK(*m.address_of("b") == addr("b", 7));
+  CHECK(m.address_of("a") == nullptr);
+  CHECK(m.address_of("zed") == nullptr);
 }
 
 TEST_CASE("peers are found by their actor and by name",
