@@ -11,6 +11,7 @@
 
 #include "memory/block_pool.hpp"
 #include "memory/pooled_allocator.hpp"
+#include "registry/login_decision.hpp"
 #include "registry/session_ops.hpp"
 #include "presence/error.hpp"
 
@@ -185,7 +186,10 @@ user_update on_idle_check(user_pointer self, std::string& login_id) {
 
 /// A new session under a login policy. A known token is the same session
 /// logging in again and replaces its record; policies apply to new tokens.
-/// Victims are kicked oldest first (by connect time, then login order).
+/// In a cluster the policy also counts the user's sessions other nodes own
+/// (`cmd.others`): those it replaces go back in `out.others` for their
+/// owners to kick. Victims are the oldest first (by connect time, then
+/// login order here, then token across nodes).
 void join(user_pointer self, user_command& cmd, user_update& out) {
   auto& xs = self->state.sessions;
   auto now = self->clock().now();
@@ -198,59 +202,45 @@ void join(user_pointer self, user_command& cmd, user_update& out) {
     return;
   }
   auto& p = cmd.policy;
-  // Without a policy a new session needs no look at the others: a user with
-  // many sessions must not pay for each of them on every login.
-  if (!p.one_per_device
-      && (p.max_sessions <= 0
-          || xs.size() < static_cast<size_t>(p.max_sessions))) {
+  auto& others = cmd.others;
+  auto local = xs.size();
+  auto n = local + others.size();
+  if (admits_at_once(p, n)) {
     xs.push_back(slot_of(x, now));
     out.result = {change_status::joined, static_cast<uint32_t>(xs.size()),
                   0};
     return;
   }
-  std::vector<bool> victim(xs.size(), false);
-  size_t victims = 0;
-  if (p.one_per_device) {
-    for (size_t k = 0; k < xs.size(); ++k)
-      if (xs[k].device == x.device) {
-        victim[k] = true;
-        ++victims;
-      }
-    if (victims > 0 && p.on_limit == limit_action::reject) {
-      out.err = make_error(error::device_taken,
-                           "device type \"" + x.device + "\" has a session");
-      return;
-    }
+  auto token_of = [&](size_t k) -> const std::string& {
+    return k < local ? xs[k].token : others[k - local].token;
+  };
+  std::vector<bool> victim;
+  auto err = decide_login(
+    p, n,
+    [&](size_t k) -> const std::string& {
+      return k < local ? xs[k].device : others[k - local].device;
+    },
+    [&](size_t k) {
+      return k < local ? xs[k].connect_time : others[k - local].connect_time;
+    },
+    [&](size_t a, size_t b) {
+      return a < local && b < local ? xs.before(a, b)
+                                    : token_of(a) < token_of(b);
+    },
+    x.device, victim);
+  if (err) {
+    out.err = std::move(err);
+    return;
   }
-  if (p.max_sessions > 0) {
-    auto max = static_cast<size_t>(p.max_sessions);
-    while (xs.size() - victims + 1 > max) {
-      if (p.on_limit == limit_action::reject) {
-        out.err = make_error(error::too_many_sessions,
-                             "at most " + std::to_string(max)
-                               + " sessions per user");
-        return;
-      }
-      size_t oldest = xs.size();
-      for (size_t k = 0; k < xs.size(); ++k)
-        if (!victim[k]
-            && (oldest == xs.size()
-                || xs[k].connect_time < xs[oldest].connect_time
-                || (xs[k].connect_time == xs[oldest].connect_time
-                    && xs.before(k, oldest))))
-          oldest = k;
-      victim[oldest] = true;
-      ++victims;
-    }
-  }
-  if (victims > 0) {
-    size_t k = 0;
-    xs.remove_if([&](const session_slot&) { return victim[k++]; },
-                 [&](session_slot& s) { out.tokens.push_back(std::move(s.token)); });
-  }
+  for (size_t k = local; k < n; ++k)
+    if (victim[k])
+      out.others.push_back(others[k - local].token);
+  size_t k = 0;
+  xs.remove_if([&](const session_slot&) { return victim[k++]; },
+               [&](session_slot& s) { out.tokens.push_back(std::move(s.token)); });
   xs.push_back(slot_of(x, now));
   out.result = {change_status::joined, static_cast<uint32_t>(xs.size()),
-                static_cast<uint32_t>(victims)};
+                static_cast<uint32_t>(out.tokens.size() + out.others.size())};
 }
 
 } // namespace

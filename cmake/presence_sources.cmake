@@ -28,6 +28,7 @@ set(presence_sources
   registry/remote_sink.cpp
   registry/session_changes.cpp
   registry/session_changes_cluster.cpp
+  registry/session_changes_idle.cpp
   registry/forwarded_writes.cpp
   registry/cluster_link.cpp
   registry/push_routing.cpp

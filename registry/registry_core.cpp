@@ -154,6 +154,7 @@ void registry_core::apply_remote(remote_update& u, const limits& lim) {
     // push goes there any more.
     if (u.reason != "node_down" && u.reason != "node_left")
       sink.set_up(true);
+    count_nodes();
   }
   changes.apply_remote(u, lim);
 }
@@ -178,8 +179,16 @@ void registry_core::node_event(bool up, const std::string& node,
     sink.set_up(up);
     if (!up)
       sink.fail_all(caf::make_error(caf::exit_reason::remote_link_unreachable));
+    count_nodes();
   }
   changes.node_event(up, node);
+}
+
+void registry_core::count_nodes() {
+  uint64_t n = 1;
+  for (auto& sink : remotes_)
+    n += sink && sink->ready() ? 1 : 0;
+  view_.counters.nodes.store(n, std::memory_order_relaxed);
 }
 
 void registry_core::cluster_detached() {
@@ -188,6 +197,7 @@ void registry_core::cluster_detached() {
       sink->set_up(false);
       sink->fail_all(caf::make_error(caf::exit_reason::remote_link_unreachable));
     }
+  count_nodes();
 }
 
 void registry_core::route_answer(owner_id owner, uint64_t ticket,

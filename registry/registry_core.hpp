@@ -123,6 +123,9 @@ private:
   void kick_replaced(const std::string& login_id,
                      std::vector<session_target>&& targets) override;
 
+  /// Stores the nodes up in the view (presence_stats::nodes).
+  void count_nodes();
+
   registry_callee& owner_;
   presence_view& view_;
   /// Indexed by owner id (null for the local owner and unknown ids).

@@ -3,22 +3,11 @@
 #include <algorithm>
 #include <mutex>
 
-#include "registry/has_terminated.hpp"
-
 namespace presence::detail {
 
 namespace {
 
 using write_lock = std::unique_lock<std::shared_mutex>;
-
-/// Selects this node's sessions whose token is in `tokens` (a policy's
-/// victims, a user actor's expiries: the actor knows only local sessions).
-auto token_in(const std::vector<std::string>& tokens) {
-  return [&tokens](const session_record& s) {
-    return s.owner == local_owner
-           && std::find(tokens.begin(), tokens.end(), s.token) != tokens.end();
-  };
-}
 
 /// A removal selector restricted to this node's sessions: a local write
 /// never removes a session another node owns.
@@ -106,10 +95,11 @@ void session_changes::mark_online(client_op&& op, reply_target&& rt) {
     auto ticket = forwarded_.insert(
       forwarded_command{std::move(rt), user.login_id});
     ++e->pending;
-    owner_.forward_join(e->actor,
-                        user_command{ticket, op_kind::mark_online,
-                                     std::move(user),
-                                     op.has_policy ? op.policy : policy_});
+    user_command cmd{ticket, op_kind::mark_online, std::move(user),
+                     op.has_policy ? op.policy : policy_, {}};
+    if (clustered() && !cmd.policy.is_unlimited())
+      cmd.others = others_of(*e, cmd.session.token);
+    owner_.forward_join(e->actor, std::move(cmd));
     return;
   }
   // A new user: the actor starts with this session, so the outcome is known
@@ -165,7 +155,8 @@ void session_changes::change_session(client_op&& op, reply_target&& rt) {
                              op.user.last_activity);
     }
     if (result.status != change_status::unknown_token && e->actor)
-      owner_.mirror(e->actor, user_command{0, op.kind, std::move(op.user), {}});
+      owner_.mirror(e->actor,
+                    user_command{0, op.kind, std::move(op.user), {}, {}});
     replies_.complete(rt, result);
     return;
   }
@@ -266,9 +257,13 @@ session_changes::remove_where(user_entry& e, Pred pred, event_kind kind,
   return r;
 }
 
-// Used by session_changes_cluster.cpp.
+// Used by session_changes_cluster.cpp and session_changes_idle.cpp.
 template session_changes::removal
 session_changes::remove_where(user_entry&, owned_token, event_kind,
+                              const std::string&, std::vector<session_target>*,
+                              bool);
+template session_changes::removal
+session_changes::remove_where(user_entry&, local_token_in, event_kind,
                               const std::string&, std::vector<session_target>*,
                               bool);
 
@@ -296,7 +291,8 @@ void session_changes::after_removal(user_entry& e, uint32_t removed,
   else if (e.pending == 0 && !has_local_session(e))
     release_actor(e);
   else
-    owner_.mirror(e.actor, user_command{0, op.kind, std::move(op.user), {}});
+    owner_.mirror(e.actor,
+                  user_command{0, op.kind, std::move(op.user), {}, {}});
 }
 
 /// The user's last session is gone from the table: the change is visible at
@@ -359,6 +355,8 @@ void session_changes::on_join_answer(user_update& u, caf::actor_id from) {
       retire_user(*e);
     else if (!has_local_session(*e))
       release_actor(*e);
+    else if (clustered())
+      settle_policy(*e); // other nodes' sessions may have joined meanwhile
     // Calls parked behind this login were made before anything the buffer
     // holds could be delivered: they go first.
     replay_parked(std::move(parked));
@@ -404,7 +402,7 @@ bool session_changes::apply_join(user_entry& e, user_update& u,
     }
     if (!u.tokens.empty())
       bump(view_.counters.replaced,
-           take_sessions(e, token_in(u.tokens), event_kind::replaced,
+           take_sessions(e, local_token_in{&u.tokens}, event_kind::replaced,
                          "replaced", &replaced));
     result = upsert_session(e.sessions,
                             session_record::from(std::move(u.session)));
@@ -424,42 +422,9 @@ bool session_changes::apply_join(user_entry& e, user_update& u,
   }
   if (!replaced.empty())
     parts_.kick_replaced(e.login_id, std::move(replaced));
+  if (!u.others.empty())
+    kick_remote(e, u.others);
   return was_empty;
-}
-
-/// The actor owns its sessions, so its decision stands; the table follows in
-/// the actor's order (updates from one actor arrive in order).
-void session_changes::on_expired(user_update& u, caf::actor_id from) {
-  auto e = entry_of(u.session.login_id, from);
-  if (e == nullptr)
-    return; // The user went offline meanwhile; the expiry changed nothing.
-  // This answer ends the chain's current check; it continues below if the
-  // actor still has sessions.
-  e->check_armed = false;
-  if (!u.tokens.empty())
-    bump(view_.counters.expiries,
-         remove_where(*e, token_in(u.tokens), event_kind::expired, "idle",
-                      nullptr)
-           .removed);
-  if (u.next_check.count() > 0)
-    arm_idle_check(*e, time_point{u.next_check});
-  // While a forwarded call is in flight the (empty) entry stays: the actor's
-  // answer will refill it or on_join_answer retires it.
-  if (e->sessions.empty() && e->pending == 0)
-    retire_user(*e);
-  else if (e->pending == 0 && !has_local_session(*e))
-    release_actor(*e);
-}
-
-/// An idle check found the user's actor gone: the user's sessions are lost
-/// and the user goes offline, with events. With a login in flight,
-/// on_join_failed cleans up.
-void session_changes::on_check_failed(const std::string& login_id,
-                                      caf::actor_id actor) {
-  auto e = view_.table.find(login_id);
-  if (e == nullptr || !e->actor || e->actor.id() != actor || e->pending > 0)
-    return;
-  drop_lost_user(*e);
 }
 
 /// The user's actor is dead: its sessions leave (reason "actor_down") and
@@ -473,35 +438,6 @@ void session_changes::drop_lost_user(user_entry& e) {
   e.actor = user_actor{};
   e.pending = 0;
   erase_if_unused(e);
-}
-
-// -- idle wheel ---------------------------------------------------------------
-
-/// Files the user's next idle check at `due`, rounded up to the wheel's
-/// granularity: a session expires at most one slot after its deadline.
-void session_changes::arm_idle_check(user_entry& e, time_point due) {
-  if (idle_timeout_.count() <= 0 || !e.actor)
-    return;
-  e.check_armed = true;
-  if (auto at = wheel_.file(idle_check{e.login_id, e.actor.id()}, due))
-    owner_.tick_after(
-      std::max<caf::timespan>(*at - owner_.now(), caf::timespan{0}));
-}
-
-void session_changes::on_tick() {
-  for (auto& c : wheel_.take_due(owner_.now())) {
-    auto e = view_.table.find(c.login_id);
-    if (e == nullptr || !e->actor || e->actor.id() != c.actor)
-      continue;
-    // A plain send, not a request (a response handler each; docs/design.md,
-    // "Session lifecycle"). An actor that died would drop the check and end
-    // the chain: catch that here, so its user still goes offline.
-    if (has_terminated(e->actor)) {
-      on_check_failed(c.login_id, c.actor);
-      continue;
-    }
-    owner_.check_idle(e->actor, std::move(c.login_id));
-  }
 }
 
 // -- presence events ----------------------------------------------------------

@@ -10,6 +10,7 @@
 // its entry and replay in order. Plain class: messages to actors are the
 // callee's job; what goes on to the registry's other parts, the hooks'.
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -43,6 +44,19 @@ struct owned_token {
   template <class Session>
   bool operator()(const Session& s) const {
     return s.owner == owner && s.token == *token;
+  }
+};
+
+/// Selects this node's sessions whose token is in `*tokens` (a policy's
+/// victims, a user actor's expiries: the actor knows only local sessions).
+struct local_token_in {
+  const std::vector<std::string>* tokens;
+
+  template <class Session>
+  bool operator()(const Session& s) const {
+    return s.owner == local_owner
+           && std::find(tokens->begin(), tokens->end(), s.token)
+                != tokens->end();
   }
 };
 
@@ -169,6 +183,17 @@ public:
   bool route_token_write(user_entry& e, client_op& op, reply_target& rt,
                          forwarded_writes::answer_kind kind);
 
+  /// The user's sessions other nodes own, except `token` (a login of that
+  /// token moves it here), as a login policy counts them: token, device,
+  /// connect time and node (docs/design.md, "Login policies in a cluster").
+  std::vector<online_user> others_of(const user_entry& e,
+                                     const std::string& token) const;
+
+  /// A login policy here replaced these sessions of `e` that other nodes
+  /// own: each owner is asked to kick its own (a KickOut with reason
+  /// "replaced"); they leave this view when the owner's delta arrives.
+  void kick_remote(user_entry& e, const std::vector<std::string>& tokens);
+
   /// The answer target of a login-level write's local part: `rt` itself,
   /// or a part of a forwarded write if other nodes own sessions of the
   /// user (sent to each of them here).
@@ -183,6 +208,8 @@ public:
 
   /// The user actor of a forwarded login is gone.
   void on_join_failed(uint64_t ticket, caf::error err);
+
+  // -- idle expiry (session_changes_idle.cpp) ---------------------------------
 
   /// The user actor `from` took sessions offline after the idle timeout.
   void on_expired(user_update& u, caf::actor_id from);
@@ -245,9 +272,16 @@ private:
   /// Whether this node owns any of `e`'s sessions.
   static bool has_local_session(const user_entry& e);
 
+  /// Whether other nodes own any of `e`'s sessions.
+  static bool has_remote_session(const user_entry& e);
+
   /// Applies one of another owner's changes (apply_remote).
   void apply_remote_change(owner_id owner, remote_change& c,
                            const std::string& reason, const limits& lim);
+
+  /// Another node's session joined `e`: under the configured `replace`
+  /// policy, kicks this node's sessions that lose against the view.
+  void settle_policy(user_entry& e);
 
   /// The user actor of a user with no local session left goes to
   /// retirement; the entry stays for other owners' sessions.

@@ -6,8 +6,12 @@
 
 #include "registry/session_changes.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
+#include <tuple>
+
+#include "registry/login_decision.hpp"
 
 namespace presence::detail {
 
@@ -20,6 +24,13 @@ using write_lock = std::unique_lock<std::shared_mutex>;
 bool session_changes::has_local_session(const user_entry& e) {
   for (auto& s : e.sessions)
     if (s.owner == local_owner)
+      return true;
+  return false;
+}
+
+bool session_changes::has_remote_session(const user_entry& e) {
+  for (auto& s : e.sessions)
+    if (s.owner != local_owner)
       return true;
   return false;
 }
@@ -42,11 +53,33 @@ void session_changes::erase_if_unused(user_entry& e) {
 }
 
 /// The user is online through other nodes only: no actor decides, so this
-/// login starts one with the session, as for a new user. A remote session
-/// with the same token is replaced (this login is newer; the cluster moves
-/// the other one out on its owner).
+/// login's policy is decided here, over the other nodes' sessions, and the
+/// login starts an actor with the session, as for a new user. A remote
+/// session with the same token is replaced (this login is newer; the
+/// cluster moves the other one out on its owner).
 void session_changes::join_known_user(user_entry& e, client_op& op,
                                       reply_target& rt) {
+  auto policy = op.has_policy ? op.policy : policy_;
+  std::vector<std::string> victims;
+  if (clustered() && !policy.is_unlimited()) {
+    auto others = others_of(e, op.user.token);
+    if (!admits_at_once(policy, others.size())) {
+      std::vector<bool> victim;
+      auto err = decide_login(
+        policy, others.size(),
+        [&](size_t k) -> const std::string& { return others[k].device; },
+        [&](size_t k) { return others[k].connect_time; },
+        [&](size_t a, size_t b) { return others[a].token < others[b].token; },
+        op.user.device, victim);
+      if (err) {
+        replies_.fail(rt, std::move(err));
+        return;
+      }
+      for (size_t k = 0; k < others.size(); ++k)
+        if (victim[k])
+          victims.push_back(std::move(others[k].token));
+    }
+  }
   auto started = owner_.now();
   auto actor = owner_.spawn_user(op.user, started);
   auto token = op.user.token;
@@ -65,7 +98,8 @@ void session_changes::join_known_user(user_entry& e, client_op& op,
   if (link_)
     link_->changed(e.login_id, joined, false);
   // The caller learns of this node's sessions, as from a user actor.
-  replies_.complete(rt, change_result{change_status::joined, 1, 0});
+  replies_.complete(rt, change_result{change_status::joined, 1,
+                                      static_cast<uint32_t>(victims.size())});
   if (parts_.events_on()) {
     if (was_empty)
       emit(event_kind::online, e.login_id, joined, "login");
@@ -74,8 +108,47 @@ void session_changes::join_known_user(user_entry& e, client_op& op,
     else
       emit(event_kind::updated, e.login_id, joined, "reconnect");
   }
+  if (!victims.empty())
+    kick_remote(e, victims);
   if (was_empty)
     parts_.came_online(e);
+}
+
+std::vector<online_user> session_changes::others_of(
+  const user_entry& e, const std::string& token) const {
+  std::vector<online_user> result;
+  for (auto& s : e.sessions)
+    if (s.owner != local_owner && s.token != token) {
+      auto& x = result.emplace_back();
+      x.token = s.token;
+      x.device = s.device;
+      x.connect_time = s.connect_time;
+      x.node = view_.nodes.name_of(s.owner);
+    }
+  return result;
+}
+
+/// Fire and forget: the login has its answer already, and the victims'
+/// owners send their removals like any change. A kick that finds nothing
+/// (the session left meanwhile) changes nothing.
+void session_changes::kick_remote(user_entry& e,
+                                  const std::vector<std::string>& tokens) {
+  if (!clustered())
+    return;
+  for (auto& token : tokens) {
+    auto i = e.sessions.find(token);
+    if (i == e.sessions.end() || i->owner == local_owner)
+      continue;
+    client_op op;
+    op.kind = op_kind::kick_session;
+    op.user.login_id = e.login_id;
+    op.user.token = token;
+    op.message = make_kick_out_message("replaced");
+    auto id = replies_.forwards.open(reply_target{},
+                                     forwarded_writes::answer_kind::report, 1);
+    link_->forward(i->owner, op, id);
+    bump(view_.counters.replaced);
+  }
 }
 
 bool session_changes::route_token_write(user_entry& e, client_op& op,
@@ -217,6 +290,70 @@ void session_changes::apply_remote_change(owner_id owner, remote_change& c,
        e->login_id, s, reason);
   if (was_empty)
     parts_.came_online(*e);
+  else if (result.status == change_status::joined)
+    settle_policy(*e);
+}
+
+/// Two logins raced within the replication lag, each deciding over a view
+/// without the other: every owner applies the same rule to the same view
+/// (the newest sessions win, ordered by connect time, then token) and kicks
+/// its own losers, so all views end equal (docs/design.md, "Login policies
+/// in a cluster"). A user busy with a login of its own is settled when its
+/// actor has answered (on_join_answer). Only users with sessions on other
+/// nodes: a per-call policy looser than the configured one holds on one
+/// node, and across nodes until another node's session joins the user.
+void session_changes::settle_policy(user_entry& e) {
+  auto& p = policy_;
+  if (p.is_unlimited() || p.on_limit != limit_action::replace || !e.actor
+      || e.pending > 0 || e.parked || !has_remote_session(e))
+    return;
+  std::vector<const session_record*> xs;
+  for (auto& s : e.sessions)
+    xs.push_back(&s);
+  std::sort(xs.begin(), xs.end(), [](auto* x, auto* y) {
+    return std::tie(y->connect_time, y->token)
+           < std::tie(x->connect_time, x->token);
+  });
+  std::vector<const std::string*> devices;
+  std::vector<std::string> losers;
+  size_t kept = 0;
+  for (auto* s : xs) {
+    auto lose = false;
+    if (p.one_per_device) {
+      auto same = [s](auto* d) { return *d == s->device; };
+      lose = std::any_of(devices.begin(), devices.end(), same);
+      if (!lose)
+        devices.push_back(&s->device);
+    }
+    if (!lose && p.max_sessions > 0
+        && kept >= static_cast<size_t>(p.max_sessions))
+      lose = true;
+    if (!lose)
+      ++kept;
+    else if (s->owner == local_owner)
+      losers.push_back(s->token);
+  }
+  if (losers.empty())
+    return;
+  std::vector<session_target> targets;
+  bump(view_.counters.replaced,
+       remove_where(e, local_token_in{&losers}, event_kind::replaced,
+                    "replaced", &targets)
+         .removed);
+  parts_.kick_replaced(e.login_id, std::move(targets));
+  if (!has_local_session(e)) {
+    release_actor(e);
+    return;
+  }
+  // The actor forgets them as after a logout.
+  for (auto& token : losers) {
+    online_user gone;
+    gone.login_id = e.login_id;
+    gone.token = token;
+    owner_.mirror(e.actor,
+                  user_command{0, op_kind::mark_offline, std::move(gone), {},
+                               {}});
+  }
 }
 
 bool session_changes::move_out(const std::string& login_id,
@@ -240,7 +377,8 @@ bool session_changes::move_out(const std::string& login_id,
     gone.login_id = login_id;
     gone.token = token;
     owner_.mirror(e->actor,
-                  user_command{0, op_kind::mark_offline, std::move(gone), {}});
+                  user_command{0, op_kind::mark_offline, std::move(gone), {},
+                               {}});
   }
   return true;
 }

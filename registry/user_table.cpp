@@ -177,6 +177,19 @@ presence_stats presence_view::stats() const {
   r.replaced = get(counters.replaced);
   r.events = get(counters.events);
   r.rejected = get(counters.rejected);
+  r.nodes = get(counters.nodes);
+  if (nodes.remote_count() == 0) {
+    r.local_users = r.users;
+    r.local_sessions = r.sessions;
+    return r;
+  }
+  for (auto& e : table.entries()) {
+    uint64_t n = 0;
+    for (auto& s : e.sessions)
+      n += s.owner == local_owner ? 1 : 0;
+    r.local_sessions += n;
+    r.local_users += n > 0 ? 1 : 0;
+  }
   return r;
 }
 

@@ -232,6 +232,8 @@ struct view_counters {
   /// claim on a token this node owns (the cluster actor moves the local
   /// session out first). Not in presence_stats yet.
   std::atomic<uint64_t> replica_drops{0};
+  /// Nodes up in the view, this one included (registry_core keeps it).
+  std::atomic<uint64_t> nodes{1};
 };
 
 /// The table plus the lock that lets facade threads read it.
@@ -250,6 +252,9 @@ struct presence_view {
   std::atomic<caf::actor_id> own_client{0};
 
   /// Counters plus current users and sessions. Call under `mtx` (shared).
+  /// Once other nodes' sessions are in the table, the local counts cost a
+  /// walk over it (stats are for metrics, read seldom; a count kept on
+  /// every write would tax the hottest writes for them).
   presence_stats stats() const;
 
   /// Takes every user actor handle, in the table and waiting for retirement

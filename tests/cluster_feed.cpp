@@ -477,3 +477,64 @@ TEST_CASE("cluster feed: users without a local actor survive every path",
   CHECK(st.sessions == 2u);
   CHECK(st.users == 2u);
 }
+
+TEST_CASE("cluster feed: a login policy counts replicas and has their owner "
+          "kick its victims",
+          "[cluster_feed]") {
+  cluster_fixture f;
+  ok(f.attach(f.cl, "n1"));
+  auto old = upsert("pat", "p2", "web");
+  old.session.connect_time = caf::timestamp{std::chrono::seconds(1000)};
+  f.replica("n2", "replicated", {old});
+  REQUIRE(wait_until([&] { return f.sessions("pat").size() == 1; }));
+  // Refused over the replica alone (no user actor here yet).
+  auto refused = ask<change_result>(f.self, f.reg, mark_online_atom::value,
+                                    user("pat", "p1", "ios"),
+                                    login_policy{1, false,
+                                                 limit_action::reject});
+  CHECK_PRESENCE_ERROR(err_of(refused), too_many_sessions);
+  // Replaced: the login answers at once, the owner gets the kick.
+  auto r = f.change(mark_online_atom::value, user("pat", "p1", "ios"),
+                    login_policy{1, false, limit_action::replace});
+  CHECK(r.status == change_status::joined);
+  CHECK(r.removed == 1u);
+  auto [node, op] = f.answer_forward(op_result{});
+  CHECK(node == "n2");
+  CHECK(op.kind == op_kind::kick_session);
+  CHECK(op.user.login_id == "pat");
+  CHECK(op.user.token == "p2");
+  CHECK(op.message.type == message_type::kick_out());
+  CHECK(op.message.content == "replaced");
+  // The replica stays until its owner's delta says otherwise.
+  CHECK(f.sessions("pat").size() == 2);
+  // With a user actor here, it counts the replica too: one per device.
+  auto again = f.change(mark_online_atom::value, user("pat", "p3", "web"),
+                        login_policy{0, true, limit_action::replace});
+  CHECK(again.removed == 1u);
+  CHECK(f.answer_forward(op_result{}).second.user.token == "p2");
+}
+
+TEST_CASE("cluster feed: a replica joining settles the configured replace "
+          "policy on this node's sessions",
+          "[cluster_feed]") {
+  cluster_fixture f{[](caf::actor_system_config& cfg) {
+    cfg.set("presence.max-sessions", 1);
+  }};
+  ok(f.attach(f.cl, "n1"));
+  f.change(mark_online_atom::value, user("sam", "s1", "web"));
+  CHECK(describe(f.next_changes()) == std::vector<str>{"+sam/s1@n1"});
+  // An older session of another node loses: its owner kicks it, not us.
+  auto older = upsert("sam", "s0", "ios");
+  older.session.connect_time = caf::timestamp{std::chrono::seconds(1000)};
+  f.replica("n2", "replicated", {older});
+  REQUIRE(wait_until([&] { return f.sessions("sam").size() == 2; }));
+  // A newer one wins against ours: we kick ours.
+  auto newer = upsert("sam", "s2", "ios");
+  newer.session.connect_time = caf::make_timestamp()
+                               + std::chrono::hours(1);
+  f.replica("n2", "replicated", {newer});
+  CHECK(describe(f.next_changes()) == std::vector<str>{"-sam/s1@n1"});
+  REQUIRE(wait_until([&] { return f.sessions("sam").size() == 2; }));
+  for (auto& s : f.sessions("sam"))
+    CHECK(s.node == "n2");
+}

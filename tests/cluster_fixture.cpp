@@ -26,6 +26,8 @@ cluster_node::cluster_node(const std::string& name,
   }
   // Several nodes run in one process: two workers each.
   cfg.set("scheduler.max-threads", 2);
+  if (opts.more)
+    opts.more(cfg);
   sys = std::make_unique<caf::actor_system>(cfg);
   manager = std::make_unique<presence::online_manager>(*sys);
   if (opts.with_pusher) {

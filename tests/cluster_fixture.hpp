@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,6 +66,8 @@ struct cluster_node {
     bool with_pusher = false;
     /// `presence.pusher-timeout`, if set.
     caf::timespan pusher_timeout{0};
+    /// More settings, applied last (e.g. a configured login policy).
+    std::function<void(caf::actor_system_config&)> more = nullptr;
   };
 
   caf::actor_system_config cfg;

@@ -17,4 +17,8 @@ TEST_CASE("stats count users, sessions, pushes and deliveries") {
   CHECK(s.sessions == 3);
   CHECK(s.pushes == 1);
   CHECK(s.deliveries == 3);
+  // A single node owns its whole view.
+  CHECK(s.local_users == 2);
+  CHECK(s.local_sessions == 3);
+  CHECK(s.nodes == 1);
 }

@@ -1,7 +1,8 @@
 #pragma once
 
 // Counters for metrics exporters. Counts since the registry started, except
-// users and sessions, which are current.
+// users, sessions, buffer_size, local_users, local_sessions and nodes, which
+// are current.
 
 #include <cstdint>
 
@@ -10,9 +11,9 @@
 namespace presence {
 
 struct presence_stats {
-  /// Users online now.
+  /// Users online now (in a cluster: in this node's view of every node).
   uint64_t users = 0;
-  /// Sessions online now.
+  /// Sessions online now (in a cluster: in this node's view).
   uint64_t sessions = 0;
   /// Push operations routed (push, broadcast, kicks, buffered replays).
   uint64_t pushes = 0;
@@ -36,13 +37,23 @@ struct presence_stats {
   /// Messages the registry rejected or ignored: malformed or forged batches,
   /// internal messages from outside, unexpected message types.
   uint64_t rejected = 0;
+  /// Users with at least one session this node owns (logged in through it);
+  /// equal to `users` on a single node.
+  uint64_t local_users = 0;
+  /// Sessions this node owns; equal to `sessions` on a single node.
+  uint64_t local_sessions = 0;
+  /// Nodes up in this node's view, itself included; 1 on a single node.
+  /// Per-peer figures (state, replication lag, window use) and the view
+  /// digest come from the cluster handle's members and digest queries.
+  uint64_t nodes = 1;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, presence_stats& x) {
   return f(caf::meta::type_name("presence::presence_stats"), x.users,
            x.sessions, x.pushes, x.deliveries, x.buffered, x.buffer_size,
-           x.drops, x.expiries, x.kicks, x.replaced, x.events, x.rejected);
+           x.drops, x.expiries, x.kicks, x.replaced, x.events, x.rejected,
+           x.local_users, x.local_sessions, x.nodes);
 }
 
 } // namespace presence

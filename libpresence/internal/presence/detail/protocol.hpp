@@ -159,12 +159,16 @@ struct user_command {
   online_user session;
   /// For mark_online: the policy the user actor enforces.
   login_policy policy;
+  /// For mark_online in a cluster, under a policy: the user's sessions other
+  /// nodes own (token, device, connect_time, node), which the policy counts
+  /// too (docs/design.md, "Login policies in a cluster").
+  std::vector<online_user> others;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_command& x) {
   return f(caf::meta::type_name("presence::detail::user_command"), x.ticket,
-           x.kind, x.session, x.policy);
+           x.kind, x.session, x.policy, x.others);
 }
 
 /// A user actor's answer: the outcome of the command it applied, and the
@@ -179,6 +183,9 @@ struct user_update {
   online_user session;
   /// mark_online: sessions a login policy replaced. expire: expired sessions.
   std::vector<std::string> tokens;
+  /// mark_online: sessions of other nodes (user_command::others) the policy
+  /// replaced; the registry has their owners kick them.
+  std::vector<std::string> others;
   /// A login policy refused the session; nothing changed.
   caf::error err;
   /// expire: when the actor wants its next idle check (actor clock, since its
@@ -189,7 +196,8 @@ struct user_update {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_update& x) {
   return f(caf::meta::type_name("presence::detail::user_update"), x.ticket,
-           x.result, x.kind, x.session, x.tokens, x.err, x.next_check);
+           x.result, x.kind, x.session, x.tokens, x.others, x.err,
+           x.next_check);
 }
 
 } // namespace presence::detail
