@@ -24,6 +24,8 @@ cluster_node::cluster_node(const std::string& name,
     cfg.set("openssl.key", d + "/node.key");
     cfg.set("openssl.cafile", d + "/cluster-ca.pem");
   }
+  if (opts.tweak)
+    opts.tweak(cfg);
   // Several nodes run in one process: two workers each.
   cfg.set("scheduler.max-threads", 2);
   sys = std::make_unique<caf::actor_system>(cfg);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,6 +66,8 @@ struct cluster_node {
     bool with_pusher = false;
     /// `presence.pusher-timeout`, if set.
     caf::timespan pusher_timeout{0};
+    /// Any other settings, put before the system starts.
+    std::function<void(caf::actor_system_config&)> tweak;
   };
 
   caf::actor_system_config cfg;
