@@ -164,14 +164,14 @@ struct cluster_state {
     }
   }
 
-  /// The tick: announces (incarnation, seq) to every peer but a stale one
-  /// (its copy lags on purpose: a status would make it ask for the snapshot
-  /// its drain brings anyway), and acks what moved.
+  /// The tick: announces (incarnation, seq) to every peer and acks what
+  /// moved. A stale peer hears the last seq sent to it: its copy lags on
+  /// purpose, and the owner's seq would make it ask for the snapshot its
+  /// drain brings anyway; a peer that lost its copy still asks.
   void announce() {
     for (auto p : members.linked()) {
-      if (!p->window.stale())
-        self->send(p->handle, status_atom::value, log.incarnation(),
-                   log.seq());
+      auto seq = p->window.stale() ? p->window.last_sent() : log.seq();
+      self->send(p->handle, status_atom::value, log.incarnation(), seq);
       ack(*p);
     }
   }
