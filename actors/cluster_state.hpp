@@ -276,7 +276,8 @@ struct cluster_state {
     if (!name)
       return;
     drop_owner(*name, why, reason);
-    open_requests.fail(*name, caf::make_error(caf::exit_reason::remote_link_unreachable));
+    open_requests.fail(
+      *name, caf::make_error(caf::exit_reason::remote_link_unreachable));
     self->send(registry, detail::node_event_atom::value, false, *name);
     // A crashed node may come back on its address: the side that dials
     // (the smaller name, or whoever has the address as a seed) keeps trying.
