@@ -113,31 +113,32 @@ caf::behavior cluster_behavior(cluster_impl* self) {
   };
 }
 
-/// A push's part for `node`'s sessions, from this node's registry: sent to
-/// the owner as a request that may take its pusher timeout plus the request
-/// timeout, and failed at once if the node is not linked or is lost.
-caf::result<op_result> route_push(cluster_impl* self, const std::string& node,
-                                  detail::client_op& op) {
+/// An op of this node's registry for `node`'s sessions (a push's part, a
+/// forwarded write): sent to the owner as a request that may take
+/// `timeout`, and failed at once with remote_link_unreachable if the node
+/// is not linked or is lost meanwhile (CAF 0.17 would let it wait).
+template <class Atom>
+caf::result<op_result> ask_owner(cluster_impl* self, const std::string& node,
+                                 caf::timespan timeout, Atom what,
+                                 detail::client_op& op) {
   auto& st = self->state;
   if (!st.from_this_node())
-    return make_error(error::malformed_message, "route from a peer");
+    return make_error(error::malformed_message, "an owner's op from a peer");
   auto p = st.members.find(node);
   if (p == nullptr)
     return caf::make_error(caf::exit_reason::remote_link_unreachable);
   auto rp = self->make_response_promise<op_result>();
-  auto id = st.routed.add(node, rp);
-  self
-    ->request(p->handle, st.cfg.request_timeout + st.cfg.pusher_timeout,
-              detail::route_atom::value, std::move(op))
+  auto id = st.open_requests.add(node, rp);
+  self->request(p->handle, timeout, what, std::move(op))
     .then(
       [=](op_result& r) {
         caf::response_promise open;
-        if (self->state.routed.take(node, id, open))
+        if (self->state.open_requests.take(node, id, open))
           open.deliver(std::move(r));
       },
       [=](caf::error& err) {
         caf::response_promise open;
-        if (self->state.routed.take(node, id, open))
+        if (self->state.open_requests.take(node, id, open))
           open.deliver(std::move(err));
       });
   return rp;
@@ -175,24 +176,16 @@ caf::behavior running_behavior(cluster_impl* self) {
       }
       st.on_local(std::move(xs));
     },
-    [=](detail::forward_atom, std::string& node,
+    [=](detail::forward_atom what, std::string& node,
         detail::client_op& op) -> caf::result<op_result> {
-      auto& st = self->state;
-      if (!st.from_this_node())
-        return make_error(error::malformed_message, "forward from a peer");
-      auto p = st.members.find(node);
-      if (p == nullptr)
-        return caf::make_error(caf::exit_reason::remote_link_unreachable);
-      auto rp = self->make_response_promise<op_result>();
-      self->request(p->handle, st.cfg.request_timeout, detail::forward_atom::value,
-                    std::move(op))
-        .then([rp](op_result& r) mutable { rp.deliver(std::move(r)); },
-              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
+      return ask_owner(self, node, self->state.cfg.request_timeout, what, op);
     },
-    [=](detail::route_atom, std::string& node,
+    [=](detail::route_atom what, std::string& node,
         detail::client_op& op) -> caf::result<op_result> {
-      return route_push(self, node, op);
+      // The owner may take its pusher timeout on top.
+      auto& cfg = self->state.cfg;
+      return ask_owner(self, node, cfg.request_timeout + cfg.pusher_timeout,
+                       what, op);
     },
     [=](detail::results_atom, detail::client_results& xs) {
       auto& st = self->state;
@@ -303,6 +296,7 @@ caf::behavior running_behavior(cluster_impl* self) {
       }
       p->announced = std::max(p->announced, d.seq);
       st.apply(d.owner, st.replicas.apply(d), "replicated");
+      st.took(*p, wire_size(d));
     },
     [=](snapshot_atom, snapshot_chunk& x) {
       auto& st = self->state;
@@ -315,6 +309,7 @@ caf::behavior running_behavior(cluster_impl* self) {
       }
       p->announced = std::max(p->announced, x.seq);
       auto r = st.replicas.apply(x);
+      st.took(*p, wire_size(x));
       if (r.status == apply_status::pending)
         return;
       auto reason = st.arriving.count(x.owner) > 0 ? "node_up" : "replicated";
@@ -336,7 +331,21 @@ caf::behavior running_behavior(cluster_impl* self) {
     [=](resync_atom) {
       auto& st = self->state;
       if (auto p = st.sender_peer())
-        st.send_snapshot(p->handle);
+        st.send_snapshot(*p);
+    },
+    [=](ack_atom, incarnation_id incarnation, seq_number seq) {
+      // The peer applied this node's changes through seq: an ack of another
+      // incarnation or past what was sent is refused (peer_window.hpp).
+      auto& st = self->state;
+      auto p = st.sender_peer();
+      if (p == nullptr)
+        return;
+      if (incarnation != st.log.incarnation() || !p->window.ack(seq)) {
+        ++st.counters.dropped;
+        return;
+      }
+      if (p->window.snapshot_due())
+        st.send_snapshot(*p);
     },
     [=](detail::forward_atom, detail::client_op& op)
       -> caf::result<op_result> {
@@ -371,9 +380,7 @@ caf::behavior running_behavior(cluster_impl* self) {
       auto& st = self->state;
       if (!st.from_this_node())
         return;
-      for (auto p : st.members.linked())
-        self->send(p->handle, status_atom::value, st.log.incarnation(),
-                   st.log.seq());
+      st.announce();
       // Gossip now and then too: an address a peer missed (it was
       // partitioned, or joined in between) reaches it within a few ticks.
       if (++st.ticks % 4 == 0)

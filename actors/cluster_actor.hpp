@@ -37,6 +37,9 @@ using status_atom = caf::atom_constant<caf::atom("pStatus")>;
 using resync_atom = caf::atom_constant<caf::atom("pResync")>;
 using gossip_atom = caf::atom_constant<caf::atom("pGossip")>;
 using leave_atom = caf::atom_constant<caf::atom("pLeave")>;
+/// (ack_atom, incarnation, seq): the sender applied the receiver's own
+/// changes of that incarnation through seq (cluster/peer_window.hpp).
+using ack_atom = caf::atom_constant<caf::atom("pAck")>;
 // Local: queries, the timer, dial outcomes.
 using greet_atom = caf::atom_constant<caf::atom("pGreet")>;
 using cluster_tick_atom = caf::atom_constant<caf::atom("pClTick")>;
@@ -54,6 +57,8 @@ struct cluster_config {
   /// on its owner, plus the request timeout (nodes are expected to agree).
   caf::timespan pusher_timeout = std::chrono::seconds{5};
   size_t max_batch_bytes = 1024 * 1024;
+  /// Unacked delta bytes to one peer before it turns stale.
+  size_t peer_window_bytes = size_t{64} << 20;
   /// CAF's heartbeat settings, compared at every join.
   int64_t heartbeat_ms = 0;
   int64_t connection_timeout_ms = 0;

@@ -19,6 +19,7 @@
 #include "cluster/dial_schedule.hpp"
 #include "cluster/owner_log.hpp"
 #include "cluster/peer_requests.hpp"
+#include "cluster/peer_window.hpp"
 #include "cluster/replica_state.hpp"
 #include "cluster/view_resolver.hpp"
 #include "presence/detail/cluster_feed.hpp"
@@ -41,7 +42,7 @@ struct cluster_state {
     dial = std::move(dial_fn);
     log = owner_log(cfg.self.node, cfg.self.incarnation);
     dials = dial_schedule(cfg.self.incarnation);
-    members = membership(cfg.self);
+    members = membership(cfg.self, cfg.peer_window_bytes);
     mine.cluster = cfg.cluster;
     mine.self = cfg.self;
     mine.heartbeat_ms = cfg.heartbeat_ms;
@@ -63,7 +64,7 @@ struct cluster_state {
     cfg.self.port = port;
     mine.self = cfg.self;
     log = owner_log(cfg.self.node, cfg.self.incarnation);
-    members = membership(cfg.self);
+    members = membership(cfg.self, cfg.peer_window_bytes);
     for (auto& [host, seed_port] : cfg.seeds)
       dials.add(host, seed_port, dial_schedule::clock::now());
   }
@@ -89,8 +90,9 @@ struct cluster_state {
   /// Writes forwarded here by peers, waiting for the registry's answer, by
   /// the ticket this actor gave them.
   std::map<uint64_t, caf::response_promise> forwarded;
-  /// Pushes routed to peers, waiting for their owner's answer.
-  peer_requests routed;
+  /// Pushes routed and writes forwarded to peers, waiting for their owner's
+  /// answer; failed at once when the owner is lost.
+  peer_requests open_requests;
   uint64_t next_ticket = 1;
   uint64_t ticks = 0;
 
@@ -133,9 +135,14 @@ struct cluster_state {
 
   // -- to peers ----------------------------------------------------------------
 
-  void send_snapshot(const caf::actor& peer) {
-    for (auto& chunk : log.snapshot(cfg.max_batch_bytes))
-      self->send(peer, snapshot_atom::value, std::move(chunk));
+  void send_snapshot(membership::peer& p) {
+    auto chunks = log.snapshot(cfg.max_batch_bytes);
+    size_t bytes = 0;
+    for (auto& chunk : chunks)
+      bytes += wire_size(chunk);
+    p.window.sent_snapshot(log.seq(), bytes);
+    for (auto& chunk : chunks)
+      self->send(p.handle, snapshot_atom::value, std::move(chunk));
   }
 
   void ask_snapshot(const std::string& owner) {
@@ -145,9 +152,46 @@ struct cluster_state {
     self->send(p->handle, resync_atom::value);
   }
 
+  /// A peer whose window is full gets no delta: it is stale until it acks
+  /// everything in flight, then gets a snapshot (peer_window.hpp).
   void broadcast_delta(const owner_delta& d) {
-    for (auto p : members.linked())
-      self->send(p->handle, delta_atom::value, d);
+    auto bytes = wire_size(d);
+    for (auto p : members.linked()) {
+      if (p->window.offer_delta(d.seq, bytes))
+        self->send(p->handle, delta_atom::value, d);
+      else if (p->window.snapshot_due())
+        send_snapshot(*p);
+    }
+  }
+
+  /// The tick: announces (incarnation, seq) to every peer and acks what
+  /// moved. A stale peer hears the last seq sent to it: its copy lags on
+  /// purpose, and the owner's seq would make it ask for the snapshot its
+  /// drain brings anyway; a peer that lost its copy still asks.
+  void announce() {
+    for (auto p : members.linked()) {
+      auto seq = p->window.stale() ? p->window.last_sent() : log.seq();
+      self->send(p->handle, status_atom::value, log.incarnation(), seq);
+      ack(*p);
+    }
+  }
+
+  /// Acks what this node applied of `p`'s own sessions, if that moved
+  /// since the last ack.
+  void ack(membership::peer& p) {
+    auto s = replicas.status(p.address.node);
+    if (!s || s->incarnation != p.address.incarnation
+        || !p.window.ack_due(s->seq))
+      return;
+    p.window.acked(s->seq);
+    self->send(p.handle, ack_atom::value, s->incarnation, s->seq);
+  }
+
+  /// `bytes` of `p`'s deltas or chunks arrived and were applied: acks at
+  /// once if half a window came since the last ack.
+  void took(membership::peer& p, size_t bytes) {
+    if (p.window.received(bytes))
+      ack(p);
   }
 
   void gossip() {
@@ -222,7 +266,7 @@ struct cluster_state {
     auto p = members.find(node);
     if (p == nullptr || p->address.incarnation != incarnation)
       return;
-    send_snapshot(p->handle);
+    send_snapshot(*p);
     gossip();
   }
 
@@ -232,7 +276,8 @@ struct cluster_state {
     if (!name)
       return;
     drop_owner(*name, why, reason);
-    routed.fail(*name, caf::make_error(caf::exit_reason::remote_link_unreachable));
+    open_requests.fail(
+      *name, caf::make_error(caf::exit_reason::remote_link_unreachable));
     self->send(registry, detail::node_event_atom::value, false, *name);
     // A crashed node may come back on its address: the side that dials
     // (the smaller name, or whoever has the address as a seed) keeps trying.

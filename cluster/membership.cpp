@@ -18,7 +18,8 @@ std::string to_string(peer_state x) {
 
 namespace presence::cluster {
 
-membership::membership(node_address self) : self_(std::move(self)) {
+membership::membership(node_address self, size_t window_bytes)
+  : self_(std::move(self)), window_bytes_(window_bytes) {
   // nop
 }
 
@@ -39,6 +40,7 @@ membership::join_kind membership::joined(const node_address& x,
   p.state = peer_state::up;
   p.handle = std::move(handle);
   p.announced = 0;
+  p.window = peer_window{window_bytes_};
   by_actor_[addr] = x.node;
   return kind;
 }
@@ -105,6 +107,14 @@ std::vector<const membership::peer*> membership::linked() const {
   return result;
 }
 
+std::vector<membership::peer*> membership::linked() {
+  std::vector<peer*> result;
+  for (auto& [name, p] : peers_)
+    if (p.state != peer_state::down)
+      result.push_back(&p);
+  return result;
+}
+
 std::vector<member_info> membership::members(
   const std::map<std::string, uint64_t>& applied_seq) const {
   std::vector<member_info> result;
@@ -117,6 +127,9 @@ std::vector<member_info> membership::members(
       auto i = applied_seq.find(name);
       auto applied = i != applied_seq.end() ? i->second : 0;
       info.lag = p.announced > applied ? p.announced - applied : 0;
+      info.window_bytes = p.window.unacked();
+      if (p.window.stale())
+        info.state = peer_state::stale;
     }
     result.push_back(std::move(info));
   }

@@ -15,6 +15,7 @@
 #include <caf/actor_addr.hpp>
 
 #include "cluster/handshake.hpp"
+#include "cluster/peer_window.hpp"
 #include "presence/cluster_members.hpp"
 
 namespace presence::cluster {
@@ -28,9 +29,14 @@ public:
     caf::actor handle;
     /// The peer's last announced seq (status or delta).
     uint64_t announced = 0;
+    /// What this node sent it and it has not acked; stale while full.
+    /// Starts afresh with each join.
+    peer_window window;
   };
 
-  explicit membership(node_address self);
+  /// Each peer's window holds `window_bytes` (peer-window-bytes).
+  explicit membership(node_address self,
+                      size_t window_bytes = peer_window::default_limit);
 
   const node_address& self() const noexcept {
     return self_;
@@ -70,8 +76,10 @@ public:
 
   /// The peers that are up or stale.
   std::vector<const peer*> linked() const;
+  std::vector<peer*> linked();
 
-  /// Every known node, this one first, then by name.
+  /// Every known node, this one first, then by name. A peer whose window
+  /// is stale is listed as stale.
   std::vector<member_info> members(
     const std::map<std::string, uint64_t>& applied_seq) const;
 
@@ -79,6 +87,7 @@ public:
 
 private:
   node_address self_;
+  size_t window_bytes_;
   std::map<std::string, peer> peers_;
   /// Node name by the actor of its current link.
   std::map<caf::actor_addr, std::string> by_actor_;

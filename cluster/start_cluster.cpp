@@ -65,6 +65,7 @@ caf::expected<running_node> launch(caf::actor_system& sys,
     cfg.seeds.emplace_back(seed.host, seed.port);
   cfg.request_timeout = s.request_timeout;
   cfg.max_batch_bytes = s.max_batch_bytes;
+  cfg.peer_window_bytes = s.peer_window_bytes;
   cfg.heartbeat_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        s.heartbeat_interval)
                        .count();

@@ -71,12 +71,15 @@ enum class msg : uint8_t {
   leave,
   resync,
   forward,
+  ack,
   count,
 };
 
 constexpr size_t max_messages = 16;
 constexpr auto peer_name = "p";
 constexpr incarnation_id peer_incarnation = 7;
+/// The fuzzed node's own incarnation, which an ack names.
+constexpr incarnation_id node_incarnation = 0x5eed;
 /// No request timeout: each would stay in the clock for its full time,
 /// keeping its requester alive, which grew the heap by ~30 KB an input. A
 /// hang is caught by libFuzzer's -timeout instead.
@@ -269,6 +272,14 @@ bool deliver(msg type, caf::binary_deserializer& src, caf::scoped_actor& peer,
                  [](caf::error&) {});
       return true;
     }
+    case msg::ack: {
+      incarnation_id incarnation = 0;
+      seq_number seq = 0;
+      if (src(incarnation, seq))
+        return false;
+      peer->send(cluster, ack_atom::value, incarnation, seq);
+      return true;
+    }
     case msg::count:
       break;
   }
@@ -361,6 +372,10 @@ void write_seeds(const std::string& dir) {
   seed_writer{}.add(msg::leave, peer_incarnation).write(dir, "leave");
   seed_writer{}.add(msg::resync).write(dir, "resync");
   seed_writer{}.add(msg::forward, op).write(dir, "forward");
+  // This node's incarnation (LLVMFuzzerTestOneInput), at the seq of its
+  // snapshot at the join.
+  seed_writer{}.add(msg::ack, node_incarnation, seq_number{0})
+    .write(dir, "ack");
   // Sequences: a snapshot, deltas in order and out of it, a claim on a
   // local token that beats this node's and one that does not, chunks, a
   // status ahead of the copy, and a leave.
@@ -370,6 +385,8 @@ void write_seeds(const std::string& dir) {
     .add(msg::delta, delta(3, {removal}))
     .add(msg::delta, delta(2, {removal, {op_kind::upsert, rsess("l2", "t2", 50)}}))
     .add(msg::status, peer_incarnation, seq_number{4})
+    .add(msg::ack, node_incarnation, seq_number{0})
+    .add(msg::ack, node_incarnation, seq_number{5})
     .add(msg::leave, peer_incarnation)
     .write(dir, "replication");
   seed_writer{}
@@ -403,7 +420,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto registry = node_sys().spawn(standin);
   cluster_config cfg;
   cfg.cluster = "fuzz";
-  cfg.self = node_address{"m", "127.0.0.1", 4000, 0x5eed};
+  cfg.self = node_address{"m", "127.0.0.1", 4000, node_incarnation};
   cfg.heartbeat_ms = 500;
   cfg.connection_timeout_ms = 2000;
   // Gossip may ask for dials; none runs (each input is one peer's word).

@@ -66,7 +66,8 @@ struct cluster_node {
     bool with_pusher = false;
     /// `presence.pusher-timeout`, if set.
     caf::timespan pusher_timeout{0};
-    /// More settings, applied last (e.g. a configured login policy).
+    /// More settings, applied last, before the system starts (e.g. a
+    /// configured login policy, a tiny window).
     std::function<void(caf::actor_system_config&)> more = nullptr;
   };
 

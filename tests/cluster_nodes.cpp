@@ -116,3 +116,47 @@ TEST_CASE("nodes with the cluster's certificates join over mutual TLS",
   REQUIRE(wait_until([&] { return b.online("u"); }));
   REQUIRE(wait_until([&] { return a.digest() == b.digest(); }));
 }
+
+TEST_CASE("a peer that falls a window behind is stale, then catches up by a "
+          "snapshot",
+          "[cluster][cluster-nodes][peer-window]") {
+  // a's window holds 4 KiB of deltas; b acks at its tick (its own window is
+  // the default, so half of it never arrives at once), so a burst of a's
+  // writes outruns b's acks.
+  cluster_node::options tiny;
+  tiny.more = [](caf::actor_system_config& cfg) {
+    caf::put(cfg.content, "presence.cluster.max-batch-bytes", 1024);
+    caf::put(cfg.content, "presence.cluster.peer-window-bytes", 4096);
+  };
+  cluster_node a{"a", {}, tiny};
+  cluster_node b{"b", {a.port}};
+  REQUIRE(wait_until([&] { return a.up_peers() == 1 && b.up_peers() == 1; }));
+  auto b_at_a = [&] {
+    for (auto& m : a.members())
+      if (m.node == "b")
+        return m;
+    return member_info{};
+  };
+  size_t n = 0;
+  member_info seen;
+  REQUIRE(wait_until([&] {
+    for (int i = 0; i < 20; ++i, ++n)
+      a.manager->mark_online(make_online_user(
+        "w" + std::to_string(n), "t" + std::to_string(n), "web"));
+    seen = b_at_a();
+    return seen.state == peer_state::stale;
+  }));
+  // Stale means deltas are in flight (with none, the snapshot goes at once).
+  CHECK(seen.window_bytes > 0);
+  
+  REQUIRE(!a.manager->sync());
+  // The burst is over: b acks what it has, gets a's snapshot and is up; its
+  // view equals a's, and every byte a sent is acked.
+  REQUIRE(wait_until([&] {
+    auto m = b_at_a();
+    return m.state == peer_state::up && m.window_bytes == 0
+           && *b.manager->get_session_count() == n
+           && a.digest() == b.digest();
+  }));
+  CHECK(b.up_peers() == 1);
+}

@@ -187,3 +187,40 @@ TEST_CASE("a joined link cannot join again as another node",
   CHECK(f.up_peers() == 0);
   CHECK(f.shown().empty());
 }
+
+TEST_CASE("an ack of another incarnation or past what was sent is dropped",
+          "[cluster][cluster_peer_input][peer-window]") {
+  fixture f;
+  auto dropped = [&] {
+    f.members();
+    uint64_t n = 0;
+    f.self->request(f.cluster, 10s, stats_atom::value)
+      .receive([&](cluster_counters& c) { n = c.dropped; },
+               [](caf::error&) {});
+    return n;
+  };
+  caf::scoped_actor peer{f.peer_sys};
+  REQUIRE(!f.join(peer, make_hello("p", 7)));
+  // The node sent its snapshot at seq 0 (it has no changes): an ack of
+  // seq 0 of its incarnation (5) is right; seq 1 was never sent, and
+  // incarnation 6 is not the node's.
+  auto window_of_p = [&] {
+    for (auto& m : f.members())
+      if (m.node == "p")
+        return m.window_bytes;
+    return uint64_t{0};
+  };
+  auto before = dropped();
+  CHECK(window_of_p() > 0);
+  peer->send(f.cluster, ack_atom::value, incarnation_id{5}, seq_number{0});
+  CHECK(dropped() == before);
+  CHECK(window_of_p() == 0);
+  peer->send(f.cluster, ack_atom::value, incarnation_id{5}, seq_number{1});
+  CHECK(dropped() == before + 1);
+  peer->send(f.cluster, ack_atom::value, incarnation_id{6}, seq_number{0});
+  CHECK(dropped() == before + 2);
+  CHECK(f.up_peers() == 1);
+  for (auto& m : f.members())
+    if (m.node == "p")
+      CHECK(m.state == peer_state::up);
+}

@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 
@@ -30,8 +32,34 @@ using test::cluster_node;
 /// own timeout before the test stops its node.
 struct push_node : cluster_node {
   push_node(const std::string& name, std::vector<uint16_t> seeds,
-            bool with_pusher = true)
-    : cluster_node(name, std::move(seeds), options{tls::off, with_pusher, 60s}) {
+            bool with_pusher = true,
+            std::function<void(caf::actor_system_config&)> tweak = {})
+    : cluster_node(name, std::move(seeds),
+                   options{tls::off, with_pusher, 60s, std::move(tweak)}) {
+  }
+};
+
+/// A pusher that takes batches and never answers them; counts them.
+struct stuck_pusher {
+  std::shared_ptr<std::atomic<int>> taken
+    = std::make_shared<std::atomic<int>>(0);
+  caf::actor actor;
+
+  explicit stuck_pusher(push_node& n) {
+    actor = n.sys->spawn([taken = taken](caf::event_based_actor*) {
+      return caf::behavior{
+        [taken](deliver_atom, const delivery_batch&) -> caf::result<void> {
+          ++*taken;
+          return caf::delegated<void>{};
+        },
+      };
+    });
+    REQUIRE(
+      n.manager->register_pusher(caf::actor_cast<pusher_actor>(actor)).get());
+  }
+
+  ~stuck_pusher() {
+    caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
   }
 };
 
@@ -184,21 +212,11 @@ TEST_CASE("a push whose owner node stops mid-way fails that part",
   push_node b{"b", {a.port}, false};
   REQUIRE(wait_until([&] { return a.up_peers() == 1 && b.up_peers() == 1; }));
   // b's pusher takes batches and never answers them.
-  auto taken = std::make_shared<std::atomic<int>>(0);
-  auto stuck = b.sys->spawn([taken](caf::event_based_actor*) {
-    return caf::behavior{
-      [taken](deliver_atom, const delivery_batch&) -> caf::result<void> {
-        ++*taken;
-        return caf::delegated<void>{};
-      },
-    };
-  });
-  REQUIRE(
-    b.manager->register_pusher(caf::actor_cast<pusher_actor>(stuck)).get());
+  stuck_pusher stuck{b};
   REQUIRE(b.manager->mark_online(make_online_user("s", "s1", "web")).get());
   REQUIRE(wait_until([&] { return a.sessions_of("s") == 1; }));
   auto call = a.manager->push_to_user("s", "lost");
-  REQUIRE(wait_until([&] { return taken->load() == 1; }));
+  REQUIRE(wait_until([&] { return stuck.taken->load() == 1; }));
   b.stop();
   auto rep = call.get();
   REQUIRE(rep);
@@ -207,7 +225,34 @@ TEST_CASE("a push whose owner node stops mid-way fails that part",
   CHECK(rep->failed_pushers[0].node == "b");
   CHECK(rep->failed_pushers[0].reason
         == caf::make_error(caf::exit_reason::remote_link_unreachable));
-  caf::anon_send_exit(stuck, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("a write forwarded to an owner that is killed fails at once",
+          "[cluster][cluster-push]") {
+  // A request timeout of an hour: a forward that waited for it would run
+  // into the test's own timeout instead of failing.
+  auto patient = [](caf::actor_system_config& cfg) {
+    caf::put(cfg.content, "presence.cluster.request-timeout",
+             caf::timespan{std::chrono::hours(1)});
+  };
+  push_node a{"a", {}, true, patient};
+  push_node b{"b", {a.port}, false, patient};
+  REQUIRE(wait_until([&] { return a.up_peers() == 1 && b.up_peers() == 1; }));
+  // b kicks through a pusher that never answers: the forwarded kick stays
+  // open on b until b's cluster actor dies.
+  stuck_pusher stuck{b};
+  REQUIRE(b.manager->mark_online(make_online_user("s", "s1", "web")).get());
+  REQUIRE(wait_until([&] { return a.sessions_of("s") == 1; }));
+  auto call = a.manager->kick_out_session("s", "s1", "bye");
+  REQUIRE(wait_until([&] { return stuck.taken->load() == 1; }));
+  // Killed as a peer can kill it (cluster_nodes.cpp): a loses the link.
+  auto proxy = a.sys->middleman().remote_actor("127.0.0.1", b.port);
+  REQUIRE(proxy);
+  caf::anon_send_exit(*proxy, caf::exit_reason::kill);
+  auto rep = call.get();
+  REQUIRE(!rep);
+  CHECK(rep.error()
+        == caf::make_error(caf::exit_reason::remote_link_unreachable));
 }
 
 TEST_CASE("the offline buffer delivers when the user logs in on another node",

@@ -1,6 +1,6 @@
 // The peers a node knows (cluster/membership.hpp): joins and what kind they
 // are, lost links, lookups by actor and by name, addresses learned from
-// gossip, what it gossips and the membership list with its lag.
+// gossip, what it gossips and the membership list with its lag and window.
 //
 // A peer is identified by the handle of its cluster actor, so the handles
 // here are real actors of a one-thread system that do nothing.
@@ -235,4 +235,32 @@ TEST_CASE("members lists this node first, then by name, with the lag",
   CHECK(member(xs, "d")->state == peer_state::down);
   // Nothing applied yet: the lag is all that was announced.
   CHECK(member(m.members({}), "z")->lag == 10);
+}
+
+TEST_CASE("members shows a full window as stale, with the bytes in flight",
+          "[cluster][membership][peer-window]") {
+  fixture f;
+  membership m{addr("a", 1), 1000};
+  auto b1 = f.actor();
+  m.joined(addr("b", 7), b1);
+  auto& w = m.find("b")->window;
+  CHECK(w.limit() == 1000);
+  REQUIRE(w.offer_delta(1, 600));
+  REQUIRE_FALSE(w.offer_delta(2, 600));
+  auto xs = m.members({});
+  CHECK(member(xs, "b")->state == peer_state::stale);
+  CHECK(member(xs, "b")->window_bytes == 600);
+  CHECK(xs[0].window_bytes == 0);
+  // Stale is still linked: found, listed to gossip and to send to.
+  CHECK(m.linked().size() == 1);
+  CHECK(m.up_count() == 1);
+  // A second handshake of the same link keeps the window; a join after a
+  // loss starts a new one.
+  m.joined(addr("b", 7), b1);
+  CHECK(m.find("b")->window.stale());
+  m.lost(b1.address());
+  CHECK(member(m.members({}), "b")->window_bytes == 0);
+  m.joined(addr("b", 7), f.actor());
+  CHECK_FALSE(m.find("b")->window.stale());
+  CHECK(m.find("b")->window.unacked() == 0);
 }

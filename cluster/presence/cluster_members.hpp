@@ -43,12 +43,16 @@ struct member_info {
   /// how far this node's copy of the peer's sessions lags (0 for self).
   uint64_t lag = 0;
   bool self = false;
+  /// Bytes this node sent the peer that it has not acknowledged yet: its
+  /// window's use (0 for self and for a node that is down).
+  uint64_t window_bytes = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_info& x) {
   return f(caf::meta::type_name("presence::member_info"), x.node,
-           x.host, x.port, x.incarnation, x.state, x.lag, x.self);
+           x.host, x.port, x.incarnation, x.state, x.lag, x.self,
+           x.window_bytes);
 }
 
 /// Counts what the cluster actor refused or dropped.

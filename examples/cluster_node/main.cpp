@@ -137,7 +137,8 @@ void run_command(caf::actor_system& sys, online_manager& m,
           for (auto& x : xs)
             say("member " + x.node + " " + x.host + ":"
                 + std::to_string(x.port) + " " + to_string(x.state) + " lag "
-                + std::to_string(x.lag) + (x.self ? " self" : ""));
+                + std::to_string(x.lag) + " window "
+                + std::to_string(x.window_bytes) + (x.self ? " self" : ""));
           say("members: " + std::to_string(xs.size()));
         },
         [](caf::error& err) { say("error members: " + render_cluster(err)); });
