@@ -65,10 +65,16 @@ struct cluster_state {
     log = owner_log(cfg.self.node, cfg.self.incarnation);
     members = membership(cfg.self);
     for (auto& [host, seed_port] : cfg.seeds)
-      dials.add(host, seed_port, dial_schedule::clock::now());
+      dials.add(host, seed_port, now());
   }
 
   bool started = false;
+
+  /// The actor system's clock (steady time; simulated under CAF's test
+  /// coordinator, so deterministic tests drive the dial backoff).
+  dial_schedule::time_point now() const {
+    return self->clock().now();
+  }
 
   caf::event_based_actor* self;
   caf::actor registry;
@@ -238,7 +244,7 @@ struct cluster_state {
     // (the smaller name, or whoever has the address as a seed) keeps trying.
     for (auto& m : members.members({}))
       if (m.node == *name && (should_dial(m.node) || is_seed(m.host, m.port)))
-        dials.add(m.host, m.port, dial_schedule::clock::now()
+        dials.add(m.host, m.port, now()
                             + std::chrono::milliseconds{100});
   }
 
@@ -254,7 +260,7 @@ struct cluster_state {
   }
 
   void start_due_dials() {
-    for (auto& t : dials.take_due(dial_schedule::clock::now()))
+    for (auto& t : dials.take_due(now()))
       dial(caf::actor_cast<caf::actor>(self), t.attempt, t.host, t.port);
   }
 
