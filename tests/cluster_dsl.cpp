@@ -88,7 +88,7 @@ TEST_CASE("DSL: a partitioned node's sessions leave the others' views and "
     return net.digest(1) == net.digest(2) && net.owners_of(1, "cat").empty();
   }));
   CHECK(net.owners_of(1, "dan").empty());
-  CHECK(net.owners_of(0, "cat") .empty());
+  CHECK(net.owners_of(0, "cat").empty());
   // Redials stay refused while cut: many ticks change nothing.
   for (int i = 0; i < 20; ++i)
     net.tick();

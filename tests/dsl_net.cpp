@@ -160,8 +160,8 @@ void network::join(size_t i, const std::vector<size_t>& seeds) {
                                                      dial_for(i));
   // A no-op if a prepared connection put it back already.
   x.p->mpx.provide_acceptor(x.port, x.acceptor);
-  // Asked without blocking (the DSL's publish runs the middleman inline,
-  // which any other enqueue in between would break).
+  // Asked with a message: the DSL's publish needs the middleman to run
+  // inline at the next enqueue, and hung once when another came first.
   auto published = ask<uint16_t>(
     i, x.p->mm.actor_handle(), caf::publish_atom::value, x.port,
     caf::actor_cast<caf::strong_actor_ptr>(x.cluster),
