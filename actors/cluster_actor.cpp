@@ -215,7 +215,7 @@ caf::behavior running_behavior(cluster_impl* self) {
               ++st.counters.refused;
               log_line("presence.cluster: join refused: "
                        + render_cluster(err));
-              st.dials.failed(attempt, dial_schedule::clock::now());
+              st.dials.failed(attempt, st.now());
               return;
             }
             st.dials.linked(attempt);
@@ -228,13 +228,13 @@ caf::behavior running_behavior(cluster_impl* self) {
               log_line("presence.cluster: the peer refused the join: "
                        + render_cluster(err));
             }
-            st.dials.failed(attempt, dial_schedule::clock::now());
+            st.dials.failed(attempt, st.now());
           });
     },
     [=](dial_result_atom, uint64_t attempt, caf::error&) {
       auto& st = self->state;
       if (st.from_this_node())
-        st.dials.failed(attempt, dial_schedule::clock::now());
+        st.dials.failed(attempt, st.now());
     },
     [=](hello_atom, hello& theirs) -> caf::result<hello> {
       auto& st = self->state;
@@ -280,7 +280,7 @@ caf::behavior running_behavior(cluster_impl* self) {
         if (x.node == st.cfg.self.node || check_hello(st.mine, h))
           continue;
         if (st.members.learn(x) && st.should_dial(x.node))
-          st.dials.add(x.host, x.port, dial_schedule::clock::now());
+          st.dials.add(x.host, x.port, st.now());
       }
       st.start_due_dials();
     },

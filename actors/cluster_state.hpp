@@ -66,10 +66,16 @@ struct cluster_state {
     log = owner_log(cfg.self.node, cfg.self.incarnation);
     members = membership(cfg.self, cfg.peer_window_bytes);
     for (auto& [host, seed_port] : cfg.seeds)
-      dials.add(host, seed_port, dial_schedule::clock::now());
+      dials.add(host, seed_port, now());
   }
 
   bool started = false;
+
+  /// The actor system's clock (steady time; simulated under CAF's test
+  /// coordinator, so deterministic tests drive the dial backoff).
+  dial_schedule::time_point now() const {
+    return self->clock().now();
+  }
 
   caf::event_based_actor* self;
   caf::actor registry;
@@ -283,8 +289,7 @@ struct cluster_state {
     // (the smaller name, or whoever has the address as a seed) keeps trying.
     if (auto a = members.address_of(*name);
         a != nullptr && (should_dial(a->node) || is_seed(a->host, a->port)))
-      dials.add(a->host, a->port, dial_schedule::clock::now()
-                                    + std::chrono::milliseconds{100});
+      dials.add(a->host, a->port, now() + std::chrono::milliseconds{100});
   }
 
   bool is_seed(const std::string& host, uint16_t port) const {
@@ -299,7 +304,7 @@ struct cluster_state {
   }
 
   void start_due_dials() {
-    for (auto& t : dials.take_due(dial_schedule::clock::now()))
+    for (auto& t : dials.take_due(now()))
       dial(caf::actor_cast<caf::actor>(self), t.attempt, t.host, t.port);
   }
 
