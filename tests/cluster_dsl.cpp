@@ -24,6 +24,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <utility>
 
 using test::dsl::network;
 
@@ -117,6 +118,12 @@ struct schedule {
     return static_cast<size_t>(rng() % n);
   }
 
+  /// Two different nodes.
+  std::pair<size_t, size_t> pick_pair() {
+    auto i = pick(net.size());
+    return {i, (i + 1 + pick(net.size() - 1)) % net.size()};
+  }
+
   void step() {
     std::vector<size_t> in, out;
     for (size_t i = 0; i < net.size(); ++i)
@@ -139,15 +146,13 @@ struct schedule {
         }
         [[fallthrough]];
       case 2: { // cut
-        auto i = pick(net.size());
-        auto j = (i + 1 + pick(net.size() - 1)) % net.size();
+        auto [i, j] = pick_pair();
         log << "cut n" << i << "-n" << j << "; ";
         net.cut(i, j);
         break;
       }
       case 3: { // heal
-        auto i = pick(net.size());
-        auto j = (i + 1 + pick(net.size() - 1)) % net.size();
+        auto [i, j] = pick_pair();
         log << "heal n" << i << "-n" << j << "; ";
         net.heal(i, j);
         break;

@@ -18,13 +18,21 @@ namespace {
 /// Deltas of this size: ten fit a window of 1000 bytes.
 constexpr size_t delta_bytes = 100;
 
+/// Offers deltas 1-10, which fill `w`'s window of 1000 bytes, and, with
+/// `overflow`, delta 11, which does not fit and makes the peer stale.
+void fill(peer_window& w, bool overflow) {
+  for (seq_number s = 1; s <= 10; ++s)
+    REQUIRE(w.offer_delta(s, delta_bytes));
+  if (overflow)
+    REQUIRE_FALSE(w.offer_delta(11, delta_bytes));
+}
+
 } // namespace
 
 TEST_CASE("a peer turns stale when the next delta does not fit",
           "[cluster][peer-window]") {
   peer_window w{1000};
-  for (seq_number s = 1; s <= 10; ++s)
-    REQUIRE(w.offer_delta(s, delta_bytes));
+  fill(w, false);
   CHECK(w.unacked() == 1000);
   CHECK_FALSE(w.stale());
   CHECK_FALSE(w.offer_delta(11, delta_bytes));
@@ -36,9 +44,7 @@ TEST_CASE("a peer turns stale when the next delta does not fit",
 TEST_CASE("a stale peer gets no delta, even one that would fit",
           "[cluster][peer-window]") {
   peer_window w{1000};
-  for (seq_number s = 1; s <= 10; ++s)
-    REQUIRE(w.offer_delta(s, delta_bytes));
-  REQUIRE_FALSE(w.offer_delta(11, delta_bytes));
+  fill(w, true);
   // Half is acked: room for five more, but nothing is queued per change.
   REQUIRE(w.ack(5));
   CHECK(w.unacked() == 500);
@@ -51,9 +57,7 @@ TEST_CASE("a stale peer gets no delta, even one that would fit",
 TEST_CASE("a stale peer gets a snapshot once everything in flight is acked",
           "[cluster][peer-window]") {
   peer_window w{1000};
-  for (seq_number s = 1; s <= 10; ++s)
-    REQUIRE(w.offer_delta(s, delta_bytes));
-  REQUIRE_FALSE(w.offer_delta(11, delta_bytes));
+  fill(w, true);
   REQUIRE_FALSE(w.offer_delta(12, delta_bytes));
   REQUIRE(w.ack(9));
   CHECK_FALSE(w.snapshot_due());
@@ -78,8 +82,7 @@ TEST_CASE("a snapshot larger than the window does not close it",
   w.sent_snapshot(0, 50000);
   CHECK(w.unacked() == 50000);
   CHECK(w.unacked_deltas() == 0);
-  for (seq_number s = 1; s <= 10; ++s)
-    REQUIRE(w.offer_delta(s, delta_bytes));
+  fill(w, false);
   CHECK_FALSE(w.stale());
   REQUIRE(w.ack(0));
   CHECK(w.unacked() == 1000);
@@ -102,9 +105,7 @@ TEST_CASE("a snapshot sent while stale and not drained is not sent twice",
   // The peer asked for one (a resync): it carries every change held back,
   // so the drain needs none unless a change came after it.
   peer_window w{1000};
-  for (seq_number s = 1; s <= 10; ++s)
-    REQUIRE(w.offer_delta(s, delta_bytes));
-  REQUIRE_FALSE(w.offer_delta(11, delta_bytes));
+  fill(w, true);
   w.sent_snapshot(11, 300);
   CHECK(w.stale());
   REQUIRE(w.ack(11));
@@ -114,9 +115,7 @@ TEST_CASE("a snapshot sent while stale and not drained is not sent twice",
 
   SECTION("a change after it makes the drain send one") {
     peer_window v{1000};
-    for (seq_number s = 1; s <= 10; ++s)
-      REQUIRE(v.offer_delta(s, delta_bytes));
-    REQUIRE_FALSE(v.offer_delta(11, delta_bytes));
+    fill(v, true);
     v.sent_snapshot(11, 300);
     REQUIRE_FALSE(v.offer_delta(12, delta_bytes));
     REQUIRE(v.ack(11));
@@ -143,9 +142,7 @@ TEST_CASE("an ack past the last seq sent is refused",
 
 TEST_CASE("a bogus ack does not drain a stale peer", "[cluster][peer-window]") {
   peer_window w{1000};
-  for (seq_number s = 1; s <= 10; ++s)
-    REQUIRE(w.offer_delta(s, delta_bytes));
-  REQUIRE_FALSE(w.offer_delta(11, delta_bytes));
+  fill(w, true);
   // Seq 11 exists at the owner but never went to this peer.
   CHECK_FALSE(w.ack(11));
   CHECK_FALSE(w.snapshot_due());
