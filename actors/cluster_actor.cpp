@@ -364,13 +364,7 @@ caf::behavior running_behavior(cluster_impl* self) {
           == self->address())
         st.greet(node, incarnation);
     },
-    [=](members_atom) {
-      auto& st = self->state;
-      std::map<std::string, uint64_t> applied;
-      for (auto& owner : st.replicas.owners())
-        applied[owner] = st.replicas.status(owner)->seq;
-      return st.members.members(applied);
-    },
+    [=](members_atom) { return self->state.member_list(); },
     [=](digest_atom) {
       auto& st = self->state;
       return st.replicas.digest() + st.log.digest();
@@ -381,6 +375,7 @@ caf::behavior running_behavior(cluster_impl* self) {
       if (!st.from_this_node())
         return;
       st.announce();
+      st.report_peers();
       // Gossip now and then too: an address a peer missed (it was
       // partitioned, or joined in between) reaches it within a few ticks.
       if (++st.ticks % 4 == 0)

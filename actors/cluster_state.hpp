@@ -24,6 +24,7 @@
 #include "cluster/view_resolver.hpp"
 #include "presence/detail/cluster_feed.hpp"
 #include "presence/detail/protocol.hpp"
+#include "presence/stats.hpp"
 
 namespace presence::cluster {
 
@@ -137,6 +138,25 @@ struct cluster_state {
     arriving.erase(owner);
     tell_registry(resolve(replicas.drop_owner(owner, why), reason, log,
                           replicas));
+  }
+
+  /// This node first, then every node it knows, with their lags.
+  std::vector<member_info> member_list() const {
+    std::map<std::string, uint64_t> applied;
+    for (auto& owner : replicas.owners())
+      applied[owner] = replicas.status(owner)->seq;
+    return members.members(applied);
+  }
+
+  /// The peers and the view digest, for the registry's stats().
+  void report_peers() {
+    std::vector<peer_stats> peers;
+    for (auto& m : member_list())
+      if (!m.self)
+        peers.push_back(
+          peer_stats{m.node, to_string(m.state), m.lag, m.window_bytes});
+    self->send(registry, detail::peer_stats_atom::value, std::move(peers),
+               replicas.digest() + log.digest());
   }
 
   // -- to peers ----------------------------------------------------------------

@@ -526,6 +526,12 @@ registry_behavior(registry_pointer self, settings cfg,
         st.maybe_flush_events();
       }
     },
+    [=](peer_stats_atom, std::vector<peer_stats>& peers,
+        uint64_t digest) {
+      auto& st = self->state;
+      if (st.admit.from_cluster())
+        st.core->set_peer_stats(std::move(peers), digest);
+    },
     [=](pushed_atom, uint64_t batch, const caf::error& err) {
       auto sender = self->current_sender();
       if (sender != nullptr)

@@ -13,15 +13,21 @@ std::optional<owner_delta> owner_log::commit(std::vector<session_op> ops) {
   owner_delta out{owner_, incarnation_, 0, {}};
   for (auto& op : ops) {
     session_key key{op.session.login_id, op.session.token};
+    auto i = sessions_.find(key);
     if (op.kind == op_kind::upsert) {
-      auto i = sessions_.find(key);
-      if (i == sessions_.end())
-        sessions_.emplace(std::move(key), op.session);
-      else if (i->second != op.session)
+      if (i == sessions_.end()) {
+        i = sessions_.emplace(std::move(key), op.session).first;
+      } else if (i->second != op.session) {
+        session_terms_ -= term(i->second);
         i->second = op.session;
-      else
+      } else {
         continue;
-    } else if (sessions_.erase(key) == 0) {
+      }
+      session_terms_ += term(i->second);
+    } else if (i != sessions_.end()) {
+      session_terms_ -= term(i->second);
+      sessions_.erase(i);
+    } else {
       continue;
     }
     out.ops.push_back(std::move(op));
@@ -90,10 +96,11 @@ std::vector<replica_session> owner_log::sessions() const {
 }
 
 uint64_t owner_log::digest() const {
-  auto sum = owner_digest(owner_, incarnation_);
-  for (auto& kvp : sessions_)
-    sum += session_digest(owner_, incarnation_, kvp.second);
-  return sum;
+  return owner_digest(owner_, incarnation_) + session_terms_;
+}
+
+uint64_t owner_log::term(const replica_session& x) const {
+  return session_digest(owner_, incarnation_, x);
 }
 
 const replica_session* owner_log::find(const std::string& login_id,

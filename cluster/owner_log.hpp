@@ -56,16 +56,21 @@ public:
   /// The local sessions, ordered by (login_id, token).
   std::vector<replica_session> sessions() const;
 
-  /// This owner's terms of the view digest (view_digest.hpp).
+  /// This owner's terms of the view digest (view_digest.hpp), kept as a
+  /// running sum: the cluster actor reports it every tick.
   uint64_t digest() const;
 
 private:
   using session_key = std::pair<std::string, std::string>;
 
+  uint64_t term(const replica_session& x) const;
+
   std::string owner_;
   incarnation_id incarnation_;
   seq_number seq_ = 0;
   std::map<session_key, replica_session> sessions_;
+  /// The sum of the sessions' digest terms.
+  uint64_t session_terms_ = 0;
 };
 
 } // namespace presence::cluster

@@ -198,6 +198,14 @@ void registry_core::cluster_detached() {
       sink->fail_all(caf::make_error(caf::exit_reason::remote_link_unreachable));
     }
   count_nodes();
+  set_peer_stats({}, 0);
+}
+
+void registry_core::set_peer_stats(std::vector<peer_stats>&& peers,
+                                   uint64_t digest) {
+  std::unique_lock<std::shared_mutex> guard{view_.mtx};
+  view_.peers = std::move(peers);
+  view_.view_digest = digest;
 }
 
 void registry_core::route_answer(owner_id owner, uint64_t ticket,

@@ -85,6 +85,9 @@ public:
   /// waited for fails.
   void cluster_detached();
 
+  /// The cluster actor's report of its peers and view digest, for stats().
+  void set_peer_stats(std::vector<peer_stats>&& peers, uint64_t digest);
+
   /// The answer to routed push `ticket` of owner `owner`'s sink.
   void route_answer(owner_id owner, uint64_t ticket, op_result&& r);
 

@@ -178,6 +178,8 @@ presence_stats presence_view::stats() const {
   r.events = get(counters.events);
   r.rejected = get(counters.rejected);
   r.nodes = get(counters.nodes);
+  r.peers = peers;
+  r.view_digest = view_digest;
   if (nodes.remote_count() == 0) {
     r.local_users = r.users;
     r.local_sessions = r.sessions;

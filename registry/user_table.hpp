@@ -246,6 +246,10 @@ struct presence_view {
   /// retirement thread (registry thread only; see registry_callee::retire).
   std::vector<user_actor> retiring;
   view_counters counters;
+  /// The peers and the view digest the cluster actor last reported
+  /// (written under `mtx`).
+  std::vector<peer_stats> peers;
+  uint64_t view_digest = 0;
   /// The facade client that spawned this registry along with this view
   /// (0: none yet). Its batches are trusted as validated (docs/design.md,
   /// "Validation"); set before its first batch is sent.

@@ -248,6 +248,6 @@ TEST_CASE("DSL: seeded random join/leave/partition/heal schedules end with "
 // gets the same handle. Not yet known: whether the real dialer can meet it
 // (the same cache sits under it) or the harness's model of a cut causes it.
 TEST_CASE("DSL: seed 36 (open: a dial answered with a dead cached handle)",
-          "[.][cluster][dsl-open]") {
+          "[.][dsl-open]") {
   run_schedule(36);
 }

@@ -1,6 +1,7 @@
 // stats() on cluster nodes: users and sessions count the node's view of the
 // whole cluster, local_users and local_sessions what this node owns, nodes
-// the nodes up in the view. Two nodes in one process; every check waits for
+// the nodes up in the view, peers and view_digest what the cluster actor
+// reported at its last tick. Two nodes in one process; every check waits for
 // the state it expects.
 
 #include <catch2/catch.hpp>
@@ -49,11 +50,22 @@ TEST_CASE("stats count the view, this node's own part and the nodes up",
   CHECK(st.users == 3);
   CHECK(st.local_users == 2);
   CHECK(st.local_sessions == 3);
+  // The peers and the digest, as of the cluster's next tick: the same
+  // digest on both nodes, the one the cluster handle answers.
+  REQUIRE(wait_until([&] {
+    auto x = stats_of(a);
+    auto y = stats_of(b);
+    return x.view_digest != 0 && x.view_digest == y.view_digest
+           && x.view_digest == a.digest() && x.peers.size() == 1
+           && x.peers[0].node == "b" && x.peers[0].state == "up"
+           && x.peers[0].lag == 0 && x.peers[0].window_bytes == 0;
+  }));
   // b leaves: its sessions leave a's view, and so does the node.
   b.stop();
   REQUIRE(wait_until([&] {
     auto s = stats_of(a);
-    return s.nodes == 1 && s.sessions == 2;
+    return s.nodes == 1 && s.sessions == 2 && s.peers.size() == 1
+           && s.peers[0].state == "down" && s.view_digest == a.digest();
   }));
   st = stats_of(a);
   CHECK(st.users == 2);

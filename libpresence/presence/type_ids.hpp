@@ -34,5 +34,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(presence, caf::first_custom_type_id + 100)
   CAF_ADD_TYPE_ID(presence, (presence::presence_events))
   CAF_ADD_TYPE_ID(presence, (presence::presence_stats))
   CAF_ADD_TYPE_ID(presence, (presence::event_subscriber_actor))
+  CAF_ADD_TYPE_ID(presence, (presence::peer_stats))
+  CAF_ADD_TYPE_ID(presence, (std::vector<presence::peer_stats>))
 
 CAF_END_TYPE_ID_BLOCK(presence)

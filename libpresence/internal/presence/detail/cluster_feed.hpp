@@ -31,6 +31,8 @@
 //   timestamp; the answer is the owner's partial delivery_report.
 // - (node_event_atom, up, node): a peer joined or was lost; the registry
 //   emits `node_up` / `node_down` (the event's session names only the node).
+// - (peer_stats_atom, peers, digest) every tick: the peers and the view
+//   digest as the cluster actor sees them, shown by stats() as they are.
 //
 // As the registry implements it (registry_internal_actor): attach is
 // (attach_cluster_atom, std::string, caf::actor) -> local_changes, taken
@@ -58,6 +60,7 @@ using move_out_atom = caf::atom_constant<caf::atom("pMoveOut")>;
 using forward_atom = caf::atom_constant<caf::atom("pForward")>;
 using node_event_atom = caf::atom_constant<caf::atom("pNodeEv")>;
 using route_atom = caf::atom_constant<caf::atom("pRoute")>;
+using peer_stats_atom = caf::atom_constant<caf::atom("pPeerSt")>;
 
 /// A change of a session this node owns.
 struct local_change {

@@ -50,6 +50,7 @@ using registry_internal_actor = registry_actor::extend<
     local_changes>,
   caf::reacts_to<replica_atom, remote_update>,
   caf::reacts_to<move_out_atom, std::string, std::string, std::string>,
-  caf::reacts_to<node_event_atom, bool, std::string>>;
+  caf::reacts_to<node_event_atom, bool, std::string>,
+  caf::reacts_to<peer_stats_atom, std::vector<peer_stats>, uint64_t>>;
 
 } // namespace presence::detail
