@@ -176,7 +176,11 @@ bool replica_state::behind(const std::string& owner,
 std::vector<owned_session>
 replica_state::sessions_of(const std::string& login_id) const {
   std::vector<owned_session> out;
-  for (auto& [owner, copy] : owners_) {
+  // Not structured bindings: C++17 lambdas cannot capture them (clang
+  // refuses; the fuzz build uses clang).
+  for (auto& kvp : owners_) {
+    auto& owner = kvp.first;
+    auto& copy = kvp.second;
     auto first = out.size();
     copy.sessions.for_each([&](const packed_session& s) {
       if (s.login_id() == login_id)
