@@ -43,4 +43,25 @@ cluster_node::cluster_node(const std::string& name,
   port = ms.front().port;
 }
 
+std::string cluster_node::describe() {
+  std::string out;
+  for (auto& m : members()) {
+    out += m.self ? "[" : " ";
+    out += m.node + "@" + std::to_string(m.port) + " #"
+           + std::to_string(m.incarnation) + " " + to_string(m.state)
+           + " lag " + std::to_string(m.lag);
+    out += m.self ? "]" : ";";
+  }
+  caf::scoped_actor self{*sys};
+  self->request(node, std::chrono::seconds(10), presence::stats_atom::value)
+    .receive(
+      [&](presence::cluster_counters& c) {
+        out += " dropped " + std::to_string(c.dropped) + ", refused "
+               + std::to_string(c.refused) + ", ignored "
+               + std::to_string(c.ignored);
+      },
+      [&](caf::error& err) { out += " no stats: " + caf::to_string(err); });
+  return out;
+}
+
 } // namespace test

@@ -106,6 +106,9 @@ struct cluster_node {
     return up_peers_of(*sys, node);
   }
 
+  /// The node's members and counters in one line, for a failed wait.
+  std::string describe();
+
   uint64_t digest() {
     return digest_of(*sys, node);
   }

@@ -70,9 +70,12 @@ struct trio {
   push_node c{"c", {a.port}};
 
   trio() {
-    REQUIRE(wait_until([&] {
-      return a.up_peers() == 2 && b.up_peers() == 2 && c.up_peers() == 2;
-    }));
+    if (!wait_until([&] {
+          return a.up_peers() == 2 && b.up_peers() == 2 && c.up_peers() == 2;
+        }))
+      FAIL("the nodes did not join: " << a.describe() << " | "
+                                      << b.describe() << " | "
+                                      << c.describe());
   }
 
   /// Waits until every node sees `n` sessions of `login`.
