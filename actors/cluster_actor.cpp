@@ -113,8 +113,8 @@ caf::behavior cluster_behavior(cluster_impl* self) {
   };
 }
 
-/// An op of this node's registry for `node`'s sessions (a push's part, a
-/// forwarded write): sent to the owner as a request that may take
+/// A forwarded write of this node's registry for `node`'s sessions: sent to
+/// the owner as a request that may take
 /// `timeout`, and failed at once with remote_link_unreachable if the node
 /// is not linked or is lost meanwhile (CAF 0.17 would let it wait).
 template <class Atom>
@@ -149,19 +149,27 @@ caf::result<op_result> ask_owner(cluster_impl* self, const std::string& node,
 constexpr size_t max_routed_ids = 65536;
 
 /// A peer's push for this node's sessions: handed to the registry as a
-/// client batch (origin cluster_peer), which delivers it locally only.
-caf::result<op_result> take_routed_push(cluster_impl* self,
-                                        detail::client_op& op) {
+/// client batch (origin cluster_peer), which delivers it locally only; the
+/// result goes back to the peer one-way, under the peer's ticket.
+void take_routed_push(cluster_impl* self, detail::client_op& op) {
   auto& st = self->state;
-  if (st.sender_peer() == nullptr)
-    return make_error(error::malformed_message, "not a peer");
+  auto p = st.sender_peer();
+  if (p == nullptr)
+    return;
+  cluster_state::peer_op waiter;
+  waiter.peer = p->handle;
+  waiter.ticket = op.ticket;
   if ((op.kind != detail::op_kind::push_users
        && op.kind != detail::op_kind::broadcast)
       || op.login_ids.size() > max_routed_ids) {
     ++st.counters.dropped;
-    return make_error(error::malformed_message, "not a routed push");
+    op_result r;
+    r.err = make_error(error::malformed_message, "not a routed push");
+    self->send(waiter.peer, detail::routed_atom::value, waiter.ticket,
+               std::move(r));
+    return;
   }
-  return st.hand_to_registry(std::move(op));
+  st.hand_to_registry(std::move(op), std::move(waiter));
 }
 
 caf::behavior running_behavior(cluster_impl* self) {
@@ -180,12 +188,13 @@ caf::behavior running_behavior(cluster_impl* self) {
         detail::client_op& op) -> caf::result<op_result> {
       return ask_owner(self, node, self->state.cfg.request_timeout, what, op);
     },
-    [=](detail::route_atom what, std::string& node,
-        detail::client_op& op) -> caf::result<op_result> {
-      // The owner may take its pusher timeout on top.
-      auto& cfg = self->state.cfg;
-      return ask_owner(self, node, cfg.request_timeout + cfg.pusher_timeout,
-                       what, op);
+    [=](detail::route_atom, std::string& node, detail::client_op& op) {
+      auto& st = self->state;
+      if (!st.from_this_node()) {
+        ++st.counters.dropped;
+        return;
+      }
+      st.route(std::move(node), std::move(op));
     },
     [=](detail::results_atom, detail::client_results& xs) {
       auto& st = self->state;
@@ -194,13 +203,8 @@ caf::behavior running_behavior(cluster_impl* self) {
         ++st.counters.dropped;
         return;
       }
-      for (auto& r : xs.results) {
-        auto i = st.forwarded.find(r.ticket);
-        if (i == st.forwarded.end())
-          continue;
-        i->second.deliver(std::move(r));
-        st.forwarded.erase(i);
-      }
+      for (auto& r : xs.results)
+        st.answer_peer_op(r.ticket, std::move(r));
     },
     // -- joins ------------------------------------------------------------------
     [=](dial_result_atom, uint64_t attempt, caf::actor& peer) {
@@ -352,10 +356,28 @@ caf::behavior running_behavior(cluster_impl* self) {
       auto& st = self->state;
       if (st.sender_peer() == nullptr)
         return make_error(error::malformed_message, "not a peer");
-      return st.hand_to_registry(std::move(op));
+      cluster_state::peer_op waiter;
+      waiter.rp = self->make_response_promise();
+      auto rp = waiter.rp;
+      st.hand_to_registry(std::move(op), std::move(waiter));
+      return rp;
     },
-    [=](detail::route_atom, detail::client_op& op) -> caf::result<op_result> {
-      return take_routed_push(self, op);
+    [=](detail::route_atom, detail::client_op& op) {
+      take_routed_push(self, op);
+    },
+    [=](detail::routed_atom, uint64_t ticket, op_result& r) {
+      // An owner's answer to a push this node routed: only from the peer
+      // it went to (routed_pushes.hpp).
+      auto& st = self->state;
+      auto p = st.sender_peer();
+      if (p == nullptr)
+        return;
+      routed_pushes::entry e;
+      if (!st.routes.take(p->address.node, ticket, e)) {
+        ++st.counters.dropped;
+        return;
+      }
+      st.answer_route(e.node, e.ticket, std::move(r));
     },
     // -- local queries and the timer ---------------------------------------------
     [=](greet_atom, std::string& node, incarnation_id incarnation) {
@@ -376,6 +398,7 @@ caf::behavior running_behavior(cluster_impl* self) {
         return;
       st.announce();
       st.report_peers();
+      st.expire_routes();
       // Gossip now and then too: an address a peer missed (it was
       // partitioned, or joined in between) reaches it within a few ticks.
       if (++st.ticks % 4 == 0)

@@ -21,6 +21,7 @@
 #include "cluster/peer_requests.hpp"
 #include "cluster/peer_window.hpp"
 #include "cluster/replica_state.hpp"
+#include "cluster/routed_pushes.hpp"
 #include "cluster/view_resolver.hpp"
 #include "presence/detail/cluster_feed.hpp"
 #include "presence/detail/protocol.hpp"
@@ -94,12 +95,24 @@ struct cluster_state {
   /// Owners whose first snapshot since their join has not completed: its
   /// sessions arrive with reason "node_up".
   std::set<std::string> arriving;
-  /// Writes forwarded here by peers, waiting for the registry's answer, by
-  /// the ticket this actor gave them.
-  std::map<uint64_t, caf::response_promise> forwarded;
-  /// Pushes routed and writes forwarded to peers, waiting for their owner's
-  /// answer; failed at once when the owner is lost.
+  /// Who waits for the registry's answer to a peer's op: a forwarded
+  /// write's response promise, or the peer that routed a push (answered
+  /// one-way under its ticket; a handle, so a restarted peer never gets the
+  /// answer meant for its old incarnation).
+  struct peer_op {
+    caf::response_promise rp;
+    caf::actor peer;
+    uint64_t ticket = 0;
+  };
+  /// Peers' ops waiting for the registry's answer, by the ticket this actor
+  /// gave them.
+  std::map<uint64_t, peer_op> forwarded;
+  /// Writes forwarded to peers, waiting for their owner's answer; failed at
+  /// once when the owner is lost.
   peer_requests open_requests;
+  /// Pushes routed to peers, waiting for their owner's answer; failed at
+  /// once when the owner is lost, or at the tick after their deadline.
+  routed_pushes routes;
   uint64_t next_ticket = 1;
   uint64_t ticks = 0;
 
@@ -302,8 +315,11 @@ struct cluster_state {
     if (!name)
       return;
     drop_owner(*name, why, reason);
-    open_requests.fail(
-      *name, caf::make_error(caf::exit_reason::remote_link_unreachable));
+    auto unreachable
+      = caf::make_error(caf::exit_reason::remote_link_unreachable);
+    open_requests.fail(*name, unreachable);
+    for (auto& e : routes.take_all(*name))
+      answer_route(e.node, e.ticket, unreachable);
     self->send(registry, detail::node_event_atom::value, false, *name);
     // A crashed node may come back on its address: the side that dials
     // (the smaller name, or whoever has the address as a seed) keeps trying.
@@ -350,17 +366,66 @@ struct cluster_state {
   }
 
   /// A peer's op for this node's sessions goes to the registry as a client
-  /// batch (origin cluster_peer); its result answers the peer.
-  caf::response_promise hand_to_registry(detail::client_op&& op) {
+  /// batch (origin cluster_peer); its result answers `waiter`.
+  void hand_to_registry(detail::client_op&& op, peer_op&& waiter) {
     auto ticket = next_ticket++;
     op.ticket = ticket;
     detail::client_batch batch;
     batch.reply_to = caf::actor_cast<caf::actor>(self);
     batch.ops.push_back(std::move(op));
     self->send(registry, detail::batch_atom::value, std::move(batch));
-    auto rp = self->make_response_promise();
-    forwarded.emplace(ticket, rp);
-    return rp;
+    forwarded.emplace(ticket, std::move(waiter));
+  }
+
+  /// The registry's result of a peer's op, to whoever waits for it.
+  void answer_peer_op(uint64_t ticket, detail::op_result&& r) {
+    auto i = forwarded.find(ticket);
+    if (i == forwarded.end())
+      return;
+    auto waiter = std::move(i->second);
+    forwarded.erase(i);
+    if (waiter.peer)
+      self->send(waiter.peer, detail::routed_atom::value, waiter.ticket,
+                 std::move(r));
+    else
+      waiter.rp.deliver(std::move(r));
+  }
+
+  // -- routed pushes -------------------------------------------------------------
+
+  /// A push's part from the registry for `node`'s sessions, routed one-way
+  /// under a ticket of `routes`.
+  void route(std::string node, detail::client_op&& op) {
+    auto p = members.find(node);
+    if (p == nullptr) {
+      answer_route(node, op.ticket,
+                   caf::make_error(caf::exit_reason::remote_link_unreachable));
+      return;
+    }
+    // The owner may take its pusher timeout on top.
+    auto deadline = now() + cfg.request_timeout + cfg.pusher_timeout;
+    op.ticket = routes.add(std::move(node), op.ticket, deadline);
+    self->send(p->handle, detail::route_atom::value, std::move(op));
+  }
+
+  void answer_route(const std::string& node, uint64_t ticket,
+                    detail::op_result&& r) {
+    self->send(registry, detail::routed_atom::value, node, ticket,
+               std::move(r));
+  }
+
+  void answer_route(const std::string& node, uint64_t ticket,
+                    const caf::error& err) {
+    detail::op_result r;
+    r.err = err;
+    answer_route(node, ticket, std::move(r));
+  }
+
+  /// Fails the routed pushes whose owner missed their deadline.
+  void expire_routes() {
+    for (auto& e : routes.take_expired(now()))
+      answer_route(e.node, e.ticket,
+                   caf::make_error(caf::sec::request_timeout));
   }
 
   bool from_this_node() const {

@@ -20,7 +20,7 @@ namespace presence::cluster {
 
 /// Every node of a cluster runs one protocol version: a rolling upgrade
 /// across versions is refused at the join (docs/design.md).
-constexpr uint32_t protocol_version = 1;
+constexpr uint32_t protocol_version = 2;
 
 /// Where a node listens, as it advertises itself to the others.
 struct node_address {

@@ -1,7 +1,8 @@
 #pragma once
 
-// Requests this node's cluster actor made to a peer on the registry's
-// behalf, by peer (docs/design.md, "Pushes across nodes"). CAF 0.17 sends
+// Writes this node's cluster actor forwarded to a peer as requests on the
+// registry's behalf, by peer (docs/design.md, "Forwarded writes"; routed
+// pushes use cluster/routed_pushes.hpp instead). CAF 0.17 sends
 // nothing when a remote actor's node is lost while a request to it is in
 // flight: the request would wait for its timeout. So the cluster actor keeps
 // each one's response promise under the peer's name and fails them all at

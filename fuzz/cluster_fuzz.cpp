@@ -21,7 +21,8 @@
 // rules and named after a joined peer. At the end of the input the peer's
 // actor goes away, as a crashed peer's link does, and then no node may be up
 // and no remote session may be left in the stand-in's table: a lost peer
-// leaves nothing behind. A failed check aborts, which libFuzzer reports with
+// leaves nothing behind. Before the input, the node routes one push to the
+// peer, so that a routed answer in the input has a push to match. A failed check aborts, which libFuzzer reports with
 // the input; a hang is reported by libFuzzer's -timeout.
 //
 // The actor systems are created once with `new` and never destroyed (a
@@ -72,6 +73,8 @@ enum class msg : uint8_t {
   resync,
   forward,
   ack,
+  route,
+  routed,
   count,
 };
 
@@ -194,6 +197,14 @@ caf::behavior standin(caf::event_based_actor* self) {
       fail("a move out of " + login + "/" + token + ", no local session");
     },
     [=](detail::node_event_atom, bool, const std::string&) {},
+    [](detail::peer_stats_atom, const std::vector<peer_stats>&, uint64_t) {},
+    // The answer to the push the node routed to the peer at the start of
+    // the input: the peer's, or its failure once the peer is lost.
+    [=](detail::routed_atom, const std::string& node, uint64_t,
+        detail::op_result&) {
+      if (node != peer_name)
+        fail("a routed push answered for node '" + node + "'");
+    },
     [=](detail::batch_atom, detail::client_batch& b) {
       detail::client_results res;
       for (auto& op : b.ops) {
@@ -278,6 +289,21 @@ bool deliver(msg type, caf::binary_deserializer& src, caf::scoped_actor& peer,
       if (src(incarnation, seq))
         return false;
       peer->send(cluster, ack_atom::value, incarnation, seq);
+      return true;
+    }
+    case msg::route: {
+      detail::client_op x;
+      if (src(x))
+        return false;
+      peer->send(cluster, detail::route_atom::value, std::move(x));
+      return true;
+    }
+    case msg::routed: {
+      uint64_t ticket = 0;
+      detail::op_result x;
+      if (src(ticket, x))
+        return false;
+      peer->send(cluster, detail::routed_atom::value, ticket, std::move(x));
       return true;
     }
     case msg::count:
@@ -376,6 +402,17 @@ void write_seeds(const std::string& dir) {
   // snapshot at the join.
   seed_writer{}.add(msg::ack, node_incarnation, seq_number{0})
     .write(dir, "ack");
+  detail::client_op push;
+  push.ticket = 3;
+  push.kind = detail::op_kind::push_users;
+  push.login_ids = {"l1", "l2"};
+  push.message.content = "hi";
+  seed_writer{}.add(msg::route, push).write(dir, "route");
+  // The answer to the push the node routed at the start (its ticket 1).
+  detail::op_result answer;
+  answer.report.users_targeted = 1;
+  answer.report.users_reached = 1;
+  seed_writer{}.add(msg::routed, uint64_t{1}, answer).write(dir, "routed");
   // Sequences: a snapshot, deltas in order and out of it, a claim on a
   // local token that beats this node's and one that does not, chunks, a
   // status ahead of the copy, and a leave.
@@ -436,6 +473,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                              make_hello(peer_name, peer_incarnation));
     if (theirs.self.node != "m")
       fail("joined the wrong node");
+    // One push routed to the peer, so that its answers have one to match.
+    detail::client_op push;
+    push.kind = detail::op_kind::push_users;
+    push.login_ids = {"u1"};
+    self->send(cluster, detail::route_atom::value, std::string{peer_name},
+               std::move(push));
     run(data, size, peer, cluster);
     // The peer's actor ends here: its link is lost. Its messages are in the
     // cluster actor's mailbox before the down message and the request below

@@ -208,9 +208,11 @@ void registry_core::set_peer_stats(std::vector<peer_stats>&& peers,
   view_.view_digest = digest;
 }
 
-void registry_core::route_answer(owner_id owner, uint64_t ticket,
+void registry_core::route_answer(const std::string& node, uint64_t ticket,
                                  op_result&& r) {
-  if (owner < remotes_.size() && remotes_[owner])
+  auto owner = view_.nodes.find(node);
+  if (owner != node_names::unknown && owner < remotes_.size()
+      && remotes_[owner])
     remotes_[owner]->on_answer(ticket, std::move(r));
 }
 

@@ -88,8 +88,9 @@ public:
   /// The cluster actor's report of its peers and view digest, for stats().
   void set_peer_stats(std::vector<peer_stats>&& peers, uint64_t digest);
 
-  /// The answer to routed push `ticket` of owner `owner`'s sink.
-  void route_answer(owner_id owner, uint64_t ticket, op_result&& r);
+  /// The answer to routed push `ticket` of the sink of node `node` (one of
+  /// an unknown node, or a stray ticket, changes nothing).
+  void route_answer(const std::string& node, uint64_t ticket, op_result&& r);
 
   /// Caps of a routed push (set before the first remote sink exists).
   remote_sink::caps route_caps;

@@ -4,7 +4,7 @@
 // nodes"). The pipeline fills one open batch per owner; this sink turns the
 // owner's batch into routed pushes, one per push in it: the message once plus
 // the login ids (split to stay within the caps), each sent to the cluster
-// actor as a request for that node. The owner delivers to its own sessions
+// actor for that node under a ticket. The owner delivers to its own sessions
 // of those users and answers with its partial report; once every request
 // of a batch has answered (or failed), the sink hands the pipeline one
 // outcome per part. Plain class: sending is the callee's job.
@@ -28,9 +28,9 @@ public:
   class callee {
   public:
     virtual ~callee() = default;
-    /// Sends (route_atom, node, op) to the attached cluster actor as a
-    /// request; its answer (or error) goes to on_answer(`ticket`) of the
-    /// sink of `owner`.
+    /// Sends (route_atom, node, op) to the attached cluster actor, `op`
+    /// carrying `ticket`; its answer (or failure) goes to on_answer(`ticket`)
+    /// of the sink of `owner`.
     virtual void send_route(owner_id owner, const std::string& node,
                             client_op&& op, uint64_t ticket)
       = 0;

@@ -116,9 +116,11 @@ struct cluster_fixture {
     bool got = false;
     cl->receive(
       [&](route_atom, str& node, client_op& op) {
+        // One-way: the answer goes back under the registry's ticket.
         got = true;
         result = {node, op};
-        return answer;
+        cl->send(ireg, routed_atom::value, node, op.ticket,
+                 answer);
       },
       caf::after(std::chrono::seconds(10)) >> [] {});
     if (!got)

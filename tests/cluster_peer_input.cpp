@@ -31,8 +31,9 @@ namespace {
 using shown_atom = caf::atom_constant<caf::atom("tShown")>;
 
 /// The registry's side: answers the attach, replays the updates into a
-/// table of (login/token -> node) and answers it on request.
-caf::behavior table_standin(caf::event_based_actor*) {
+/// table of (login/token -> node) and answers it on request; the answers to
+/// routed pushes go on to `watcher`.
+caf::behavior table_standin(caf::event_based_actor* self, caf::actor watcher) {
   auto table = std::make_shared<std::map<std::string, std::string>>();
   return {
     [](detail::attach_cluster_atom, const std::string&, const caf::actor&) {
@@ -49,6 +50,12 @@ caf::behavior table_standin(caf::event_based_actor*) {
       }
     },
     [](detail::node_event_atom, bool, const std::string&) {},
+    [](detail::peer_stats_atom, const std::vector<peer_stats>&, uint64_t) {},
+    [=](detail::routed_atom, std::string& node, uint64_t ticket,
+        detail::op_result& r) {
+      self->send(watcher, detail::routed_atom::value, std::move(node), ticket,
+                 std::move(r));
+    },
     [=](shown_atom) {
       std::vector<std::string> out;
       for (auto& [key, node] : *table)
@@ -83,11 +90,14 @@ struct fixture {
   caf::actor_system node_sys{node_cfg};
   caf::actor_system peer_sys{peer_cfg};
   caf::scoped_actor self{node_sys};
-  caf::actor registry = node_sys.spawn(table_standin);
+  caf::actor registry
+    = node_sys.spawn(table_standin, caf::actor_cast<caf::actor>(self));
   caf::actor cluster;
 
-  fixture() {
+  explicit fixture(caf::timespan request_timeout = 10s) {
     cluster_config cfg;
+    cfg.request_timeout = request_timeout;
+    cfg.pusher_timeout = caf::timespan{0};
     cfg.cluster = "test";
     cfg.self = node_address{"m", "127.0.0.1", 4000, 5};
     cluster = spawn_cluster_actor(node_sys, registry, cfg,
@@ -223,4 +233,115 @@ TEST_CASE("an ack of another incarnation or past what was sent is dropped",
   for (auto& m : f.members())
     if (m.node == "p")
       CHECK(m.state == peer_state::up);
+}
+
+namespace {
+
+detail::client_op routed(std::vector<std::string> login_ids, uint64_t ticket) {
+  detail::client_op op;
+  op.kind = detail::op_kind::push_users;
+  op.login_ids = std::move(login_ids);
+  op.message.content = "hi";
+  op.ticket = ticket;
+  return op;
+}
+
+/// The next routed push the peer gets from the node (other messages stay).
+detail::client_op next_route(caf::scoped_actor& peer) {
+  detail::client_op result;
+  bool got = false;
+  peer->receive(
+    [&](detail::route_atom, detail::client_op& op) {
+      got = true;
+      result = std::move(op);
+    },
+    caf::after(std::chrono::seconds(10)) >> [] {});
+  if (!got)
+    FAIL("no routed push reached the peer");
+  return result;
+}
+
+/// The next answer the registry gets for a routed push: node, its ticket,
+/// and the result.
+struct route_answer {
+  std::string node;
+  uint64_t ticket = 0;
+  detail::op_result result;
+};
+
+route_answer next_answer(caf::scoped_actor& self) {
+  route_answer a;
+  bool got = false;
+  self->receive(
+    [&](detail::routed_atom, std::string& node, uint64_t ticket,
+        detail::op_result& r) {
+      got = true;
+      a = route_answer{std::move(node), ticket, std::move(r)};
+    },
+    caf::after(std::chrono::seconds(10)) >> [] {});
+  if (!got)
+    FAIL("the registry got no answer for its routed push");
+  return a;
+}
+
+} // namespace
+
+TEST_CASE("a routed push goes to its owner one-way and the answer back once",
+          "[cluster][cluster_peer_input][routed]") {
+  fixture f;
+  caf::scoped_actor peer{f.peer_sys};
+  REQUIRE(!f.join(peer, make_hello("p", 7)));
+  f.self->send(f.cluster, detail::route_atom::value, std::string{"p"},
+               routed({"u1", "u2"}, 41));
+  auto op = next_route(peer);
+  CHECK(op.login_ids == std::vector<std::string>{"u1", "u2"});
+  detail::op_result r;
+  r.report.users_reached = 2;
+  peer->send(f.cluster, detail::routed_atom::value, op.ticket, r);
+  auto a = next_answer(f.self);
+  CHECK(a.node == "p");
+  CHECK(a.ticket == 41);
+  CHECK_FALSE(a.result.err);
+  CHECK(a.result.report.users_reached == 2);
+  // A second answer, or one from a stranger, is dropped: the next answer
+  // the registry gets is the failure of a push to a node not in the view.
+  peer->send(f.cluster, detail::routed_atom::value, op.ticket, r);
+  caf::scoped_actor stranger{f.peer_sys};
+  stranger->send(f.cluster, detail::routed_atom::value, op.ticket, r);
+  f.self->send(f.cluster, detail::route_atom::value, std::string{"x"},
+               routed({"u3"}, 43));
+  a = next_answer(f.self);
+  CHECK(a.node == "x");
+  CHECK(a.ticket == 43);
+  CHECK(a.result.err == caf::exit_reason::remote_link_unreachable);
+}
+
+TEST_CASE("a routed push fails at once when its owner is lost",
+          "[cluster][cluster_peer_input][routed]") {
+  fixture f;
+  {
+    caf::scoped_actor peer{f.peer_sys};
+    REQUIRE(!f.join(peer, make_hello("p", 7)));
+    f.self->send(f.cluster, detail::route_atom::value, std::string{"p"},
+                 routed({"u1"}, 5));
+    next_route(peer);
+  }
+  // The request timeout is 10 s: an answer sooner is the loss.
+  auto a = next_answer(f.self);
+  CHECK(a.ticket == 5);
+  CHECK(a.result.err == caf::exit_reason::remote_link_unreachable);
+}
+
+TEST_CASE("a routed push its owner never answers fails with request_timeout",
+          "[cluster][cluster_peer_input][routed]") {
+  fixture f{caf::timespan{1ms}};
+  caf::scoped_actor peer{f.peer_sys};
+  REQUIRE(!f.join(peer, make_hello("p", 7)));
+  f.self->send(f.cluster, detail::route_atom::value, std::string{"p"},
+               routed({"u1"}, 9));
+  next_route(peer);
+  auto a = next_answer(f.self);
+  CHECK(a.ticket == 9);
+  CHECK(a.result.err == caf::sec::request_timeout);
+  CHECK(f.up_peers() == 1);
 }

@@ -22,13 +22,17 @@
 //   client batch (validated as foreign input); the owner sends the delta of
 //   the change before its answer on the same link, and the cluster actor
 //   applies it here before it answers, so the caller reads its write.
-// - (route_atom, node, client_op) -> op_result: a push's part for the
-//   sessions `node` owns (docs/design.md, "Pushes across nodes"): a
-//   push_users op with the message once and the login ids, or a broadcast
-//   op. The owner's cluster actor hands it to its registry as a client
-//   batch, which delivers it to that node's own sessions only (never to
-//   another owner's, never buffered) with the origin's message id and
-//   timestamp; the answer is the owner's partial delivery_report.
+// - (route_atom, node, client_op): a push's part for the sessions `node`
+//   owns (docs/design.md, "Pushes across nodes"): a push_users op with the
+//   message once and the login ids, or a broadcast op, its `ticket` the
+//   registry's. The owner's cluster actor hands it to its registry as a
+//   client batch, which delivers it to that node's own sessions only (never
+//   to another owner's, never buffered) with the origin's message id and
+//   timestamp. One-way, not a request (cluster/routed_pushes.hpp): the
+//   cluster actor answers with (routed_atom, node, ticket, op_result), the
+//   owner's partial delivery_report or the part's failure
+//   (remote_link_unreachable when the owner is not linked or is lost,
+//   request_timeout after request-timeout + pusher-timeout).
 // - (node_event_atom, up, node): a peer joined or was lost; the registry
 //   emits `node_up` / `node_down` (the event's session names only the node).
 // - (peer_stats_atom, peers, digest) every tick: the peers and the view
@@ -61,6 +65,7 @@ using forward_atom = caf::atom_constant<caf::atom("pForward")>;
 using node_event_atom = caf::atom_constant<caf::atom("pNodeEv")>;
 using route_atom = caf::atom_constant<caf::atom("pRoute")>;
 using peer_stats_atom = caf::atom_constant<caf::atom("pPeerSt")>;
+using routed_atom = caf::atom_constant<caf::atom("pRouted")>;
 
 /// A change of a session this node owns.
 struct local_change {

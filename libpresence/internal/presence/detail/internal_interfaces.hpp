@@ -51,6 +51,8 @@ using registry_internal_actor = registry_actor::extend<
   caf::reacts_to<replica_atom, remote_update>,
   caf::reacts_to<move_out_atom, std::string, std::string, std::string>,
   caf::reacts_to<node_event_atom, bool, std::string>,
-  caf::reacts_to<peer_stats_atom, std::vector<peer_stats>, uint64_t>>;
+  caf::reacts_to<peer_stats_atom, std::vector<peer_stats>, uint64_t>,
+  // The owner's answer to a routed push: node, the registry's ticket.
+  caf::reacts_to<routed_atom, std::string, uint64_t, op_result>>;
 
 } // namespace presence::detail
