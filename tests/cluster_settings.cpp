@@ -85,6 +85,19 @@ TEST_CASE("cluster settings have documented defaults",
   CHECK(s.connection_timeout == caf::timespan{2s});
 }
 
+TEST_CASE("configure_cluster turns BASP workers off unless the application "
+          "set them",
+          "[cluster-endpoint][cluster-settings]") {
+  // docs/design.md, "No BASP workers".
+  caf::actor_system_config cfg;
+  configure_cluster(cfg);
+  CHECK(caf::get_or(cfg.content, "middleman.workers", size_t{99}) == 0);
+  caf::actor_system_config own;
+  own.set("middleman.workers", size_t{2});
+  configure_cluster(own);
+  CHECK(caf::get_or(own.content, "middleman.workers", size_t{99}) == 2);
+}
+
 TEST_CASE("configure_cluster keeps an application's heartbeat values",
           "[cluster-endpoint][cluster-settings]") {
   caf::actor_system_config cfg;
