@@ -5,6 +5,8 @@
 //     --rows=push,join,stop      which groups of rows (default: all)
 //     --c4-ms=2000               C4's measured run
 //     --c8-load-seconds=60       C8's watch under C3's load
+//     --node-option=OPT          passed to every node (repeatable), e.g.
+//                                --node-option=--presence.scheduler-spin=1ms
 //   cluster_bench node ...       one node (what the rows start)
 //
 // Rows (docs/performance.md, "The cluster"): push: C3 cross-node pushes,
@@ -64,6 +66,8 @@ int main(int argc, char** argv) {
       push.c4_ms = std::stoi(value("--c4-ms="));
     else if (!value("--rows=").empty())
       groups = value("--rows=");
+    else if (!value("--node-option=").empty())
+      node_options.push_back(value("--node-option="));
     else if (!arg.empty() && arg[0] != '-')
       push.n = std::stoul(arg);
     else

@@ -20,6 +20,8 @@ std::string self_program() {
 
 } // namespace
 
+std::vector<std::string> node_options;
+
 std::unique_ptr<node_process> start_node(const std::string& name,
                                          std::vector<uint16_t> seeds) {
   std::vector<std::string> args{"node", "--presence.cluster.name=bench",
@@ -28,6 +30,7 @@ std::unique_ptr<node_process> start_node(const std::string& name,
   if (!seeds.empty())
     args.push_back("--presence.cluster.seeds=[\"127.0.0.1:"
                    + std::to_string(seeds.front()) + "\"]");
+  args.insert(args.end(), node_options.begin(), node_options.end());
   auto p = std::make_unique<node_process>(self_program(), args);
   if (p->port() == 0) {
     std::cerr << "node " << name << " did not start:\n" << p->transcript();

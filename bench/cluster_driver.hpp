@@ -16,6 +16,10 @@ namespace bench {
 
 /// Starts node `name` (joining the node at `seeds`' first port, if any);
 /// exits the program if it does not start.
+/// Options every node started from now on gets on its command line (e.g.
+/// `--presence.scheduler-spin=1ms`), after the bench's own.
+extern std::vector<std::string> node_options;
+
 std::unique_ptr<test::node_process> start_node(const std::string& name,
                                                std::vector<uint16_t> seeds
                                                = {});
