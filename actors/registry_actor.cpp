@@ -128,6 +128,10 @@ struct registry_state : registry_callee {
     self->delayed_send(handle, delay, sweep_atom::value);
   }
 
+  void trim_after(caf::timespan delay) override {
+    self->delayed_send(handle, delay, trim_atom::value);
+  }
+
   caf::actor spawn_relay(const pusher_actor& p, bool await_go) override {
     return spawn_pusher_relay(self->system(), handle, p, await_go);
   }
@@ -452,6 +456,10 @@ registry_behavior(registry_pointer self, settings cfg,
     [=](sweep_atom) {
       if (self->state.admit.from_self())
         self->state.core->routing.on_sweep();
+    },
+    [=](trim_atom) {
+      if (self->state.admit.from_self())
+        self->state.core->on_trim();
     },
     [=](user_update& u) {
       // A user actor's answer to an idle check. on_expired only acts on one

@@ -36,6 +36,7 @@ set(presence_sources
   registry/registry_core.cpp
   memory/block_pool.cpp
   memory/huge_pages.cpp
+  memory/free_memory.cpp
   actors/user_actor.cpp
   actors/user_retirement.cpp
   actors/registry_actor.cpp

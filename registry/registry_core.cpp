@@ -5,6 +5,7 @@
 
 #include <caf/exit_reason.hpp>
 
+#include "memory/free_memory.hpp"
 #include "presence/detail/validate_op.hpp"
 #include "presence/error.hpp"
 #include "registry/batch_prefetch.hpp"
@@ -157,6 +158,15 @@ void registry_core::apply_remote(remote_update& u, const limits& lim) {
     count_nodes();
   }
   changes.apply_remote(u, lim);
+  if (u.changes.size() >= big_remote_update && !trim_scheduled_) {
+    trim_scheduled_ = true;
+    owner_.trim_after(trim_delay);
+  }
+}
+
+void registry_core::on_trim() {
+  trim_scheduled_ = false;
+  release_free_memory();
 }
 
 owner_id registry_core::known_node(const std::string& node,

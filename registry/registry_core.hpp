@@ -15,6 +15,7 @@
 //   remote_sink      one per other owner node: its part of each push, routed
 //                    through the cluster actor
 
+#include <chrono>
 #include <memory>
 
 #include "presence/config.hpp"
@@ -44,6 +45,8 @@ class registry_callee : public client_replies::callee,
 public:
   caf::actor_clock::time_point now() override = 0;
   void flush_later() override = 0;
+  /// Calls registry_core::on_trim after `delay`.
+  virtual void trim_after(caf::timespan delay) = 0;
 };
 
 class registry_core : session_changes::hooks {
@@ -76,6 +79,15 @@ public:
   /// Applies another owner's changes; that owner gets its sink first, so a
   /// user who comes online there gets what waits in the offline buffer.
   void apply_remote(remote_update& u, const limits& lim);
+
+  /// Remote updates this large (a peer's snapshot, or a lost node's
+  /// sessions) leave most of their transients as free memory in malloc's
+  /// arenas: a trim follows once they are freed (memory/free_memory.hpp).
+  static constexpr size_t big_remote_update = 65536;
+  static constexpr auto trim_delay = std::chrono::milliseconds(500);
+
+  /// The trim after a big remote update is due.
+  void on_trim();
 
   /// A node joined (its sink takes pushes) or was lost (its sink stops and
   /// its routed pushes fail at once).
@@ -137,6 +149,9 @@ private:
 
   /// Which operations of a batch validation refused (reused).
   std::vector<bool> refused_;
+
+  /// A trim is scheduled (one at a time).
+  bool trim_scheduled_ = false;
 };
 
 } // namespace presence::detail

@@ -246,6 +246,13 @@ detail::client_op routed(std::vector<std::string> login_ids, uint64_t ticket) {
   return op;
 }
 
+/// The registry's push to `node`'s sessions, under the registry's `ticket`.
+void route(fixture& f, std::string node, std::vector<std::string> login_ids,
+           uint64_t ticket) {
+  f.self->send(f.cluster, detail::route_atom::value, std::move(node),
+               routed(std::move(login_ids), ticket));
+}
+
 /// The next routed push the peer gets from the node (other messages stay).
 detail::client_op next_route(caf::scoped_actor& peer) {
   detail::client_op result;
@@ -291,8 +298,7 @@ TEST_CASE("a routed push goes to its owner one-way and the answer back once",
   fixture f;
   caf::scoped_actor peer{f.peer_sys};
   REQUIRE(!f.join(peer, make_hello("p", 7)));
-  f.self->send(f.cluster, detail::route_atom::value, std::string{"p"},
-               routed({"u1", "u2"}, 41));
+  route(f, "p", {"u1", "u2"}, 41);
   auto op = next_route(peer);
   CHECK(op.login_ids == std::vector<std::string>{"u1", "u2"});
   detail::op_result r;
@@ -308,8 +314,7 @@ TEST_CASE("a routed push goes to its owner one-way and the answer back once",
   peer->send(f.cluster, detail::routed_atom::value, op.ticket, r);
   caf::scoped_actor stranger{f.peer_sys};
   stranger->send(f.cluster, detail::routed_atom::value, op.ticket, r);
-  f.self->send(f.cluster, detail::route_atom::value, std::string{"x"},
-               routed({"u3"}, 43));
+  route(f, "x", {"u3"}, 43);
   a = next_answer(f.self);
   CHECK(a.node == "x");
   CHECK(a.ticket == 43);
@@ -322,8 +327,7 @@ TEST_CASE("a routed push fails at once when its owner is lost",
   {
     caf::scoped_actor peer{f.peer_sys};
     REQUIRE(!f.join(peer, make_hello("p", 7)));
-    f.self->send(f.cluster, detail::route_atom::value, std::string{"p"},
-                 routed({"u1"}, 5));
+    route(f, "p", {"u1"}, 5);
     next_route(peer);
   }
   // The request timeout is 10 s: an answer sooner is the loss.
@@ -337,8 +341,7 @@ TEST_CASE("a routed push its owner never answers fails with request_timeout",
   fixture f{caf::timespan{1ms}};
   caf::scoped_actor peer{f.peer_sys};
   REQUIRE(!f.join(peer, make_hello("p", 7)));
-  f.self->send(f.cluster, detail::route_atom::value, std::string{"p"},
-               routed({"u1"}, 9));
+  route(f, "p", {"u1"}, 9);
   next_route(peer);
   auto a = next_answer(f.self);
   CHECK(a.ticket == 9);

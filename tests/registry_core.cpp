@@ -99,6 +99,12 @@ struct core_host : registry_callee {
   void sweep_after(caf::timespan) override {
   }
 
+  size_t trims_scheduled = 0;
+
+  void trim_after(caf::timespan) override {
+    ++trims_scheduled;
+  }
+
   void monitor(const caf::actor& member) override {
     monitored.push_back(member.id());
   }
@@ -293,4 +299,34 @@ TEST_CASE("every typed request still open is visited at shutdown",
   // The forwarded login and the parked push.
   CHECK(visited == 2);
   CHECK(f.host.joins.size() == 1);
+}
+
+TEST_CASE("a big remote update schedules one trim of malloc's free memory",
+          "[registry_core]") {
+  fixture f;
+  limits lim;
+  auto update = [](size_t n) {
+    remote_update u;
+    u.node = "x";
+    u.reason = "replicated";
+    u.changes.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      u.changes[i].removed = true;
+      u.changes[i].session.login_id = "u" + std::to_string(i);
+      u.changes[i].session.token = "t";
+    }
+    return u;
+  };
+  auto small = update(10);
+  f.core.apply_remote(small, lim);
+  CHECK(f.host.trims_scheduled == 0);
+  auto big = update(registry_core::big_remote_update);
+  f.core.apply_remote(big, lim);
+  CHECK(f.host.trims_scheduled == 1);
+  // One at a time: the next big update before the trim adds none.
+  f.core.apply_remote(big, lim);
+  CHECK(f.host.trims_scheduled == 1);
+  f.core.on_trim();
+  f.core.apply_remote(big, lim);
+  CHECK(f.host.trims_scheduled == 2);
 }

@@ -37,6 +37,7 @@ using sweep_atom = caf::atom_constant<caf::atom("pSweep")>;
 using tick_atom = caf::atom_constant<caf::atom("pTick")>;
 using timeout_atom = caf::atom_constant<caf::atom("pTimeout")>;
 using pushed_atom = caf::atom_constant<caf::atom("pPushed")>;
+using trim_atom = caf::atom_constant<caf::atom("pTrim")>;
 
 enum class op_kind : uint8_t {
   mark_online,
