@@ -23,6 +23,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/cluster_driver.hpp"
@@ -104,6 +105,11 @@ void join_rows(size_t n) {
   row("C6 snapshot of " + std::to_string(n) + " sessions to a joining node",
       std::to_string(ms_between(t0, done)) + " ms (from the process start)");
   ask(*b, "wait-joined " + std::to_string(n), "joined");
+  // RSS as the node keeps it once settled: two seconds later, after the
+  // registry's trims that follow a burst of remote changes (once it has
+  // been quiet for 500 ms, then 1 s and 4 s after that;
+  // registry_core::trim_delay and late_trims).
+  std::this_thread::sleep_for(std::chrono::seconds(2));
   auto rss = field(ask(*b, "rss", "rss "), "rss ");
   auto trimmed = field(ask(*b, "trimmed-rss", "rss "), "rss ");
   auto heap = ask(*b, "heap", "heap ");

@@ -1,5 +1,8 @@
 #include "memory/free_memory.hpp"
 
+// Any C library header defines __GLIBC__ on glibc; without one it is unset.
+#include <cstdlib>
+
 #if defined(__GLIBC__)
 #  include <malloc.h>
 #endif

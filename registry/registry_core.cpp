@@ -1,5 +1,6 @@
 #include "registry/registry_core.hpp"
 
+#include <iterator>
 #include <mutex>
 #include <string>
 
@@ -158,15 +159,34 @@ void registry_core::apply_remote(remote_update& u, const limits& lim) {
     count_nodes();
   }
   changes.apply_remote(u, lim);
-  if (u.changes.size() >= big_remote_update && !trim_scheduled_) {
+  remote_changes_ += u.changes.size();
+  if (remote_changes_ >= big_remote_update && !trim_scheduled_) {
     trim_scheduled_ = true;
+    trim_deferrals_ = 0;
+    late_trims_done_ = 0;
+    changes_at_schedule_ = remote_changes_;
     owner_.trim_after(trim_delay);
   }
 }
 
 void registry_core::on_trim() {
-  trim_scheduled_ = false;
+  if (!trim_scheduled_)
+    return;
+  // Still arriving: the burst's transients are not all freed yet.
+  if (late_trims_done_ == 0 && remote_changes_ != changes_at_schedule_
+      && trim_deferrals_ < max_trim_deferrals) {
+    ++trim_deferrals_;
+    changes_at_schedule_ = remote_changes_;
+    owner_.trim_after(trim_delay);
+    return;
+  }
   release_free_memory();
+  if (late_trims_done_ < std::size(late_trims)) {
+    owner_.trim_after(late_trims[late_trims_done_++]);
+    return;
+  }
+  trim_scheduled_ = false;
+  remote_changes_ = 0;
 }
 
 owner_id registry_core::known_node(const std::string& node,

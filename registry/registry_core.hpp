@@ -80,13 +80,20 @@ public:
   /// user who comes online there gets what waits in the offline buffer.
   void apply_remote(remote_update& u, const limits& lim);
 
-  /// Remote updates this large (a peer's snapshot, or a lost node's
+  /// Remote changes this many (a peer's snapshot, or a lost node's
   /// sessions) leave most of their transients as free memory in malloc's
-  /// arenas: a trim follows once they are freed (memory/free_memory.hpp).
+  /// arenas: a trim follows once the burst is over, i.e. after trim_delay
+  /// without a remote change (after max_trim_deferrals delays at the
+  /// latest), and two more follow after late_trims[], for what the event
+  /// subscribers and pushers free only once they have handled the burst's
+  /// events (memory/free_memory.hpp; docs/performance.md, "C9").
   static constexpr size_t big_remote_update = 65536;
   static constexpr auto trim_delay = std::chrono::milliseconds(500);
+  static constexpr int max_trim_deferrals = 20;
+  static constexpr std::chrono::milliseconds late_trims[]
+    = {std::chrono::milliseconds(1000), std::chrono::milliseconds(4000)};
 
-  /// The trim after a big remote update is due.
+  /// A trim scheduled by apply_remote is due.
   void on_trim();
 
   /// A node joined (its sink takes pushes) or was lost (its sink stops and
@@ -150,8 +157,14 @@ private:
   /// Which operations of a batch validation refused (reused).
   std::vector<bool> refused_;
 
-  /// A trim is scheduled (one at a time).
+  /// Remote changes applied since the last trim, and when the scheduled
+  /// trim was (re)scheduled; one trim is scheduled at a time.
+  size_t remote_changes_ = 0;
+  size_t changes_at_schedule_ = 0;
+  int trim_deferrals_ = 0;
   bool trim_scheduled_ = false;
+  /// Late trims done after the burst's first trim.
+  size_t late_trims_done_ = 0;
 };
 
 } // namespace presence::detail

@@ -301,7 +301,8 @@ TEST_CASE("every typed request still open is visited at shutdown",
   CHECK(f.host.joins.size() == 1);
 }
 
-TEST_CASE("a big remote update schedules one trim of malloc's free memory",
+TEST_CASE("a burst of remote changes is trimmed once it is over, then twice "
+          "later",
           "[registry_core]") {
   fixture f;
   limits lim;
@@ -317,16 +318,42 @@ TEST_CASE("a big remote update schedules one trim of malloc's free memory",
     }
     return u;
   };
-  auto small = update(10);
-  f.core.apply_remote(small, lim);
+  auto late = std::size(registry_core::late_trims);
+  // Chunks below the threshold add up to it.
+  auto chunk = update(registry_core::big_remote_update / 2);
+  f.core.apply_remote(chunk, lim);
   CHECK(f.host.trims_scheduled == 0);
-  auto big = update(registry_core::big_remote_update);
-  f.core.apply_remote(big, lim);
+  f.core.apply_remote(chunk, lim);
   CHECK(f.host.trims_scheduled == 1);
-  // One at a time: the next big update before the trim adds none.
-  f.core.apply_remote(big, lim);
+  // More arrived before the trim was due: it waits another delay.
+  f.core.apply_remote(chunk, lim);
   CHECK(f.host.trims_scheduled == 1);
   f.core.on_trim();
-  f.core.apply_remote(big, lim);
   CHECK(f.host.trims_scheduled == 2);
+  // Quiet since: it trims, and schedules the late ones, one at a time.
+  for (size_t i = 0; i < late; ++i) {
+    f.core.on_trim();
+    CHECK(f.host.trims_scheduled == 3 + i);
+  }
+  // The last late trim ends the burst; a stray one changes nothing.
+  f.core.on_trim();
+  f.core.on_trim();
+  auto done = f.host.trims_scheduled;
+  auto small = update(10);
+  f.core.apply_remote(small, lim);
+  CHECK(f.host.trims_scheduled == done);
+  // A burst that never stops is trimmed after the deferrals at the latest.
+  f.core.apply_remote(chunk, lim);
+  f.core.apply_remote(chunk, lim);
+  CHECK(f.host.trims_scheduled == done + 1);
+  for (int i = 0; i < registry_core::max_trim_deferrals; ++i) {
+    f.core.apply_remote(small, lim);
+    f.core.on_trim();
+  }
+  CHECK(f.host.trims_scheduled
+        == done + 1 + static_cast<size_t>(registry_core::max_trim_deferrals));
+  f.core.apply_remote(small, lim);
+  f.core.on_trim(); // trims now, and schedules the first late trim
+  CHECK(f.host.trims_scheduled
+        == done + 2 + static_cast<size_t>(registry_core::max_trim_deferrals));
 }
