@@ -114,9 +114,9 @@ caf::behavior cluster_behavior(cluster_impl* self) {
 }
 
 /// A forwarded write of this node's registry for `node`'s sessions: sent to
-/// the owner as a request that may take
-/// `timeout`, and failed at once with remote_link_unreachable if the node
-/// is not linked or is lost meanwhile (CAF 0.17 would let it wait).
+/// the owner as a request that may take `timeout`, and failed at once with
+/// remote_link_unreachable if the node is not linked or is lost meanwhile
+/// (CAF 0.17 would let it wait).
 template <class Atom>
 caf::result<op_result> ask_owner(cluster_impl* self, const std::string& node,
                                  caf::timespan timeout, Atom what,

@@ -206,12 +206,11 @@ void configure_cluster(caf::actor_system_config& cfg) {
   if (caf::get_if(&cfg.content, "middleman.connection-timeout") == nullptr)
     cfg.set("middleman.connection-timeout",
             caf::timespan{std::chrono::seconds(2)});
-  // CAF 0.17.6's BASP workers (middleman.workers, 1 on two cores)
-  // sometimes deliver the first message over a new connection with no
-  // sender when two nodes connect to one at once: the hello could not be
-  // answered and the join waited out request-timeout (3 of 80 three-node
-  // joins here; none in 150 with 0, where the middleman's thread
-  // deserializes). See docs/design.md, "Joining".
+  // CAF 0.17.6's BASP workers (middleman.workers) sometimes deliver the
+  // first message over a new connection with no sender when two nodes
+  // connect to one at once: the hello cannot be answered and the join waits
+  // out request-timeout. With 0 the middleman's thread deserializes
+  // (docs/design.md, "No BASP workers", has the measurements).
   if (caf::get_if(&cfg.content, "middleman.workers") == nullptr)
     cfg.set("middleman.workers", size_t{0});
   cfg.load<caf::io::middleman>();
