@@ -1,5 +1,8 @@
 #include "cluster/owner_log.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 #include "cluster/view_digest.hpp"
 
 namespace presence::cluster {
@@ -12,23 +15,21 @@ owner_log::owner_log(std::string owner, incarnation_id incarnation)
 std::optional<owner_delta> owner_log::commit(std::vector<session_op> ops) {
   owner_delta out{owner_, incarnation_, 0, {}};
   for (auto& op : ops) {
-    session_key key{op.session.login_id, op.session.token};
-    auto i = sessions_.find(key);
     if (op.kind == op_kind::upsert) {
-      if (i == sessions_.end()) {
-        i = sessions_.emplace(std::move(key), op.session).first;
-      } else if (i->second != op.session) {
-        session_terms_ -= term(i->second);
-        i->second = op.session;
-      } else {
+      packed_session old;
+      auto r = sessions_.put(packed_session{op.session}, &old);
+      if (r == session_set::put_result::same)
         continue;
-      }
-      session_terms_ += term(i->second);
-    } else if (i != sessions_.end()) {
-      session_terms_ -= term(i->second);
-      sessions_.erase(i);
+      if (r == session_set::put_result::changed)
+        session_terms_ -= term(old.decode());
+      session_terms_ += term(op.session);
     } else {
-      continue;
+      auto key = packed_session::key_of(op.session.login_id, op.session.token);
+      auto p = sessions_.find(key);
+      if (p == nullptr)
+        continue;
+      session_terms_ -= term(p->decode());
+      sessions_.erase(key);
     }
     out.ops.push_back(std::move(op));
   }
@@ -71,8 +72,9 @@ std::vector<snapshot_chunk> owner_log::snapshot(size_t max_chunk_bytes) const {
   };
   next();
   size_t bytes = 0;
-  for (auto& kvp : sessions_) {
-    auto n = encoded_size(kvp.second);
+  sessions_.for_each([&](const packed_session& p) {
+    auto x = p.decode();
+    auto n = encoded_size(x);
     auto& cur = out.back().sessions;
     if (!cur.empty()
         && (bytes + n > max_chunk_bytes
@@ -80,9 +82,9 @@ std::vector<snapshot_chunk> owner_log::snapshot(size_t max_chunk_bytes) const {
       next();
       bytes = 0;
     }
-    out.back().sessions.push_back(kvp.second);
+    out.back().sessions.push_back(std::move(x));
     bytes += n;
-  }
+  });
   out.back().last = true;
   return out;
 }
@@ -90,8 +92,11 @@ std::vector<snapshot_chunk> owner_log::snapshot(size_t max_chunk_bytes) const {
 std::vector<replica_session> owner_log::sessions() const {
   std::vector<replica_session> out;
   out.reserve(sessions_.size());
-  for (auto& kvp : sessions_)
-    out.push_back(kvp.second);
+  sessions_.for_each(
+    [&](const packed_session& p) { out.push_back(p.decode()); });
+  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.login_id, x.token) < std::tie(y.login_id, y.token);
+  });
   return out;
 }
 
@@ -103,10 +108,11 @@ uint64_t owner_log::term(const replica_session& x) const {
   return session_digest(owner_, incarnation_, x);
 }
 
-const replica_session* owner_log::find(const std::string& login_id,
-                                       const std::string& token) const {
-  auto i = sessions_.find(session_key{login_id, token});
-  return i != sessions_.end() ? &i->second : nullptr;
+std::optional<replica_session>
+owner_log::find(const std::string& login_id, const std::string& token) const {
+  if (auto p = sessions_.find(packed_session::key_of(login_id, token)))
+    return p->decode();
+  return std::nullopt;
 }
 
 } // namespace presence::cluster

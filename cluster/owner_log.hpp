@@ -3,17 +3,18 @@
 // The local owner's outbound side of replication: numbers each change of
 // this node's own sessions, turns it into a delta, and cuts a snapshot of
 // them into chunks for a peer that (re)connects or fell behind. The peer's
-// replica_state takes them. No actors, no I/O.
+// replica_state takes them. No actors, no I/O. The sessions are packed like
+// a replica's (session_set.hpp): a std::map of whole copies cost far more
+// memory per local session (docs/performance.md, "owner_log packed").
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "cluster/replication.hpp"
+#include "cluster/session_set.hpp"
 
 namespace presence::cluster {
 
@@ -49,9 +50,9 @@ public:
 
   size_t session_count() const noexcept { return sessions_.size(); }
 
-  /// The local session (login_id, token), or nullptr.
-  const replica_session* find(const std::string& login_id,
-                              const std::string& token) const;
+  /// The local session (login_id, token), if there is one.
+  std::optional<replica_session> find(const std::string& login_id,
+                                      const std::string& token) const;
 
   /// The local sessions, ordered by (login_id, token).
   std::vector<replica_session> sessions() const;
@@ -61,14 +62,12 @@ public:
   uint64_t digest() const;
 
 private:
-  using session_key = std::pair<std::string, std::string>;
-
   uint64_t term(const replica_session& x) const;
 
   std::string owner_;
   incarnation_id incarnation_;
   seq_number seq_ = 0;
-  std::map<session_key, replica_session> sessions_;
+  session_set sessions_;
   /// The sum of the sessions' digest terms.
   uint64_t session_terms_ = 0;
 };

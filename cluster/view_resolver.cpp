@@ -67,7 +67,7 @@ std::vector<registry_step> resolve(const view_changes& changes,
     // owner (dropped or restarted) had one status() no longer knows.
     owned_session theirs{c.owner, c.incarnation, s};
     auto mine = local.find(s.login_id, s.token);
-    auto my_claim = mine != nullptr
+    auto my_claim = mine
                       ? std::optional<claim>{claim{mine->connect_time,
                                                    local.incarnation(),
                                                    mine->token}}

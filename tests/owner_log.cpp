@@ -4,7 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <tuple>
 
 #include "cluster/owner_log.hpp"
 #include "cluster/replica_state.hpp"
@@ -80,6 +82,10 @@ TEST_CASE("a snapshot is cut into chunks by a byte budget", "[owner_log]") {
       CHECK(!cs[i].sessions.empty());
       all.insert(all.end(), cs[i].sessions.begin(), cs[i].sessions.end());
     }
+    // A snapshot's order is not part of its contract; sessions() sorts.
+    std::sort(all.begin(), all.end(), [](const auto& x, const auto& y) {
+      return std::tie(x.login_id, x.token) < std::tie(y.login_id, y.token);
+    });
     CHECK(all == log.sessions());
   }
   SECTION("a session over the budget gets a chunk of its own") {
@@ -107,4 +113,23 @@ TEST_CASE("a replica of the log ends with its sessions and digest",
   CHECK(st.sessions("a") == log.sessions());
   CHECK(st.digest() == log.digest());
   CHECK(!st.behind("a", log.incarnation(), log.seq()));
+}
+
+TEST_CASE("find and the digest follow changes and removals", "[owner_log]") {
+  owner_log log{"a", 42};
+  log.upsert(sess("u1", "t1"));
+  log.upsert(sess("u1", "t2"));
+  log.upsert(sess("u2", "t3"));
+  log.upsert(sess("u1", "t1", "ios"));
+  log.remove("u2", "t3");
+  REQUIRE(log.find("u1", "t1"));
+  CHECK(log.find("u1", "t1")->device == "ios");
+  CHECK(!log.find("u2", "t3"));
+  CHECK(log.session_count() == 2);
+  // The running sum equals a log that only ever saw the sessions left.
+  owner_log fresh{"a", 42};
+  fresh.upsert(sess("u1", "t2"));
+  fresh.upsert(sess("u1", "t1", "ios"));
+  CHECK(log.digest() == fresh.digest());
+  CHECK(log.sessions() == fresh.sessions());
 }
