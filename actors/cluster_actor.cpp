@@ -156,19 +156,18 @@ void take_routed_push(cluster_impl* self, detail::client_op& op) {
   auto p = st.sender_peer();
   if (p == nullptr)
     return;
-  cluster_state::peer_op waiter;
-  waiter.peer = p->handle;
-  waiter.ticket = op.ticket;
   if ((op.kind != detail::op_kind::push_users
        && op.kind != detail::op_kind::broadcast)
       || op.login_ids.size() > max_routed_ids) {
     ++st.counters.dropped;
     op_result r;
     r.err = make_error(error::malformed_message, "not a routed push");
-    self->send(waiter.peer, detail::routed_atom::value, waiter.ticket,
-               std::move(r));
+    st.answer_peer(p->handle, op.ticket, std::move(r));
     return;
   }
+  cluster_state::peer_op waiter;
+  waiter.peer = p->handle;
+  waiter.ticket = op.ticket;
   st.hand_to_registry(std::move(op), std::move(waiter));
 }
 

@@ -385,10 +385,15 @@ struct cluster_state {
     auto waiter = std::move(i->second);
     forwarded.erase(i);
     if (waiter.peer)
-      self->send(waiter.peer, detail::routed_atom::value, waiter.ticket,
-                 std::move(r));
+      answer_peer(waiter.peer, waiter.ticket, std::move(r));
     else
       waiter.rp.deliver(std::move(r));
+  }
+
+  /// Answers a peer's routed push one-way, under the peer's own ticket.
+  void answer_peer(const caf::actor& peer, uint64_t ticket,
+                   detail::op_result&& r) {
+    self->send(peer, detail::routed_atom::value, ticket, std::move(r));
   }
 
   // -- routed pushes -------------------------------------------------------------
