@@ -288,8 +288,12 @@ struct cluster_state {
     auto kind = members.joined(addr, peer);
     if (kind == membership::join_kind::again)
       return;
-    if (kind == membership::join_kind::new_incarnation)
+    if (kind == membership::join_kind::new_incarnation) {
+      // The old incarnation's down message may come after this join, and
+      // then finds no peer of that handle: fail what waits on it now.
       drop_owner(addr.node, change_reason::new_incarnation, "node_down");
+      fail_pending(addr.node);
+    }
     self->monitor(peer);
     arriving.insert(addr.node);
     self->send(registry, detail::node_event_atom::value, true, addr.node);
@@ -315,17 +319,23 @@ struct cluster_state {
     if (!name)
       return;
     drop_owner(*name, why, reason);
-    auto unreachable
-      = caf::make_error(caf::exit_reason::remote_link_unreachable);
-    open_requests.fail(*name, unreachable);
-    for (auto& e : routes.take_all(*name))
-      answer_route(e.node, e.ticket, unreachable);
+    fail_pending(*name);
     self->send(registry, detail::node_event_atom::value, false, *name);
     // A crashed node may come back on its address: the side that dials
     // (the smaller name, or whoever has the address as a seed) keeps trying.
     if (auto a = members.address_of(*name);
         a != nullptr && (should_dial(a->node) || is_seed(a->host, a->port)))
       dials.add(a->host, a->port, now() + std::chrono::milliseconds{100});
+  }
+
+  /// Fails the forwarded writes and routed pushes waiting on `node`'s
+  /// answer: the incarnation they went to is gone.
+  void fail_pending(const std::string& node) {
+    auto unreachable
+      = caf::make_error(caf::exit_reason::remote_link_unreachable);
+    open_requests.fail(node, unreachable);
+    for (auto& e : routes.take_all(node))
+      answer_route(e.node, e.ticket, unreachable);
   }
 
   bool is_seed(const std::string& host, uint16_t port) const {

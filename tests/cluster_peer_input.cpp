@@ -348,3 +348,29 @@ TEST_CASE("a routed push its owner never answers fails with request_timeout",
   CHECK(a.result.err == caf::sec::request_timeout);
   CHECK(f.up_peers() == 1);
 }
+
+TEST_CASE("what waits on an old incarnation fails when a new one joins",
+          "[cluster][cluster_peer_input][routed]") {
+  fixture f;
+  caf::scoped_actor old_peer{f.peer_sys};
+  REQUIRE(!f.join(old_peer, make_hello("p", 7)));
+  route(f, "p", {"u1"}, 5);
+  next_route(old_peer);
+  detail::client_op kick;
+  kick.kind = detail::op_kind::kick_session;
+  kick.user.login_id = "u1";
+  kick.user.token = "t1";
+  auto write = f.self->request(f.cluster, 20s, detail::forward_atom::value,
+                               std::string{"p"}, kick);
+  // The restarted node joins before the old one's link is seen down (the
+  // old actor here never goes down): neither may wait for the old one.
+  caf::scoped_actor new_peer{f.peer_sys};
+  REQUIRE(!f.join(new_peer, make_hello("p", 8)));
+  auto a = next_answer(f.self);
+  CHECK(a.ticket == 5);
+  CHECK(a.result.err == caf::exit_reason::remote_link_unreachable);
+  caf::error write_err;
+  write.receive([](detail::op_result&) {},
+                [&](caf::error& err) { write_err = err; });
+  CHECK(write_err == caf::exit_reason::remote_link_unreachable);
+}
