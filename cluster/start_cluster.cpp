@@ -18,6 +18,7 @@
 #include "presence/cluster_error.hpp"
 #include "presence/cluster_settings.hpp"
 #include "presence/config.hpp"
+#include "presence/error.hpp"
 #include "presence/online_manager.hpp"
 
 namespace presence {
@@ -110,9 +111,42 @@ struct supervisor_state {
   uint64_t restarts = 0;
 };
 
-caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
-                         cluster_settings settings, caf::actor registry,
-                         running_node node) {
+using supervisor_pointer = caf::stateful_actor<supervisor_state>*;
+
+using relaunch_atom = caf::atom_constant<caf::atom("pRelaunch")>;
+
+/// How often and how far apart a relaunch that the registry refused is
+/// tried again (see relaunch).
+constexpr int max_relaunch_attempts = 40;
+constexpr auto relaunch_delay = std::chrono::milliseconds(25);
+
+/// A cluster actor was killed from outside: a new incarnation takes over the
+/// same port (published with address reuse). The registry monitors the old
+/// actor too and may not have handled its down message yet, so it can still
+/// refuse the new one with cluster_already_attached: then this tries again
+/// shortly, a bounded number of times.
+void relaunch(supervisor_pointer self, int attempt) {
+  auto& st = self->state;
+  auto s = st.settings;
+  s.port = st.node.port;
+  auto next = launch(self->system(), st.registry, s);
+  if (!next) {
+    if (next.error() == make_error(error::cluster_already_attached)
+        && attempt < max_relaunch_attempts) {
+      self->delayed_send(self, relaunch_delay, relaunch_atom::value,
+                         attempt + 1);
+      return;
+    }
+    self->quit(next.error());
+    return;
+  }
+  ++st.restarts;
+  st.node = std::move(*next);
+  self->monitor(st.node.actor);
+}
+
+caf::behavior supervisor(supervisor_pointer self, cluster_settings settings,
+                         caf::actor registry, running_node node) {
   auto& st = self->state;
   st.settings = std::move(settings);
   st.registry = std::move(registry);
@@ -144,20 +178,13 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
       self->quit(dm.reason);
       return;
     }
-    // Killed from outside: a new incarnation takes over the same port
-    // (published with address reuse).
-    auto s = st.settings;
-    s.port = st.node.port;
-    auto next = launch(self->system(), st.registry, s);
-    if (!next) {
-      self->quit(next.error());
-      return;
-    }
-    ++st.restarts;
-    st.node = std::move(*next);
-    self->monitor(st.node.actor);
+    relaunch(self, 1);
   });
   return {
+    [=](relaunch_atom, int attempt) {
+      if (self->current_sender() == self->ctrl())
+        relaunch(self, attempt);
+    },
     [=](members_atom x) { return self->delegate(self->state.node.actor, x); },
     [=](digest_atom x) { return self->delegate(self->state.node.actor, x); },
     [=](stats_atom x) { return self->delegate(self->state.node.actor, x); },

@@ -91,10 +91,12 @@ TEST_CASE("a cluster actor killed by a peer comes back as a new incarnation",
   auto proxy = b.sys->middleman().remote_actor("127.0.0.1", a.port);
   REQUIRE(proxy);
   caf::anon_send_exit(*proxy, caf::exit_reason::kill);
-  REQUIRE(wait_until([&] {
+  auto restarted = wait_until([&] {
     auto ms = a.members();
     return !ms.empty() && ms.front().incarnation != before;
-  }));
+  });
+  INFO("a: " << a.describe());
+  REQUIRE(restarted);
   // The new incarnation rejoins (b redials the seed) and both views
   // converge again.
   REQUIRE(wait_until([&] {
