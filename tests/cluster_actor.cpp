@@ -286,7 +286,8 @@ TEST_CASE("a newer claim on a token moves the session out of the older owner",
     return a.rec->with([](record& r) { return r.moves.size(); }) == 1;
   }));
   CHECK(a.rec->with([](record& r) { return r.moves.front(); }) == "u/t->b");
-  CHECK(a.rec->shows("u", "t", "b"));
+  // The move and b's session reach the registry as two messages.
+  CHECK(wait_until([&] { return a.rec->shows("u", "t", "b"); }));
   CHECK(b.rec->with([](record& r) { return r.moves.empty(); }));
   CHECK(!b.rec->shows("u", "t", "a"));
 }

@@ -254,6 +254,7 @@ TEST_CASE("a write forwarded to an owner that is killed fails at once",
   caf::anon_send_exit(*proxy, caf::exit_reason::kill);
   auto rep = call.get();
   REQUIRE(!rep);
+  INFO(caf::to_string(rep.error()));
   CHECK(rep.error()
         == caf::make_error(caf::exit_reason::remote_link_unreachable));
 }
