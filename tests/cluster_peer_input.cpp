@@ -268,6 +268,15 @@ detail::client_op next_route(caf::scoped_actor& peer) {
   return result;
 }
 
+/// `peer` joins as node "p" of `incarnation` and gets one routed push for
+/// "u1", under the registry's `ticket`.
+void join_with_push(fixture& f, caf::scoped_actor& peer,
+                    incarnation_id incarnation, uint64_t ticket) {
+  REQUIRE(!f.join(peer, make_hello("p", incarnation)));
+  route(f, "p", {"u1"}, ticket);
+  next_route(peer);
+}
+
 /// The next answer the registry gets for a routed push: node, its ticket,
 /// and the result.
 struct route_answer {
@@ -326,9 +335,7 @@ TEST_CASE("a routed push fails at once when its owner is lost",
   fixture f;
   {
     caf::scoped_actor peer{f.peer_sys};
-    REQUIRE(!f.join(peer, make_hello("p", 7)));
-    route(f, "p", {"u1"}, 5);
-    next_route(peer);
+    join_with_push(f, peer, 7, 5);
   }
   // The request timeout is 10 s: an answer sooner is the loss.
   auto a = next_answer(f.self);
@@ -340,9 +347,7 @@ TEST_CASE("a routed push its owner never answers fails with request_timeout",
           "[cluster][cluster_peer_input][routed]") {
   fixture f{caf::timespan{1ms}};
   caf::scoped_actor peer{f.peer_sys};
-  REQUIRE(!f.join(peer, make_hello("p", 7)));
-  route(f, "p", {"u1"}, 9);
-  next_route(peer);
+  join_with_push(f, peer, 7, 9);
   auto a = next_answer(f.self);
   CHECK(a.ticket == 9);
   CHECK(a.result.err == caf::sec::request_timeout);
@@ -353,9 +358,7 @@ TEST_CASE("what waits on an old incarnation fails when a new one joins",
           "[cluster][cluster_peer_input][routed]") {
   fixture f;
   caf::scoped_actor old_peer{f.peer_sys};
-  REQUIRE(!f.join(old_peer, make_hello("p", 7)));
-  route(f, "p", {"u1"}, 5);
-  next_route(old_peer);
+  join_with_push(f, old_peer, 7, 5);
   detail::client_op kick;
   kick.kind = detail::op_kind::kick_session;
   kick.user.login_id = "u1";
