@@ -1,8 +1,5 @@
 #include "cluster/owner_log.hpp"
 
-#include <algorithm>
-#include <tuple>
-
 #include "cluster/view_digest.hpp"
 
 namespace presence::cluster {
@@ -15,23 +12,17 @@ owner_log::owner_log(std::string owner, incarnation_id incarnation)
 std::optional<owner_delta> owner_log::commit(std::vector<session_op> ops) {
   owner_delta out{owner_, incarnation_, 0, {}};
   for (auto& op : ops) {
-    if (op.kind == op_kind::upsert) {
-      packed_session old;
-      auto r = sessions_.put(packed_session{op.session}, &old);
-      if (r == session_set::put_result::same)
-        continue;
-      if (r == session_set::put_result::changed)
-        session_terms_ -= term(old.decode());
-      session_terms_ += term(op.session);
-    } else {
-      auto key = packed_session::key_of(op.session.login_id, op.session.token);
-      auto p = sessions_.find(key);
-      if (p == nullptr)
-        continue;
-      session_terms_ -= term(p->decode());
-      sessions_.erase(key);
-    }
-    out.ops.push_back(std::move(op));
+    auto& x = op.session;
+    bool changed = false;
+    if (op.kind == op_kind::upsert)
+      changed = put_counted(sessions_, session_terms_, owner_, incarnation_, x)
+                != session_set::put_result::same;
+    else
+      changed = erase_counted(sessions_, session_terms_, owner_, incarnation_,
+                              packed_session::key_of(x.login_id, x.token))
+                  .has_value();
+    if (changed)
+      out.ops.push_back(std::move(op));
   }
   if (out.ops.empty())
     return std::nullopt;
@@ -90,22 +81,11 @@ std::vector<snapshot_chunk> owner_log::snapshot(size_t max_chunk_bytes) const {
 }
 
 std::vector<replica_session> owner_log::sessions() const {
-  std::vector<replica_session> out;
-  out.reserve(sessions_.size());
-  sessions_.for_each(
-    [&](const packed_session& p) { out.push_back(p.decode()); });
-  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
-    return std::tie(x.login_id, x.token) < std::tie(y.login_id, y.token);
-  });
-  return out;
+  return sessions_.sorted();
 }
 
 uint64_t owner_log::digest() const {
   return owner_digest(owner_, incarnation_) + session_terms_;
-}
-
-uint64_t owner_log::term(const replica_session& x) const {
-  return session_digest(owner_, incarnation_, x);
 }
 
 std::optional<replica_session>

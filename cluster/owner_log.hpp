@@ -62,8 +62,6 @@ public:
   uint64_t digest() const;
 
 private:
-  uint64_t term(const replica_session& x) const;
-
   std::string owner_;
   incarnation_id incarnation_;
   seq_number seq_ = 0;

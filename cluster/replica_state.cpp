@@ -1,7 +1,6 @@
 #include "cluster/replica_state.hpp"
 
 #include <algorithm>
-#include <tuple>
 
 #include "cluster/view_digest.hpp"
 
@@ -13,20 +12,6 @@ void add_change(view_changes& out, change_kind kind, change_reason why,
                 const std::string& owner, incarnation_id incarnation,
                 replica_session x) {
   out.push_back(view_change{kind, why, owner, std::move(x), incarnation});
-}
-
-/// Files `s` in `set`, keeping `digest` the sum of the set's terms.
-session_set::put_result put(session_set& set, uint64_t& digest,
-                            const std::string& owner,
-                            incarnation_id incarnation,
-                            const replica_session& s) {
-  packed_session old;
-  auto r = set.put(packed_session{s}, &old);
-  if (r == session_set::put_result::changed)
-    digest -= session_digest(owner, incarnation, old.decode());
-  if (r != session_set::put_result::same)
-    digest += session_digest(owner, incarnation, s);
-  return r;
 }
 
 } // namespace
@@ -44,8 +29,8 @@ apply_result replica_state::apply(const owner_delta& x) {
   auto& out = result.changes;
   for (auto& op : x.ops) {
     if (op.kind == op_kind::upsert) {
-      auto r = put(copy.sessions, copy.digest, x.owner, x.incarnation,
-                   op.session);
+      auto r = put_counted(copy.sessions, copy.digest, x.owner, x.incarnation,
+                           op.session);
       if (r == session_set::put_result::added) {
         ++sessions_;
         add_change(out, change_kind::joined, change_reason::delta, x.owner,
@@ -57,13 +42,11 @@ apply_result replica_state::apply(const owner_delta& x) {
       continue;
     }
     auto key = packed_session::key_of(op.session.login_id, op.session.token);
-    if (auto p = copy.sessions.find(key)) {
-      auto last = p->decode();
-      copy.digest -= session_digest(x.owner, x.incarnation, last);
-      copy.sessions.erase(key);
+    if (auto last = erase_counted(copy.sessions, copy.digest, x.owner,
+                                  x.incarnation, key)) {
       --sessions_;
       add_change(out, change_kind::left, change_reason::delta, x.owner,
-                 x.incarnation, std::move(last));
+                 x.incarnation, std::move(*last));
     }
   }
   copy.seq = x.seq;
@@ -85,7 +68,7 @@ apply_result replica_state::apply(const snapshot_chunk& x) {
   }
   auto& snap = j->second;
   for (auto& s : x.sessions)
-    put(snap.sessions, snap.digest, x.owner, x.incarnation, s);
+    put_counted(snap.sessions, snap.digest, x.owner, x.incarnation, s);
   snap.next_index = x.index + 1;
   if (!x.last)
     return {apply_status::pending, {}};
@@ -227,18 +210,9 @@ std::vector<std::string> replica_state::owners() const {
 
 std::vector<replica_session>
 replica_state::sessions(const std::string& owner) const {
-  std::vector<replica_session> out;
-  if (auto i = owners_.find(owner); i != owners_.end()) {
-    out.reserve(i->second.sessions.size());
-    i->second.sessions.for_each(
-      [&](const packed_session& s) { out.push_back(s.decode()); });
-  }
-  std::sort(out.begin(), out.end(),
-            [](const replica_session& x, const replica_session& y) {
-              return std::tie(x.login_id, x.token)
-                     < std::tie(y.login_id, y.token);
-            });
-  return out;
+  if (auto i = owners_.find(owner); i != owners_.end())
+    return i->second.sessions.sorted();
+  return {};
 }
 
 uint64_t replica_state::digest() const {

@@ -1,7 +1,9 @@
 #include "cluster/session_set.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
+#include <tuple>
 #include <utility>
 
 namespace presence::cluster {
@@ -287,7 +289,7 @@ session_set::put_result session_set::put(packed_session x,
   return put_result::added;
 }
 
-bool session_set::erase(std::string_view key) {
+bool session_set::erase(std::string_view key, packed_session* old) {
   auto hash = packed_session::hash_of(key);
   auto pos = find_pos(key, hash);
   if (pos == npos)
@@ -306,6 +308,8 @@ bool session_set::erase(std::string_view key) {
     }
   }
   slots_[hole] = 0;
+  if (old != nullptr)
+    *old = std::move(records_[pos]);
   // The last record fills the gap.
   auto last = static_cast<uint32_t>(records_.size() - 1);
   if (pos != last) {
@@ -316,6 +320,17 @@ bool session_set::erase(std::string_view key) {
   if (records_.empty())
     clear();
   return true;
+}
+
+std::vector<replica_session> session_set::sorted() const {
+  std::vector<replica_session> out;
+  out.reserve(records_.size());
+  for (auto& x : records_)
+    out.push_back(x.decode());
+  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.login_id, x.token) < std::tie(y.login_id, y.token);
+  });
+  return out;
 }
 
 } // namespace presence::cluster

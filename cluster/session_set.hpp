@@ -81,8 +81,12 @@ public:
   /// replaced record when the answer is `changed`.
   put_result put(packed_session x, packed_session* old = nullptr);
 
-  /// Removes the record with `key`; answers whether there was one.
-  bool erase(std::string_view key);
+  /// Removes the record with `key`; answers whether there was one. `old`
+  /// receives the removed record.
+  bool erase(std::string_view key, packed_session* old = nullptr);
+
+  /// The sessions decoded, ordered by (login_id, token).
+  std::vector<replica_session> sorted() const;
 
   /// Calls `f(const packed_session&)` for each record.
   template <class F>

@@ -63,4 +63,29 @@ uint64_t session_digest(const std::string& owner, incarnation_id incarnation,
   return h.result();
 }
 
+session_set::put_result put_counted(session_set& set, uint64_t& terms,
+                                    const std::string& owner,
+                                    incarnation_id incarnation,
+                                    const replica_session& x) {
+  packed_session old;
+  auto r = set.put(packed_session{x}, &old);
+  if (r == session_set::put_result::changed)
+    terms -= session_digest(owner, incarnation, old.decode());
+  if (r != session_set::put_result::same)
+    terms += session_digest(owner, incarnation, x);
+  return r;
+}
+
+std::optional<replica_session> erase_counted(session_set& set, uint64_t& terms,
+                                             const std::string& owner,
+                                             incarnation_id incarnation,
+                                             std::string_view key) {
+  packed_session old;
+  if (!set.erase(key, &old))
+    return std::nullopt;
+  auto x = old.decode();
+  terms -= session_digest(owner, incarnation, x);
+  return x;
+}
+
 } // namespace presence::cluster

@@ -8,9 +8,12 @@
 // out: replicas show it as of the last replicated change.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "cluster/replication.hpp"
+#include "cluster/session_set.hpp"
 
 namespace presence::cluster {
 
@@ -20,5 +23,19 @@ uint64_t owner_digest(const std::string& owner, incarnation_id incarnation);
 /// The term for one session of an owner.
 uint64_t session_digest(const std::string& owner, incarnation_id incarnation,
                         const replica_session& x);
+
+/// Files `x` in `set`, which holds sessions of `owner` (`incarnation`),
+/// keeping `terms` the sum of the set's session terms.
+session_set::put_result put_counted(session_set& set, uint64_t& terms,
+                                    const std::string& owner,
+                                    incarnation_id incarnation,
+                                    const replica_session& x);
+
+/// Removes the session with the encoded `key` from `set` the same way;
+/// answers it if there was one.
+std::optional<replica_session> erase_counted(session_set& set, uint64_t& terms,
+                                             const std::string& owner,
+                                             incarnation_id incarnation,
+                                             std::string_view key);
 
 } // namespace presence::cluster

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "cluster/session_set.hpp"
 
@@ -84,6 +85,25 @@ TEST_CASE("a session set adds, replaces, finds and erases by key",
   CHECK(xs.erase(key("u", "t")));
   CHECK(xs.empty());
   CHECK(xs.find(key("u", "t")) == nullptr);
+}
+
+TEST_CASE("a session set hands out what it erases and lists itself sorted",
+          "[session_set]") {
+  session_set xs;
+  xs.put(packed_session{sess("u", "t", 1, "ios")});
+  xs.put(packed_session{sess("b", "t")});
+  xs.put(packed_session{sess("a", "t")});
+  CHECK(xs.sorted()
+        == std::vector<replica_session>{sess("a", "t"), sess("b", "t"),
+                                        sess("u", "t", 1, "ios")});
+  // Not the last record: the last one moves into its place.
+  packed_session old;
+  CHECK(xs.erase(key("u", "t"), &old));
+  CHECK(old.decode() == sess("u", "t", 1, "ios"));
+  REQUIRE(xs.find(key("a", "t")) != nullptr);
+  CHECK(xs.find(key("a", "t"))->decode() == sess("a", "t"));
+  CHECK(xs.sorted()
+        == std::vector<replica_session>{sess("a", "t"), sess("b", "t")});
 }
 
 TEST_CASE("a session set agrees with a map through growth and removals",
