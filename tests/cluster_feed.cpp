@@ -198,8 +198,16 @@ TEST_CASE("cluster feed: local changes go out in order, activity does not",
   // The registry stamps connect_time once clustered.
   CHECK(xs[0].session.connect_time != old.connect_time);
   CHECK(xs[0].session.connect_time.time_since_epoch().count() > 0);
-  f.change(mark_online_atom::value, user("alice", "a2", "ios"));
-  CHECK(describe(f.next_changes()) == std::vector<str>{"+alice/a2@n1"});
+  // The caller's last_activity came before that stamp: it is raised to it.
+  CHECK(xs[0].session.last_activity == xs[0].session.connect_time);
+  // A later one is the caller's to give.
+  auto later = user("alice", "a2", "ios");
+  later.last_activity = caf::make_timestamp() + std::chrono::hours(1);
+  f.change(mark_online_atom::value, later);
+  xs = f.next_changes();
+  REQUIRE(xs.size() == 1);
+  CHECK(describe(xs[0]) == "+alice/a2@n1");
+  CHECK(xs[0].session.last_activity == later.last_activity);
   // A bare activity update is not replicated: the next delta is the
   // metadata change.
   CHECK(f.change(update_activity_atom::value, str{"alice"}, str{"a1"}).status
