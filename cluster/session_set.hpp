@@ -111,10 +111,10 @@ private:
 
   void grow();
 
-  // Arrays of 2 MiB and more are mapped apart from malloc: one freed by
+  // Arrays of 128 KiB and more are mapped apart from malloc: one freed by
   // growth would raise malloc's dynamic mmap threshold, and after that its
   // per-thread arenas keep up to twice as much free memory resident
-  // (docs/performance.md, C9).
+  // (memory/huge_pages.hpp, docs/performance.md, C9).
   template <class T>
   using array = std::vector<T, detail::huge_page_allocator<T>>;
 

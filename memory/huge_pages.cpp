@@ -33,6 +33,25 @@ void* map_huge_pages(std::size_t bytes) {
   return region;
 }
 
+void* map_pages(std::size_t bytes) {
+  if constexpr (system_allocator_only)
+    return ::operator new(bytes);
+  auto* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    throw std::bad_alloc{};
+  return p;
+}
+
+void unmap_pages(void* ptr, std::size_t bytes) noexcept {
+  if (ptr == nullptr)
+    return;
+  if constexpr (system_allocator_only)
+    ::operator delete(ptr);
+  else
+    munmap(ptr, bytes);
+}
+
 void unmap_huge_pages(void* ptr, std::size_t bytes) noexcept {
   if (ptr == nullptr)
     return;

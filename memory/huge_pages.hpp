@@ -45,11 +45,30 @@ void* map_huge_pages(std::size_t bytes);
 /// Returns memory from map_huge_pages(bytes) to the system.
 void unmap_huge_pages(void* ptr, std::size_t bytes) noexcept;
 
-/// An allocator for the registry's big arrays (the user table's entries and
-/// index): those of at least a huge page come from map_huge_pages, smaller
-/// ones from operator new. Why: at a million users these arrays are ~110 MB,
-/// regrown by doubling. From malloc each growth faults in 4 KiB pages one by
-/// one (~30k faults per million users, docs/performance.md).
+/// glibc's initial mmap threshold: malloc maps a block this big or bigger
+/// apart, and on freeing one raises the threshold to its size (up to
+/// 32 MiB) and the trim threshold to twice that. From then on every
+/// thread's arena keeps that much free memory resident at its top, which
+/// malloc_trim does not return (docs/performance.md, C9). A block the
+/// library maps itself leaves the threshold alone.
+constexpr std::size_t malloc_mmap_threshold = std::size_t{128} << 10;
+
+/// Maps `bytes` (rounded up to whole pages) of zeroed anonymous memory, for
+/// blocks from malloc_mmap_threshold up to a huge page. Under ASan, plain
+/// operator new (see system_allocator_only).
+void* map_pages(std::size_t bytes);
+
+/// Returns memory from map_pages(bytes) to the system.
+void unmap_pages(void* ptr, std::size_t bytes) noexcept;
+
+/// An allocator for big arrays (the user table's entries and index, a
+/// replica's sessions, a snapshot's update): those of at least a huge page
+/// come from map_huge_pages, those of at least malloc_mmap_threshold from
+/// map_pages, smaller ones from operator new. Why huge pages: at a million
+/// users the table's arrays are ~110 MB, regrown by doubling. From malloc
+/// each growth faults in 4 KiB pages one by one (~30k faults per million
+/// users, docs/performance.md). Why map the middle sizes too: malloc would
+/// map them anyway, and freeing them would raise its threshold.
 template <class T>
 class huge_page_allocator {
 public:
@@ -65,16 +84,22 @@ public:
   T* allocate(std::size_t n) {
     if (n > std::numeric_limits<std::size_t>::max() / sizeof(T))
       throw std::bad_array_new_length{};
-    if (n * sizeof(T) < huge_page_size)
+    auto bytes = n * sizeof(T);
+    if (bytes < malloc_mmap_threshold)
       return std::allocator<T>{}.allocate(n);
-    return static_cast<T*>(map_huge_pages(n * sizeof(T)));
+    if (bytes < huge_page_size)
+      return static_cast<T*>(map_pages(bytes));
+    return static_cast<T*>(map_huge_pages(bytes));
   }
 
   void deallocate(T* ptr, std::size_t n) noexcept {
-    if (n * sizeof(T) < huge_page_size)
+    auto bytes = n * sizeof(T);
+    if (bytes < malloc_mmap_threshold)
       std::allocator<T>{}.deallocate(ptr, n);
+    else if (bytes < huge_page_size)
+      unmap_pages(ptr, bytes);
     else
-      unmap_huge_pages(ptr, n * sizeof(T));
+      unmap_huge_pages(ptr, bytes);
   }
 
   template <class U>

@@ -90,8 +90,9 @@ struct cluster_fixture {
   }
 
   void replica(str node, str reason, std::vector<remote_change> xs) {
-    cl->send(ireg, replica_atom::value,
-             remote_update{std::move(node), std::move(reason), std::move(xs)});
+    remote_update update{std::move(node), std::move(reason), {}};
+    update.changes.assign(xs.begin(), xs.end());
+    cl->send(ireg, replica_atom::value, std::move(update));
   }
 
   /// Waits for a forwarded write, answers it with `answer` and returns it.

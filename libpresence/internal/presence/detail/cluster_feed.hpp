@@ -53,6 +53,7 @@
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "memory/huge_pages.hpp"
 #include "presence/online_user.hpp"
 
 namespace presence::detail {
@@ -94,7 +95,9 @@ struct remote_change {
 struct remote_update {
   std::string node;
   std::string reason;
-  std::vector<remote_change> changes;
+  /// A snapshot's update holds every session of the node at once, allocated
+  /// once and mapped apart from malloc (memory/huge_pages.hpp says why).
+  std::vector<remote_change, huge_page_allocator<remote_change>> changes;
 };
 
 template <class Inspector>
