@@ -243,7 +243,7 @@ struct cluster_state {
 
   void on_local(detail::local_changes&& xs) {
     std::vector<session_op> ops;
-    ops.reserve(std::min(xs.size(), max_ops_per_delta));
+    ops.reserve(std::min(xs.size(), ops_per_sent_delta));
     auto flush = [&] {
       if (auto d = log.commit(std::move(ops)))
         broadcast_delta(*d);
@@ -259,7 +259,7 @@ struct cluster_state {
       if (!x.removed)
         move_out_if_beaten(op.session);
       ops.push_back(std::move(op));
-      if (ops.size() == max_ops_per_delta)
+      if (ops.size() == ops_per_sent_delta)
         flush();
     }
     flush();

@@ -69,7 +69,7 @@ std::vector<snapshot_chunk> owner_log::snapshot(size_t max_chunk_bytes) const {
     auto& cur = out.back().sessions;
     if (!cur.empty()
         && (bytes + n > max_chunk_bytes
-            || cur.size() == max_sessions_per_chunk)) {
+            || cur.size() == sessions_per_sent_chunk)) {
       next();
       bytes = 0;
     }

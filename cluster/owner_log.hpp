@@ -34,7 +34,7 @@ public:
 
   /// The sessions as of seq(), in chunks whose estimated encoded size stays
   /// within `max_chunk_bytes` (a chunk holds at least one session) and
-  /// whose sessions stay within max_sessions_per_chunk. Always
+  /// that hold at most sessions_per_sent_chunk sessions. Always
   /// at least one chunk, so a peer learns of an owner with no sessions.
   std::vector<snapshot_chunk> snapshot(size_t max_chunk_bytes) const;
 

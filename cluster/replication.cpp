@@ -1,6 +1,15 @@
 #include "cluster/replication.hpp"
 
+#include "memory/huge_pages.hpp"
+
 namespace presence::cluster {
+
+static_assert(sizeof(session_op) * ops_per_sent_delta
+                < detail::malloc_mmap_threshold,
+              "a sent delta's ops stay under malloc's mmap threshold");
+static_assert(sizeof(replica_session) * sessions_per_sent_chunk
+                < detail::malloc_mmap_threshold,
+              "a sent chunk's sessions stay under malloc's mmap threshold");
 
 bool operator==(const replica_session& x, const replica_session& y) {
   return x.login_id == y.login_id && x.token == y.token

@@ -296,16 +296,17 @@ TEST_CASE("wire_check refuses a bad snapshot chunk", "[cluster_wire]") {
   }
 }
 
-TEST_CASE("owner_log keeps snapshot chunks within max_sessions_per_chunk",
+TEST_CASE("owner_log keeps snapshot chunks within sessions_per_sent_chunk",
           "[cluster_wire]") {
+  static_assert(sessions_per_sent_chunk <= max_sessions_per_chunk);
   owner_log log{"node-a", 3};
   std::vector<session_op> ops;
-  for (size_t i = 0; i < max_sessions_per_chunk + 10; ++i)
+  for (size_t i = 0; i < sessions_per_sent_chunk + 10; ++i)
     ops.push_back({op_kind::upsert, session("u" + std::to_string(i), "t")});
   REQUIRE(log.commit(std::move(ops)));
   auto chunks = log.snapshot(size_t{1} << 30);
   REQUIRE(chunks.size() == 2);
-  CHECK(chunks[0].sessions.size() == max_sessions_per_chunk);
+  CHECK(chunks[0].sessions.size() == sessions_per_sent_chunk);
   CHECK(chunks[1].sessions.size() == 10);
   for (auto& chunk : chunks)
     CHECK(!check_chunk(chunk, limits{}));
