@@ -1,6 +1,12 @@
 #include "registry/event_outbox.hpp"
 
+#include "memory/huge_pages.hpp"
+
 namespace presence::detail {
+
+static_assert(sizeof(presence_event) * event_outbox::max_batch
+                < malloc_mmap_threshold,
+              "a full batch's vector is mapped apart by malloc");
 
 presence_events event_outbox::take(time_point now) {
   last_flush_ = now;

@@ -126,6 +126,10 @@ void registry_core::kick_replaced(const std::string& login_id,
   routing.kick_replaced(login_id, std::move(targets));
 }
 
+void registry_core::flush_events() {
+  subs.flush_events();
+}
+
 void registry_core::flush() {
   pipeline.flush();
   subs.flush_events();

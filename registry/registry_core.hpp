@@ -145,6 +145,7 @@ private:
   void came_online(user_entry& e) override;
   void kick_replaced(const std::string& login_id,
                      std::vector<session_target>&& targets) override;
+  void flush_events() override;
 
   /// Stores the nodes up in the view (presence_stats::nodes).
   void count_nodes();

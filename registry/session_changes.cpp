@@ -450,7 +450,10 @@ void session_changes::emit(event_kind kind, online_user session,
                            std::string reason) {
   events_.add(presence_event{kind, std::move(session), std::move(reason)});
   bump(view_.counters.events);
-  owner_.flush_later();
+  if (events_.full())
+    parts_.flush_events();
+  else
+    owner_.flush_later();
 }
 
 } // namespace presence::detail

@@ -102,6 +102,8 @@ public:
     virtual void kick_replaced(const std::string& login_id,
                                std::vector<session_target>&& targets)
       = 0;
+    /// A batch of events is full (event_outbox::full): it goes out now.
+    virtual void flush_events() = 0;
   };
 
   session_changes(callee& owner, hooks& parts, presence_view& view,

@@ -330,6 +330,8 @@ struct user_host : session_changes::callee, session_changes::hooks {
   std::function<void(user_entry&)> on_came_online;
   std::function<void(const std::string&, std::vector<session_target>&&)>
     on_kick_replaced;
+  std::function<void()> on_flush_events;
+  size_t full_flushes = 0;
 
   time_point now() override {
     return t;
@@ -387,6 +389,12 @@ struct user_host : session_changes::callee, session_changes::hooks {
     kicked.emplace_back(login_id, targets);
     if (on_kick_replaced)
       on_kick_replaced(login_id, std::move(targets));
+  }
+
+  void flush_events() override {
+    ++full_flushes;
+    if (on_flush_events)
+      on_flush_events();
   }
 };
 

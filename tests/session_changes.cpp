@@ -107,6 +107,19 @@ TEST_CASE("a first login inserts the user and answers joined",
   CHECK(f.host.online == lines{"u"});
 }
 
+TEST_CASE("a full batch of events goes out at once", "[session_changes]") {
+  fixture f;
+  std::vector<size_t> batches;
+  f.host.on_flush_events = [&] {
+    batches.push_back(f.events.take(f.host.t).events.size());
+  };
+  // Two events per first login: 300 logins fill one batch of 512.
+  for (uint64_t i = 0; i < 300; ++i)
+    f.call(op_kind::mark_online, "u" + std::to_string(i), "t", i + 1);
+  CHECK(batches == std::vector<size_t>{event_outbox::max_batch});
+  CHECK(f.take_events().size() == 600 - event_outbox::max_batch);
+}
+
 TEST_CASE("without event subscribers a login emits no events",
           "[session_changes]") {
   fixture f;
