@@ -76,7 +76,10 @@ struct local_change {
   online_user session;
 };
 
-using local_changes = std::vector<local_change>;
+/// Mapped apart from malloc when big (a burst of logins, the answer to an
+/// attach): memory/huge_pages.hpp says why.
+using local_changes
+  = std::vector<local_change, huge_page_allocator<local_change>>;
 
 /// A change of a session another node owns, as the cluster actor decided it
 /// (it resolves a token held by several owners before it tells the
