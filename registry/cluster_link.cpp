@@ -3,9 +3,14 @@
 #include <algorithm>
 #include <mutex>
 
+#include "memory/huge_pages.hpp"
 #include "presence/error.hpp"
 
 namespace presence::detail {
+
+static_assert(sizeof(local_change) * cluster_link::max_batch
+                < malloc_mmap_threshold,
+              "a full batch of changes stays under malloc's mmap threshold");
 
 caf::expected<local_changes> cluster_link::attach(std::string node,
                                                   caf::actor handle) {
@@ -44,7 +49,10 @@ void cluster_link::add(const std::string& login_id, const session_record& s,
   } else {
     x.session = s.to_online_user(login_id, view_.nodes.local());
   }
-  owner_.flush_later();
+  if (pending_.size() >= max_batch)
+    flush();
+  else
+    owner_.flush_later();
 }
 
 void cluster_link::flush() {

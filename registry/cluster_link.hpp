@@ -62,8 +62,16 @@ public:
     pending_.clear();
   }
 
+  /// At most this many changes go in one message: a burst (a batch of
+  /// 65,536 logins) made one vector of 13 MB, which raised malloc's mmap
+  /// threshold when freed, or, mapped apart, cost fresh zeroed pages on
+  /// every burst. 512 changes stay under the threshold, and make one delta
+  /// (cluster::ops_per_sent_delta).
+  static constexpr size_t max_batch = 512;
+
   /// A session this node owns joined or changed (`removed`: left). Kept for
-  /// the next flush; nothing before attach.
+  /// the next flush, or sent at once when max_batch are waiting; nothing
+  /// before attach.
   void changed(const std::string& login_id, const session_record& s,
                bool removed) {
     if (attached() && s.owner == local_owner)

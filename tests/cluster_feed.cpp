@@ -7,6 +7,7 @@
 
 #include "presence/detail/cluster_feed.hpp"
 #include "presence/detail/internal_interfaces.hpp"
+#include "registry/cluster_link.hpp"
 
 using namespace presence;
 using namespace presence::detail;
@@ -227,6 +228,30 @@ TEST_CASE("cluster feed: local changes go out in order, activity does not",
   ok(ask<delivery_report>(f.self, f.reg, kick_atom::value, str{"alice"},
                           str{"bye"}));
   CHECK(describe(f.next_changes()) == std::vector<str>{"-alice/a1@n1"});
+}
+
+TEST_CASE("cluster feed: a burst of changes goes out in messages of "
+          "max_batch, in order",
+          "[cluster_feed]") {
+  cluster_fixture f;
+  ok(f.attach(f.cl, "n1"));
+  // One client batch: the registry handles every login in one go.
+  constexpr size_t n = cluster_link::max_batch + 100;
+  std::vector<client_op> ops(n);
+  for (size_t i = 0; i < n; ++i) {
+    ops[i].kind = op_kind::mark_online;
+    ops[i].ticket = i + 1;
+    ops[i].user = user("u" + std::to_string(i), "t", "web");
+  }
+  f.self->send(caf::actor_cast<caf::actor>(f.reg), batch_atom::value,
+               client_batch{caf::actor_cast<caf::actor>(f.self),
+                            std::move(ops)});
+  auto first = f.next_changes();
+  auto second = f.next_changes();
+  REQUIRE(first.size() == cluster_link::max_batch);
+  REQUIRE(second.size() == n - cluster_link::max_batch);
+  CHECK(describe(first[0]) == "+u0/t@n1");
+  CHECK(describe(second.back()) == "+u" + std::to_string(n - 1) + "/t@n1");
 }
 
 TEST_CASE("cluster feed: idle expiry is replicated", "[cluster_feed]") {

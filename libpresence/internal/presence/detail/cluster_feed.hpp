@@ -76,8 +76,8 @@ struct local_change {
   online_user session;
 };
 
-/// Mapped apart from malloc when big (a burst of logins, the answer to an
-/// attach): memory/huge_pages.hpp says why.
+/// Mapped apart from malloc when big (the answer to an attach; a flush
+/// sends at most cluster_link::max_batch): memory/huge_pages.hpp says why.
 using local_changes
   = std::vector<local_change, huge_page_allocator<local_change>>;
 
