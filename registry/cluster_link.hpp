@@ -62,11 +62,10 @@ public:
     pending_.clear();
   }
 
-  /// At most this many changes go in one message: a burst (a batch of
-  /// 65,536 logins) made one vector of 13 MB, which raised malloc's mmap
-  /// threshold when freed, or, mapped apart, cost fresh zeroed pages on
-  /// every burst. 512 changes stay under the threshold, and make one delta
-  /// (cluster::ops_per_sent_delta).
+  /// At most this many changes go in one message: one vector of a whole
+  /// burst (a client batch of logins), freed, raised malloc's mmap threshold,
+  /// or, mapped apart, faulted in fresh pages every time. These stay under
+  /// the threshold and make one delta (cluster::ops_per_sent_delta).
   static constexpr size_t max_batch = 512;
 
   /// A session this node owns joined or changed (`removed`: left). Kept for

@@ -6,7 +6,7 @@ namespace presence::detail {
 
 static_assert(sizeof(presence_event) * event_outbox::max_batch
                 < malloc_mmap_threshold,
-              "a full batch's vector is mapped apart by malloc");
+              "a full batch's vector stays under malloc's mmap threshold");
 
 presence_events event_outbox::take(time_point now) {
   last_flush_ = now;

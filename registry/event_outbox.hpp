@@ -23,12 +23,11 @@ public:
     : max_delay_(max_delay) {
   }
 
-  /// A batch holds at most this many events, so a burst (a snapshot of
-  /// 100k sessions is 200k events) goes out as several batches whose
-  /// vectors stay under malloc's mmap threshold: a vector of 200k events
-  /// took 7 MiB, and freeing it raised that threshold for the whole process
-  /// (memory/huge_pages.hpp, malloc_mmap_threshold). The owner sends a full
-  /// batch at once.
+  /// A batch holds at most this many events, so a burst (a peer's snapshot)
+  /// goes out as several batches whose vectors stay under malloc's mmap
+  /// threshold: one vector of the whole burst, freed, raised it for the
+  /// whole process (memory/huge_pages.hpp). The owner sends a full batch at
+  /// once.
   static constexpr size_t max_batch = 512;
 
   void add(presence_event ev) {
