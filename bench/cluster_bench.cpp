@@ -35,12 +35,6 @@ using namespace bench;
 
 namespace {
 
-int64_t mono_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::steady_clock::now().time_since_epoch())
-    .count();
-}
-
 bool has(const std::string& list, const std::string& x) {
   return ("," + list + ",").find("," + x + ",") != std::string::npos;
 }
@@ -98,7 +92,7 @@ void join_rows(size_t n) {
   auto baseline = field(ask(*idle, "rss", "rss "), "rss ");
   auto idle_heap = field(ask(*idle, "heap", "heap "), "heap ");
   idle.reset();
-  auto t0 = mono_ns();
+  auto t0 = now_ns();
   auto b = start_node("b", {a->port()});
   auto done = field(ask(*b, "wait-sessions " + std::to_string(n), "sessions"),
                     " at ");
@@ -132,7 +126,7 @@ void join_rows(size_t n) {
 
   // C7: a is killed; its sessions leave b's view.
   b->send("wait-sessions 0");
-  auto kill_at = mono_ns();
+  auto kill_at = now_ns();
   a->signal(SIGKILL);
   auto gone = field(*b->wait_line("sessions 0", std::chrono::seconds(600)),
                     " at ");
@@ -149,7 +143,7 @@ void stop_row() {
   auto d = start_node("d", {c->port()});
   ask(*d, "wait-sessions 1000", "sessions");
   d->send("wait-sessions 0");
-  auto stop_at = mono_ns();
+  auto stop_at = now_ns();
   c->signal(SIGSTOP);
   auto found = field(*d->wait_line("sessions 0", std::chrono::seconds(60)),
                      " at ");

@@ -50,10 +50,6 @@ void say(const std::string& line) {
 
 namespace {
 
-int64_t mono_ns() {
-  return now_ns();
-}
-
 /// Replication lags seen here (arrival time minus the owner's stamp), and
 /// the node events.
 struct lag_log {
@@ -228,7 +224,7 @@ int run_node(int argc, char** argv) {
       std::string prefix = "user";
       in >> n >> prefix;
       load(manager, prefix, n);
-      say("loaded " + std::to_string(n) + " at " + std::to_string(mono_ns()));
+      say("loaded " + std::to_string(n) + " at " + std::to_string(now_ns()));
     } else if (cmd == "paced") {
       size_t rate = 0;
       in >> n >> rate;
@@ -243,7 +239,7 @@ int run_node(int argc, char** argv) {
           break;
         std::this_thread::sleep_for(std::chrono::microseconds(200));
       }
-      say("sessions " + std::to_string(n) + " at " + std::to_string(mono_ns()));
+      say("sessions " + std::to_string(n) + " at " + std::to_string(now_ns()));
     } else if (cmd == "wait-joined") {
       // Until the events of n joins reached this subscriber: the registry's
       // batches are delivered, so memory figures miss no transient.

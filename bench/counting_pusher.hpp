@@ -14,14 +14,9 @@
 
 #include <presence/presence.hpp>
 
-namespace bench {
+#include "bench/machine.hpp"
 
-/// Now on the steady clock in ns: what a latency run's content carries.
-inline int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::steady_clock::now().time_since_epoch())
-    .count();
-}
+namespace bench {
 
 /// Shared between the pusher actor (writer) and the benchmark thread (waiter).
 struct counters {

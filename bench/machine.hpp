@@ -4,10 +4,21 @@
 // process: CPUs, memory, CPU time and page faults, the kernel's memory
 // monitor, and how much the machine itself stalls.
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace bench {
+
+/// Now on the steady clock (CLOCK_MONOTONIC, which every process on the
+/// machine shares) in ns: what a latency run's content and the cluster
+/// bench's lines carry.
+inline int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
+}
 
 /// CPUs this process may run on (its affinity mask).
 size_t cpus_available();

@@ -5,7 +5,7 @@
 //   transport_floor [RATE=10000] [N=30000] [--caf-option=VALUE...]
 //
 // The process forks before any thread exists: the child publishes a sink
-// actor, the parent connects and sends N stamps (CLOCK_MONOTONIC, which both
+// actor, the parent connects and sends N stamps (bench::now_ns, a clock both
 // share) at RATE per second; the sink prints p50/p99 of the later two thirds.
 // CAF options (e.g. --scheduler.policy=sharing) apply to both processes.
 
@@ -17,24 +17,17 @@
 #include <vector>
 
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "machine.hpp"
+#include "bench/machine.hpp"
 
 namespace {
 
 using stamp_atom = caf::atom_constant<caf::atom("fStamp")>;
 using report_atom = caf::atom_constant<caf::atom("fReport")>;
-
-int64_t mono_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 struct sink_state {
   std::vector<int64_t> lags;
@@ -43,7 +36,7 @@ struct sink_state {
 caf::behavior sink(caf::stateful_actor<sink_state>* self) {
   return {
     [=](stamp_atom, int64_t sent) {
-      self->state.lags.push_back(mono_ns() - sent);
+      self->state.lags.push_back(bench::now_ns() - sent);
     },
     [=](report_atom, int64_t skip) {
       auto& xs = self->state.lags;
@@ -133,7 +126,7 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < n; ++i) {
         std::this_thread::sleep_until(
           start + std::chrono::nanoseconds(i * 1'000'000'000ull / rate));
-        caf::anon_send(*target, stamp_atom::value, mono_ns());
+        caf::anon_send(*target, stamp_atom::value, bench::now_ns());
       }
       caf::scoped_actor self{sys};
       self
