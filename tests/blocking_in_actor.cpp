@@ -6,6 +6,7 @@
 // for them with generous timeouts that fail the test.
 
 #include "test_util.hpp"
+#include "spawn_fn.hpp"
 
 using namespace presence;
 using namespace test;
@@ -56,7 +57,7 @@ caf::error error_of(const caf::expected<T>& x) {
 
 /// An actor that runs `f` (on its worker thread) for every run_atom.
 caf::actor spawn_runner(caf::actor_system& sys, std::function<void()> f) {
-  return sys.spawn([f](caf::event_based_actor*) -> caf::behavior {
+  return test::spawn_fn(sys, [f](caf::event_based_actor*) -> caf::behavior {
     return {[f](run_atom) { f(); }};
   });
 }
@@ -204,7 +205,7 @@ TEST_CASE("blocking stays legal on threads that are not scheduler workers",
   ok(m.mark_online(user("alice", "t1")));
   auto out = std::make_shared<outcomes>();
   // A detached actor owns its thread.
-  auto d = e.sys.spawn<caf::detached>(
+  auto d = test::spawn_fn<caf::detached>(e.sys,
     [&m, out](caf::event_based_actor*) -> caf::behavior {
       return {[&m, out](run_atom) {
         out->add(error_of(m.get_online_count()));

@@ -28,6 +28,7 @@
 
 #include "cluster_fixture.hpp"
 #include "test_util.hpp"
+#include "spawn_fn.hpp"
 
 using namespace presence;
 using namespace presence::cluster;
@@ -122,7 +123,7 @@ caf::behavior standin(caf::event_based_actor* self,
 dial_function test_dial(caf::actor_system& sys) {
   return [&sys](caf::actor self, uint64_t attempt, std::string host,
                 uint16_t port) {
-    sys.spawn<caf::detached>([=](caf::event_based_actor* helper) {
+    test::spawn_fn<caf::detached>(sys, [=](caf::event_based_actor* helper) {
       auto peer = helper->system().middleman().remote_actor(host, port);
       if (peer)
         helper->send(self, dial_result_atom::value, attempt, *peer);

@@ -16,6 +16,7 @@
 #include "cluster/dialer.hpp"
 #include "cluster/publish_endpoint.hpp"
 #include "presence/cluster.hpp"
+#include "spawn_fn.hpp"
 
 using namespace presence;
 using namespace presence::cluster;
@@ -132,7 +133,7 @@ struct served {
   uint16_t port = 0;
 
   served(node& host, bool tls) : n(host) {
-    gatekeeper = n.sys.spawn(gatekeeper_impl);
+    gatekeeper = test::spawn_fn(n.sys, gatekeeper_impl);
     cluster_settings s;
     s.name = "test";
     s.port = 0;
@@ -284,7 +285,7 @@ TEST_CASE("dial reports a closed port through the real probe",
 TEST_CASE("publish refuses an unauthenticated non-loopback bind",
           "[cluster-endpoint][publish]") {
   node n;
-  auto gk = n.sys.spawn(gatekeeper_impl);
+  auto gk = test::spawn_fn(n.sys, gatekeeper_impl);
   cluster_settings s;
   s.name = "test";
   s.bind = "0.0.0.0";

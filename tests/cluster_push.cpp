@@ -19,6 +19,7 @@
 
 #include "cluster_fixture.hpp"
 #include "test_util.hpp"
+#include "spawn_fn.hpp"
 
 using namespace presence;
 using namespace std::chrono_literals;
@@ -46,7 +47,7 @@ struct stuck_pusher {
   caf::actor actor;
 
   explicit stuck_pusher(push_node& n) {
-    actor = n.sys->spawn([taken = taken](caf::event_based_actor*) {
+    actor = test::spawn_fn(*n.sys, [taken = taken](caf::event_based_actor*) {
       return caf::behavior{
         [taken](deliver_atom, const delivery_batch&) -> caf::result<void> {
           ++*taken;

@@ -12,6 +12,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "test_util.hpp"
+#include "spawn_fn.hpp"
 
 namespace test {
 
@@ -77,8 +78,8 @@ struct deterministic {
       self(sys) {
     registry = ok(presence::spawn_registry(sys));
     auto r = rec;
-    pusher = sys.spawn([r](presence::pusher_actor::pointer)
-                         -> presence::pusher_actor::behavior_type {
+    pusher = test::spawn_fn(sys, [r](presence::pusher_actor::pointer)
+                                   -> presence::pusher_actor::behavior_type {
       return {
         [r](presence::deliver_atom, presence::delivery_batch& b) {
           for (auto& d : b.deliveries)
@@ -91,7 +92,7 @@ struct deterministic {
         },
       };
     });
-    subscriber = sys.spawn(
+    subscriber = test::spawn_fn(sys,
       [r](presence::event_subscriber_actor::pointer)
         -> presence::event_subscriber_actor::behavior_type {
         return {

@@ -9,6 +9,7 @@
 #include "presence/registry.hpp"
 
 #include "test_util.hpp"
+#include "spawn_fn.hpp"
 
 namespace test::dsl {
 
@@ -104,7 +105,7 @@ presence::cluster::dial_function network::dial_for(size_t i) {
     auto& me = at(i);
     // Answers come from an actor of this node, as the real dialer's do.
     auto answer = [&](auto x) {
-      me.p->sys.spawn([=](caf::event_based_actor* helper) {
+      test::spawn_fn(me.p->sys, [=](caf::event_based_actor* helper) {
         helper->send(self, dial_result_atom::value, attempt, x);
       });
     };
@@ -123,7 +124,7 @@ presence::cluster::dial_function network::dial_for(size_t i) {
       links_.push_back(l);
     }
     auto mm = me.p->mm.actor_handle();
-    me.p->sys.spawn([=](caf::event_based_actor* helper) {
+    test::spawn_fn(me.p->sys, [=](caf::event_based_actor* helper) {
       // Simulated time: a connect that never completes fails the dial.
       helper
         ->request(mm, std::chrono::seconds(5), caf::connect_atom::value, host,
@@ -182,7 +183,7 @@ void network::leave(size_t i) {
   x.cluster = nullptr;
   // The cluster actor takes exit messages only from an actor of its node
   // that names itself; then the port closes, as stop_cluster does.
-  x.p->sys.spawn([=](caf::event_based_actor* self) {
+  test::spawn_fn(x.p->sys, [=](caf::event_based_actor* self) {
     self->send_exit(cluster, caf::exit_reason::user_shutdown);
     self->request(mm, std::chrono::seconds(5), caf::unpublish_atom::value,
                   cluster.address(), port)

@@ -41,6 +41,7 @@
 #include "cluster/connect_probe.hpp"
 #include "cluster/type_ids.hpp"
 #include "presence/config.hpp"
+#include "spawn_fn.hpp"
 
 namespace test::dsl {
 
@@ -161,7 +162,7 @@ public:
   template <class T, class Handle, class... Ts>
   std::optional<T> ask(size_t i, const Handle& dest, Ts... xs) {
     auto result = std::make_shared<std::optional<T>>();
-    at(i).p->sys.spawn([=](caf::event_based_actor* self) {
+    test::spawn_fn(at(i).p->sys, [=](caf::event_based_actor* self) {
       self->request(dest, std::chrono::seconds(30), xs...)
         .then([=](T& x) { *result = std::move(x); }, [](caf::error&) {});
     });

@@ -16,6 +16,7 @@
 
 #include "scheduler/lean_clock.hpp"
 #include "presence/config.hpp"
+#include "spawn_fn.hpp"
 
 using namespace std::chrono_literals;
 
@@ -52,7 +53,8 @@ TEST_CASE("every policy but testing runs the lean clock, and timeouts work",
   auto timed_before = clock->timed_actors();
   // A receive timeout fires and its actor, once gone, is forgotten.
   std::promise<void> fired;
-  auto idle = sys.spawn([&fired](caf::event_based_actor* self) -> caf::behavior {
+  auto idle = test::spawn_fn(sys, [&fired](caf::event_based_actor* self)
+                                   -> caf::behavior {
     return {
       [](int) {},
       caf::after(10ms) >> [self, &fired] {
@@ -66,7 +68,8 @@ TEST_CASE("every policy but testing runs the lean clock, and timeouts work",
   // A request to an actor that never answers times out.
   // (A void handler would answer with an empty message; a dropped promise
   // answers nothing in CAF 0.17.)
-  auto silent = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+  auto silent = test::spawn_fn(sys, [](caf::event_based_actor* self)
+                                     -> caf::behavior {
     return {[self](int) { self->make_response_promise(); }};
   });
   {
@@ -92,7 +95,7 @@ TEST_CASE("every policy but testing runs the lean clock, and timeouts work",
   CHECK(eventually([&] { return clock->timed_actors() == timed_before; }));
   // Actors without timeouts never enter the clock's books.
   for (int i = 0; i < 100; ++i)
-    sys.spawn([]() -> caf::behavior { return {[](int) {}}; });
+    test::spawn_fn(sys, []() -> caf::behavior { return {[](int) {}}; });
   CHECK(clock->timed_actors() == timed_before);
 }
 

@@ -2,6 +2,7 @@
 // their options and bad input.
 
 #include "test_util.hpp"
+#include "spawn_fn.hpp"
 
 using namespace presence;
 using namespace test;
@@ -87,7 +88,7 @@ TEST_CASE("facade: events reach a subscribing actor", "[lifecycle]") {
   online_manager m{e.sys};
   caf::scoped_actor self{e.sys};
   auto sink = caf::actor_cast<caf::actor>(self);
-  auto sub = e.sys.spawn([sink](event_subscriber_actor::pointer me)
+  auto sub = test::spawn_fn(e.sys, [sink](event_subscriber_actor::pointer me)
                            -> event_subscriber_actor::behavior_type {
     return {
       [=](presence_events_atom, presence_events& x) {

@@ -4,6 +4,7 @@
 // and the typed registry; and dead pusher and subscriber handles.
 
 #include "test_util.hpp"
+#include "spawn_fn.hpp"
 
 using namespace presence;
 using namespace test;
@@ -269,7 +270,7 @@ TEST_CASE("a dead pusher or subscriber is refused", "[limits][bad-input]") {
   CHECK_PRESENCE_ERROR(err_of(ask<change_result>(self, m.registry(),
                                                  subscribe_atom::value, p)),
                        invalid_pusher);
-  auto sub = e.sys.spawn(
+  auto sub = test::spawn_fn(e.sys,
     [](event_subscriber_actor::pointer) -> event_subscriber_actor::behavior_type {
       return {[](presence_events_atom, presence_events&) {}};
     });

@@ -17,6 +17,7 @@
 #include <caf/send.hpp>
 
 #include "cluster/membership.hpp"
+#include "spawn_fn.hpp"
 
 using namespace presence;
 using namespace presence::cluster;
@@ -43,7 +44,7 @@ struct fixture {
   }
 
   caf::actor actor() {
-    spawned.push_back(sys->spawn(idle));
+    spawned.push_back(test::spawn_fn(*sys, idle));
     return spawned.back();
   }
 };

@@ -29,6 +29,7 @@
 #include "registry/relay_set.hpp"
 #include "registry/session_changes.hpp"
 #include "registry/user_table.hpp"
+#include "spawn_fn.hpp"
 
 namespace parts {
 
@@ -56,24 +57,26 @@ struct mini_system {
   }
 
   caf::actor dummy() {
-    return sys.spawn([] { return caf::behavior{[](int) {}}; });
+    return test::spawn_fn(sys, [] { return caf::behavior{[](int) {}}; });
   }
 
   pusher_actor pusher() {
-    return sys.spawn([](pusher_actor::pointer) -> pusher_actor::behavior_type {
+    return test::spawn_fn(sys, [](pusher_actor::pointer)
+                                 -> pusher_actor::behavior_type {
       return {[](deliver_atom, const delivery_batch&) {}};
     });
   }
 
   event_subscriber_actor subscriber() {
-    return sys.spawn([](event_subscriber_actor::pointer)
-                       -> event_subscriber_actor::behavior_type {
+    return test::spawn_fn(sys, [](event_subscriber_actor::pointer)
+                                 -> event_subscriber_actor::behavior_type {
       return {[](presence_events_atom, const presence_events&) {}};
     });
   }
 
   user_actor user() {
-    return sys.spawn([](user_actor::pointer) -> user_actor::behavior_type {
+    return test::spawn_fn(sys, [](user_actor::pointer)
+                                 -> user_actor::behavior_type {
       return {
         [](apply_atom, const user_command&) {},
         [](join_atom, const user_command&) { return user_update{}; },

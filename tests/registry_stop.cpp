@@ -5,6 +5,7 @@
 // generous timeout and fail on it.
 
 #include "test_util.hpp"
+#include "spawn_fn.hpp"
 
 using namespace presence;
 using namespace test;
@@ -50,7 +51,7 @@ struct answers {
 template <class T, class MakeMessage>
 void ask_all(caf::actor_system& sys, registry_actor reg, size_t n,
              std::shared_ptr<answers> out, MakeMessage make) {
-  sys.spawn([=](caf::event_based_actor* self) {
+  test::spawn_fn(sys, [=](caf::event_based_actor* self) {
     auto dest = caf::actor_cast<caf::actor>(reg);
     for (size_t i = 0; i < n; ++i)
       self->request(dest, caf::infinite, make(i))

@@ -2,6 +2,7 @@
 // scoped_actor), both spawned directly and taken from a facade.
 
 #include "test_util.hpp"
+#include "spawn_fn.hpp"
 
 using namespace presence;
 using namespace test;
@@ -239,7 +240,7 @@ TEST_CASE("registry actors can be driven with request/then from actor code",
     }
     out->cv.notify_all();
   };
-  e.sys.spawn([reg, finish](caf::event_based_actor* self) {
+  test::spawn_fn(e.sys, [reg, finish](caf::event_based_actor* self) {
     auto fail = [finish](const caf::error& err) {
       finish(false, 0, caf::to_string(err));
     };

@@ -19,6 +19,7 @@
 
 #include "scheduler/spinning_sharing.hpp"
 #include "presence/config.hpp"
+#include "spawn_fn.hpp"
 
 using namespace presence;
 
@@ -66,7 +67,8 @@ bool ring_completes(caf::actor_system& sys) {
   std::vector<caf::actor> ring(ring_size);
   auto next = std::make_shared<std::vector<caf::actor>>();
   for (auto& a : ring)
-    a = sys.spawn([next, &done](caf::event_based_actor* self) -> caf::behavior {
+    a = test::spawn_fn(sys, [next, &done](caf::event_based_actor* self)
+                              -> caf::behavior {
       return {[=, &done](int left, size_t pos) {
         if (left == 0) {
           done.add_final();
@@ -155,12 +157,13 @@ TEST_CASE("a handler that sends and then waits for the receiver does not stall",
     return cd.deferred;
   };
   auto received = std::make_shared<std::atomic<int>>(0);
-  auto helper = sys.spawn([received]() -> caf::behavior {
+  auto helper = test::spawn_fn(sys, [received]() -> caf::behavior {
     return {[received](int) { received->fetch_add(1); }};
   });
   auto results = std::make_shared<latch>();
   auto failures = std::make_shared<std::atomic<int>>(0);
-  auto blocker = sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+  auto blocker = test::spawn_fn(sys, [=](caf::event_based_actor* self)
+                                      -> caf::behavior {
     return {[=](int round) {
       self->send(helper, round);
       // A fail-safe, not the pass condition: a stalled receiver shows up
