@@ -7,9 +7,8 @@
 // shared_ptr and still evaluates `*args_` when the actor starts, which
 // UBSan reports as "reference binding to null pointer". Whether the
 // suppressions file (tests/sanitizers/ubsan.supp) catches that report
-// depends on which inlined frame the report's return address lands in, and
-// so on how GCC laid out the caller: once it landed in a test's own lambda
-// and failed the sanitizer build. Spawning with one unused argument keeps
+// depends on how GCC inlined the caller: once none of its entries matched
+// and the sanitizer build failed. Spawning with one unused argument keeps
 // the tuple non-null, so the tests do not depend on the suppression.
 
 #include <utility>
