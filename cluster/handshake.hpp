@@ -19,8 +19,9 @@
 namespace presence::cluster {
 
 /// Every node of a cluster runs one protocol version: a rolling upgrade
-/// across versions is refused at the join (docs/design.md).
-constexpr uint32_t protocol_version = 2;
+/// across versions is refused at the join (docs/design.md). 3: a removal in
+/// a delta carries its key only.
+constexpr uint32_t protocol_version = 3;
 
 /// Where a node listens, as it advertises itself to the others.
 struct node_address {

@@ -68,8 +68,8 @@ caf::error check_op(const session_op& x, const limits& lim) {
     return malformed("kind: " + std::to_string(kind) + " is no op kind");
   if (x.kind == op_kind::upsert)
     return at("session", check_session(x.session, lim));
-  // A removal needs only the key; the rest is unused but must not carry
-  // more than a session could.
+  // A removal is only its key on the wire (replication.hpp), so the rest
+  // arrives empty; checked anyway for values made in this process.
   auto& s = x.session;
   if (auto err = validate_session_key(s.login_id, s.token, lim))
     return at("session", err);

@@ -112,7 +112,7 @@ TEST_CASE("replication messages survive the binary serializer",
     replica_session s2;
     REQUIRE(!env.load(env.save(s), s2));
     CHECK(s2 == s);
-    session_op op{op_kind::remove, session("bob", "t2")};
+    session_op op{op_kind::upsert, session("bob", "t2")};
     session_op op2;
     REQUIRE(!env.load(env.save(op), op2));
     CHECK(op2 == op);
@@ -149,6 +149,30 @@ TEST_CASE("replication messages survive the binary serializer",
     CHECK(back.get_as<snapshot_chunk>(1) == sample_chunk());
     CHECK(caf::type_name<owner_delta>::value
           == std::string{"presence::cluster::owner_delta"});
+  }
+}
+
+TEST_CASE("a removal crosses the wire as its key only", "[cluster_wire]") {
+  wire_env env;
+  session_op removal{op_kind::remove, session("bob", "t2", "ios")};
+  session_op back;
+  REQUIRE(!env.load(env.save(removal), back));
+  CHECK(back.kind == op_kind::remove);
+  CHECK(back.session == replica_session{"bob", "t2", "", {}, {}, {}});
+  CHECK(!check_op(back, limits{}));
+  session_op upsert{op_kind::upsert, removal.session};
+  CHECK(env.save(removal).size() + 16 < env.save(upsert).size());
+  SECTION("the ops after a removal in a delta still read right") {
+    owner_delta d{"node-a", 9, 3, {}};
+    d.ops.push_back(removal);
+    d.ops.push_back(upsert);
+    d.ops.push_back(removal);
+    owner_delta d2;
+    REQUIRE(!env.load(env.save(d), d2));
+    REQUIRE(d2.ops.size() == 3);
+    CHECK(d2.ops[0] == back);
+    CHECK(d2.ops[1] == upsert);
+    CHECK(d2.ops[2] == back);
   }
 }
 
