@@ -92,12 +92,11 @@ bool operator==(const session_op& x, const session_op& y);
 // reader knows which form follows; a reader's other fields stay empty.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, session_op& x) {
+  auto name = caf::meta::type_name("presence::cluster::session_op");
   if constexpr (std::is_same<typename Inspector::result_type, void>::value) {
-    f(caf::meta::type_name("presence::cluster::session_op"), x.kind,
-      x.session);
+    f(name, x.kind, x.session);
   } else {
-    if (auto err = f(caf::meta::type_name("presence::cluster::session_op"),
-                     x.kind))
+    if (auto err = f(name, x.kind))
       return err;
     if (x.kind == op_kind::remove)
       return f(x.session.login_id, x.session.token);

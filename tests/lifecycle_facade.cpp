@@ -89,7 +89,7 @@ TEST_CASE("facade: events reach a subscribing actor", "[lifecycle]") {
   caf::scoped_actor self{e.sys};
   auto sink = caf::actor_cast<caf::actor>(self);
   auto sub = test::spawn_fn(e.sys, [sink](event_subscriber_actor::pointer me)
-                           -> event_subscriber_actor::behavior_type {
+                                     -> event_subscriber_actor::behavior_type {
     return {
       [=](presence_events_atom, presence_events& x) {
         for (auto& ev : x.events)

@@ -11,7 +11,7 @@
 // and the sanitizer build failed. Spawning with one unused argument keeps
 // the tuple non-null, so the tests do not depend on the suppression.
 
-#include <utility>
+#include <type_traits>
 
 #include <caf/actor_system.hpp>
 #include <caf/detail/type_list.hpp>
@@ -31,6 +31,8 @@ auto spawn_fn(caf::actor_system& sys, F fun) {
     return sys.spawn<Os>([fun](int) { return fun(); }, 0);
   } else {
     using self_pointer = typename caf::detail::tl_head<args>::type;
+    static_assert(std::is_pointer<self_pointer>::value,
+                  "spawn_fn: the one parameter must be the self pointer");
     return sys.spawn<Os>(
       [fun](self_pointer self, int) { return fun(self); }, 0);
   }
