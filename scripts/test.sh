@@ -26,7 +26,8 @@ run_normal() {
   step "normal build (build/)"
   # Line tables only: CI's cold build spends most of its time on full debug
   # info otherwise (CMakeLists.txt, PRESENCE_LINE_TABLES_ONLY).
-  cmake -S . -B build -DPRESENCE_LINE_TABLES_ONLY=ON "${launcher[@]}"
+  cmake -S . -B build -DPRESENCE_LINE_TABLES_ONLY=ON -DPRESENCE_UNITY_TESTS=ON \
+    "${launcher[@]}"
   cmake --build build -j"$jobs"
   ctest --test-dir build --output-on-failure --no-tests=error -j"$jobs" --timeout 900
 }
@@ -39,7 +40,8 @@ run_asan() (
   # report too.
   export ASAN_OPTIONS="halt_on_error=1:exitcode=1:print_stacktrace=1:detect_leaks=1"
   export UBSAN_OPTIONS="halt_on_error=1:exitcode=1:print_stacktrace=1:suppressions=$PWD/tests/sanitizers/ubsan.supp"
-  cmake -S . -B build-asan -DPRESENCE_SANITIZE=ON "${launcher[@]}"
+  cmake -S . -B build-asan -DPRESENCE_SANITIZE=ON -DPRESENCE_UNITY_TESTS=ON \
+    "${launcher[@]}"
   cmake --build build-asan -j"$jobs"
   ctest --test-dir build-asan --output-on-failure --no-tests=error -j"$jobs" --timeout 900
 )

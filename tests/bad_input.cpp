@@ -3,6 +3,9 @@
 
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace bad_input_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -184,3 +187,5 @@ TEST_CASE("invalid input does not disturb the registry", "[bad-input]") {
           == std::vector<std::string>{"ok"});
   CHECK(ok(m.broadcast("end")).users_reached == size_t{n_threads * rounds});
 }
+
+} // namespace bad_input_tests

@@ -22,6 +22,9 @@
 #include "actors/user_actor.hpp"
 #include "presence/online_user.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace block_pool_tests {
+
 using presence::detail::block_pool;
 using presence::detail::huge_page_allocator;
 using presence::detail::pooled_allocator;
@@ -218,3 +221,5 @@ TEST_CASE("huge page allocator keeps big arrays intact as they grow",
   xs.shrink_to_fit();
   CHECK(xs.capacity() == 0);
 }
+
+} // namespace block_pool_tests

@@ -8,6 +8,9 @@
 #include "test_util.hpp"
 #include "spawn_fn.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace blocking_in_actor_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -262,3 +265,5 @@ TEST_CASE("a manager destroyed inside an actor fails its calls in flight",
   CHECK_PRESENCE_ERROR(err_of(p), registry_down);
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
+
+} // namespace blocking_in_actor_tests

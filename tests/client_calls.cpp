@@ -7,6 +7,9 @@
 #include "presence/detail/client_calls.hpp"
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace client_calls_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -443,3 +446,5 @@ TEST_CASE("the registry gives every entry point its origin",
   CHECK(ok(ask<uint64_t>(other, reg, online_count_atom::value)) == 1u);
   caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
 }
+
+} // namespace client_calls_tests

@@ -6,6 +6,9 @@
 
 #include "registry_fakes.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace client_replies_tests {
+
 using namespace parts;
 
 namespace {
@@ -178,3 +181,5 @@ TEST_CASE("a typed target without a pending promise gets nothing",
   f.replies.flush();
   CHECK(f.log.sent.empty());
 }
+
+} // namespace client_replies_tests

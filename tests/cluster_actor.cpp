@@ -30,6 +30,9 @@
 #include "test_util.hpp"
 #include "spawn_fn.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace cluster_actor_tests {
+
 using namespace presence;
 using namespace presence::cluster;
 using namespace std::chrono_literals;
@@ -359,3 +362,5 @@ TEST_CASE("what a peer may not send is dropped, and the node lives on",
   CHECK(a.members().size() == 1);
   CHECK(a.rec->with([](record& r) { return r.updates.empty(); }));
 }
+
+} // namespace cluster_actor_tests

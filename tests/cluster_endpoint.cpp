@@ -18,6 +18,9 @@
 #include "presence/cluster.hpp"
 #include "spawn_fn.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace cluster_endpoint_tests {
+
 using namespace presence;
 using namespace presence::cluster;
 using namespace std::chrono_literals;
@@ -373,3 +376,5 @@ TEST_CASE("TLS: a node without a certificate is refused",
   CHECK(is(out.err, cluster_error::connect_failed));
   CHECK(log.get().size() == 1);
 }
+
+} // namespace cluster_endpoint_tests

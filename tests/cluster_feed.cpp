@@ -9,6 +9,9 @@
 #include "presence/detail/internal_interfaces.hpp"
 #include "registry/cluster_link.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace cluster_feed_tests {
+
 using namespace presence;
 using namespace presence::detail;
 using namespace test;
@@ -574,3 +577,5 @@ TEST_CASE("cluster feed: a replica joining settles the configured replace "
   for (auto& s : f.sessions("sam"))
     CHECK(s.node == "n2");
 }
+
+} // namespace cluster_feed_tests

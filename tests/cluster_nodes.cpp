@@ -13,6 +13,9 @@
 #include "cluster_fixture.hpp"
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace cluster_nodes_tests {
+
 using namespace presence;
 using namespace std::chrono_literals;
 using test::wait_until;
@@ -162,3 +165,5 @@ TEST_CASE("a peer that falls a window behind is stale, then catches up by a "
   }));
   CHECK(b.up_peers() == 1);
 }
+
+} // namespace cluster_nodes_tests

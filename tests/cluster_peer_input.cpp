@@ -22,6 +22,9 @@
 #include "presence/config.hpp"
 #include "presence/detail/cluster_feed.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace cluster_peer_input_tests {
+
 using namespace presence;
 using namespace presence::cluster;
 using namespace std::chrono_literals;
@@ -377,3 +380,5 @@ TEST_CASE("what waits on an old incarnation fails when a new one joins",
                 [&](caf::error& err) { write_err = err; });
   CHECK(write_err == caf::exit_reason::remote_link_unreachable);
 }
+
+} // namespace cluster_peer_input_tests

@@ -14,6 +14,9 @@
 #include "cluster_fixture.hpp"
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace cluster_policies_tests {
+
 using namespace presence;
 using namespace std::chrono_literals;
 using test::wait_until;
@@ -194,3 +197,5 @@ TEST_CASE("racing logins under a configured replace policy converge",
   }
   CHECK(wait_until([&] { return a.digest() == b.digest(); }));
 }
+
+} // namespace cluster_policies_tests

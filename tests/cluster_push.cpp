@@ -21,6 +21,9 @@
 #include "test_util.hpp"
 #include "spawn_fn.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace cluster_push_tests {
+
 using namespace presence;
 using namespace std::chrono_literals;
 using test::wait_until;
@@ -276,3 +279,5 @@ TEST_CASE("the offline buffer delivers when the user logs in on another node",
   CHECK(t.a.got("late").empty());
   CHECK(t.c.got("late").empty());
 }
+
+} // namespace cluster_push_tests

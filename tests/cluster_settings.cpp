@@ -10,6 +10,9 @@
 #include "cluster/backoff.hpp"
 #include "presence/cluster.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace cluster_settings_tests {
+
 using namespace presence;
 using namespace std::chrono_literals;
 
@@ -363,3 +366,5 @@ TEST_CASE("the dial backoff doubles to its cap with seeded jitter",
   CHECK(exact.next() == ms{25});
   CHECK(exact.next() == ms{25});
 }
+
+} // namespace cluster_settings_tests

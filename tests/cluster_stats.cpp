@@ -9,6 +9,9 @@
 #include "cluster_fixture.hpp"
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace cluster_stats_tests {
+
 using namespace presence;
 using test::wait_until;
 
@@ -72,3 +75,5 @@ TEST_CASE("stats count the view, this node's own part and the nodes up",
   CHECK(st.local_users == 2);
   CHECK(st.local_sessions == 2);
 }
+
+} // namespace cluster_stats_tests

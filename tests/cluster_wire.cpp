@@ -28,6 +28,9 @@
 
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace cluster_wire_tests {
+
 using namespace presence;
 using namespace presence::cluster;
 
@@ -391,3 +394,5 @@ TEST_CASE("truncated or corrupted bytes never crash the reader",
     mangle(env, sample_chunk(), check_chunk, 41);
   }
 }
+
+} // namespace cluster_wire_tests

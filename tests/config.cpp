@@ -3,6 +3,9 @@
 
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace config_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -161,3 +164,5 @@ TEST_CASE("a registry spawned for actor code stops its user actors on exit",
   INFO("baseline " << baseline << ", now " << running(e.sys));
   CHECK(wait_until([&] { return running(e.sys) == baseline; }));
 }
+
+} // namespace config_tests

@@ -3,6 +3,9 @@
 
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace data_model_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -473,3 +476,5 @@ TEST_CASE("messages with presence types survive serialisation",
   CHECK(copy.get_as<std::vector<online_user>>(6).at(0) == u);
   CHECK(copy.get_as<std::vector<push_message>>(7).at(0) == m);
 }
+
+} // namespace data_model_tests

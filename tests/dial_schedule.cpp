@@ -11,6 +11,9 @@
 
 #include "cluster/dial_schedule.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace dial_schedule_tests {
+
 using namespace presence::cluster;
 using namespace std::chrono_literals;
 
@@ -178,3 +181,5 @@ TEST_CASE("a stale attempt's outcome does not touch a newer one",
   CHECK(s.in_flight(second[0].attempt) != nullptr);
   CHECK(s.take_due(t0 + 1h).empty());
 }
+
+} // namespace dial_schedule_tests

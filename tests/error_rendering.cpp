@@ -3,6 +3,9 @@
 
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace error_rendering_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -66,3 +69,5 @@ TEST_CASE("a configured system renders presence errors as presence::render",
     CHECK(e.sys.render(make_error(x, "ctx")) == render(make_error(x, "ctx")));
   }
 }
+
+} // namespace error_rendering_tests

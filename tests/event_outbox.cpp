@@ -6,6 +6,9 @@
 
 #include "registry/event_outbox.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace event_outbox_tests {
+
 using namespace std::chrono_literals;
 using presence::event_kind;
 using presence::presence_event;
@@ -59,3 +62,5 @@ TEST_CASE("events are overdue once max_delay passed since the last flush",
   CHECK_FALSE(out.overdue(tp{134ms}));
   CHECK(out.overdue(tp{135ms}));
 }
+
+} // namespace event_outbox_tests

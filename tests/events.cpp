@@ -3,6 +3,9 @@
 
 #include "deterministic.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace events_tests {
+
 using namespace presence;
 using namespace test;
 using namespace std::chrono_literals;
@@ -133,3 +136,5 @@ TEST_CASE("events wait for the registry to be idle for at most 10 ms") {
   t.sched.run();
   CHECK(t.rec->events().size() == 8);
 }
+
+} // namespace events_tests

@@ -3,6 +3,9 @@
 
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace facade_ordering_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -392,3 +395,5 @@ TEST_CASE("each thread's calls apply in issue order under contention",
   CHECK(ok(m.get_online_count()) == 0u);
   CHECK(ok(m.get_session_count()) == 0u);
 }
+
+} // namespace facade_ordering_tests

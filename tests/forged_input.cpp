@@ -5,6 +5,9 @@
 
 #include "deterministic.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace forged_input_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -379,3 +382,5 @@ TEST_CASE("an operation kind that is not one is answered with an error") {
     caf::after(std::chrono::seconds(0)) >> [] {});
   CHECK(answered);
 }
+
+} // namespace forged_input_tests

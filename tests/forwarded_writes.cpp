@@ -6,6 +6,9 @@
 
 #include "registry/forwarded_writes.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace forwarded_writes_tests {
+
 using namespace parts;
 
 namespace {
@@ -140,3 +143,5 @@ TEST_CASE("forwarded writes: client_replies routes parts and answers once",
   CHECK(r.change.status == change_status::left);
   CHECK(r.change.removed == 1u);
 }
+
+} // namespace forwarded_writes_tests

@@ -11,6 +11,9 @@
 #include "cluster/handshake.hpp"
 #include "presence/cluster_error.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace handshake_tests {
+
 using namespace presence;
 using namespace presence::cluster;
 
@@ -159,3 +162,5 @@ TEST_CASE("this node's own name is refused: a clash or itself",
                Contains("a connection to this node itself"));
   }
 }
+
+} // namespace handshake_tests

@@ -3,6 +3,9 @@
 
 #include "deterministic.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace idle_expiry_tests {
+
 using namespace presence;
 using namespace test;
 using namespace std::chrono_literals;
@@ -95,3 +98,5 @@ TEST_CASE("a logout racing an idle check wins without an expiry") {
   CHECK_FALSE(t.is_online("alice"));
   CHECK(t.stats().expiries == 1);
 }
+
+} // namespace idle_expiry_tests

@@ -8,6 +8,9 @@
 
 #include "registry/idle_wheel.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace idle_wheel_tests {
+
 using namespace std::chrono_literals;
 using presence::detail::idle_check;
 using presence::detail::idle_wheel;
@@ -59,3 +62,5 @@ TEST_CASE("one tick per slot, checks taken earliest slot first",
   CHECK(w.file(idle_check{"e", 5}, tp{510ms}));
   CHECK(ids_of(w.take_due(tp{3s})) == std::vector<std::string>{"e", "d"});
 }
+
+} // namespace idle_wheel_tests

@@ -2,6 +2,9 @@
 
 #include "deterministic.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace kicks_tests {
+
 using namespace presence;
 using namespace test;
 using namespace std::chrono_literals;
@@ -73,3 +76,5 @@ TEST_CASE("kicks on unknown users, sessions and devices are reported no-ops") {
                          std::string{}, std::string{"x"})),
                        empty_token);
 }
+
+} // namespace kicks_tests

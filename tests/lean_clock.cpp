@@ -18,6 +18,9 @@
 #include "presence/config.hpp"
 #include "spawn_fn.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace lean_clock_tests {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -105,3 +108,5 @@ TEST_CASE("the test coordinator keeps its own clock", "[scheduler][clock]") {
   caf::actor_system sys{cfg};
   CHECK(lean_clock_of(sys) == nullptr);
 }
+
+} // namespace lean_clock_tests

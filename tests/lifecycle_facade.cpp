@@ -4,6 +4,9 @@
 #include "test_util.hpp"
 #include "spawn_fn.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace lifecycle_facade_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -202,3 +205,5 @@ TEST_CASE("facade: a reader never sees a user offline while a one-device "
   CHECK(offline_seen.load() == 0);
   CHECK(tokens_of(ok(m.get_user_sessions("solo"))) == lines{"s300"});
 }
+
+} // namespace lifecycle_facade_tests

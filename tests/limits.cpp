@@ -6,6 +6,9 @@
 #include "test_util.hpp"
 #include "spawn_fn.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace limits_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -288,3 +291,5 @@ TEST_CASE("a dead pusher or subscriber is refused", "[limits][bad-input]") {
   CHECK(rep.users_reached == 0);
   CHECK(rep.failed_pushers.empty());
 }
+
+} // namespace limits_tests

@@ -9,6 +9,9 @@
 #include "registry/login_decision.hpp"
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace login_decision_tests {
+
 using namespace presence;
 using namespace presence::detail;
 
@@ -83,3 +86,5 @@ TEST_CASE("login decision: reject marks nothing and says why",
   CHECK_PRESENCE_ERROR(r.err, device_taken);
   CHECK(r.victims.empty());
 }
+
+} // namespace login_decision_tests

@@ -3,6 +3,9 @@
 
 #include "deterministic.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace login_policies_tests {
+
 using namespace presence;
 using namespace test;
 using namespace std::chrono_literals;
@@ -104,3 +107,5 @@ TEST_CASE("a replace-everything policy never shows the user offline") {
         == 1);
   CHECK(t.stats().replaced == 4);
 }
+
+} // namespace login_policies_tests

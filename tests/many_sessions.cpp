@@ -11,6 +11,9 @@
 #include "registry/session_list.hpp"
 #include "deterministic.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace many_sessions_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -170,3 +173,5 @@ TEST_CASE("a policy past the scan limit replaces the earliest login on a tie",
   CHECK(t.rec->to_token(tok(1)) == lines{"KickOut:replaced"});
   CHECK(listed_now.size() == static_cast<size_t>(max));
 }
+
+} // namespace many_sessions_tests

@@ -7,6 +7,9 @@
 
 #include "registry/member_list.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace member_list_tests {
+
 using presence::detail::member_list;
 
 namespace {
@@ -75,3 +78,5 @@ TEST_CASE("contains knows members by id", "[member_list]") {
   CHECK_FALSE(xs.contains(1));
   CHECK(xs.contains(2));
 }
+
+} // namespace member_list_tests

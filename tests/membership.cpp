@@ -19,6 +19,9 @@
 #include "cluster/membership.hpp"
 #include "spawn_fn.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace membership_tests {
+
 using namespace presence;
 using namespace presence::cluster;
 
@@ -265,3 +268,5 @@ TEST_CASE("members shows a full window as stale, with the bytes in flight",
   CHECK_FALSE(m.find("b")->window.stale());
   CHECK(m.find("b")->window.unacked() == 0);
 }
+
+} // namespace membership_tests

@@ -7,6 +7,9 @@
 
 #include "registry/message_ids.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace message_ids_tests {
+
 using presence::detail::message_ids;
 
 TEST_CASE("message ids are unique, prefixed and short", "[message_ids]") {
@@ -48,3 +51,5 @@ TEST_CASE("stamp keeps an id and a timestamp the caller set", "[message_ids]") {
   CHECK_FALSE(other.message_id.empty());
   CHECK(other.timestamp.time_since_epoch().count() != 0);
 }
+
+} // namespace message_ids_tests

@@ -2,6 +2,9 @@
 
 #include "deterministic.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace metadata_tests {
+
 using namespace presence;
 using namespace test;
 using namespace std::chrono_literals;
@@ -26,3 +29,5 @@ TEST_CASE("update_metadata replaces a session's metadata") {
           .status
         == change_status::unknown_user);
 }
+
+} // namespace metadata_tests

@@ -18,6 +18,9 @@
 
 #include "tests/model/runner.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace model_based_tests {
+
 using namespace presence::model;
 
 namespace {
@@ -107,3 +110,5 @@ TEST_CASE("model-based: the shrinker keeps only the steps a failure needs",
   };
   CHECK(shrink(steps, none).size() == steps.size());
 }
+
+} // namespace model_based_tests

@@ -3,6 +3,9 @@
 
 #include "deterministic.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace offline_buffer_tests {
+
 using namespace presence;
 using namespace test;
 using namespace std::chrono_literals;
@@ -91,3 +94,5 @@ TEST_CASE("buffered messages wait for the first pusher when none is "
   CHECK(t.rec->to_token("d1") == lines{"Text:m1"});
   CHECK(t.stats().buffer_size == 0);
 }
+
+} // namespace offline_buffer_tests

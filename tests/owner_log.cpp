@@ -11,6 +11,9 @@
 #include "cluster/owner_log.hpp"
 #include "cluster/replica_state.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace owner_log_tests {
+
 using namespace presence::cluster;
 
 namespace {
@@ -133,3 +136,5 @@ TEST_CASE("find and the digest follow changes and removals", "[owner_log]") {
   CHECK(log.digest() == fresh.digest());
   CHECK(log.sessions() == fresh.sessions());
 }
+
+} // namespace owner_log_tests

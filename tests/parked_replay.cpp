@@ -6,6 +6,9 @@
 #include "actors/registry_actor.hpp"
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace parked_replay_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -120,3 +123,5 @@ TEST_CASE("parked calls of every kind replay in call order",
     r.self, r.reg, user_sessions_atom::value, uid));
   CHECK(tokens_of(sessions) == std::vector<std::string>{"d"});
 }
+
+} // namespace parked_replay_tests

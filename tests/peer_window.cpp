@@ -11,6 +11,9 @@
 #include "cluster/owner_log.hpp"
 #include "cluster/peer_window.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace peer_window_tests {
+
 using namespace presence::cluster;
 
 namespace {
@@ -174,3 +177,5 @@ TEST_CASE("wire sizes grow with the fields", "[cluster][peer-window]") {
   snapshot_chunk c{"node-a", 1, 1, 0, true, {s, s}};
   CHECK(wire_size(c) > 2 * owner_log::encoded_size(s));
 }
+
+} // namespace peer_window_tests

@@ -2,6 +2,9 @@
 
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace presence_ops_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -304,3 +307,5 @@ TEST_CASE("sync waits for every call issued so far", "[ops][sync]") {
     stored += ok(imp.get_messages("u" + std::to_string(i))).size();
   CHECK(stored == 200);
 }
+
+} // namespace presence_ops_tests

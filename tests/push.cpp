@@ -2,6 +2,9 @@
 
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace push_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -405,3 +408,5 @@ TEST_CASE("in_memory_pusher caps messages per user and counts drops",
   CHECK(contents_of(ok(imp.get_messages("alice")))
         == std::vector<std::string>{"fresh"});
 }
+
+} // namespace push_tests

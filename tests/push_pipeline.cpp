@@ -8,6 +8,9 @@
 
 #include "registry_fakes.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace push_pipeline_tests {
+
 using namespace parts;
 
 namespace {
@@ -438,3 +441,5 @@ TEST_CASE("all_local says whether every session is this node's",
   auto theirs = sessions({3});
   CHECK_FALSE(push_pipeline::all_local(theirs.data(), theirs.size()));
 }
+
+} // namespace push_pipeline_tests

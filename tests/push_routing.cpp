@@ -10,6 +10,9 @@
 #include "registry/push_routing.hpp"
 #include "registry_fakes.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace push_routing_tests {
+
 using namespace parts;
 
 namespace {
@@ -301,3 +304,5 @@ TEST_CASE("sessions a login policy replaced get a KickOut", "[push_routing]") {
   CHECK(b.messages.at(0).type == message_type::kick_out());
   CHECK(b.messages.at(0).content == "replaced");
 }
+
+} // namespace push_routing_tests

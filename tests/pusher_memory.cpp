@@ -9,6 +9,9 @@
 
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace pusher_memory_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -280,3 +283,5 @@ TEST_CASE("batches reach a stalled pusher in order across relay replacements",
   CHECK(a->senders.size() > 1);
   caf::anon_send_exit(p, caf::exit_reason::kill);
 }
+
+} // namespace pusher_memory_tests

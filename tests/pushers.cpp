@@ -3,6 +3,9 @@
 
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace pushers_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -316,3 +319,5 @@ TEST_CASE("delivery batches follow presence.batch-size and are consistent",
   CHECK(batch_ids.size() == batches.size());
   CHECK(seen == expected);
 }
+
+} // namespace pushers_tests

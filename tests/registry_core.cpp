@@ -9,6 +9,9 @@
 
 #include "registry_fakes.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace registry_core_tests {
+
 using namespace parts;
 
 namespace {
@@ -357,3 +360,5 @@ TEST_CASE("a burst of remote changes is trimmed once it is over, then twice "
   CHECK(f.host.trims_scheduled
         == done + 2 + static_cast<size_t>(registry_core::max_trim_deferrals));
 }
+
+} // namespace registry_core_tests

@@ -3,6 +3,9 @@
 
 #include "test_util.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace registry_down_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -51,3 +54,5 @@ TEST_CASE("a query after a write that the dead registry never answered fails "
   CHECK_PRESENCE_ERROR(err_of(m.get_online_count()), registry_down);
   CHECK_PRESENCE_ERROR(err_of(kick), registry_down);
 }
+
+} // namespace registry_down_tests

@@ -7,6 +7,9 @@
 #include "test_util.hpp"
 #include "spawn_fn.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace registry_stop_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -125,3 +128,5 @@ TEST_CASE("every request in flight gets an answer when the registry stops",
   std::lock_guard<std::mutex> guard{out->mtx};
   CHECK(out->values + out->errors.size() == n);
 }
+
+} // namespace registry_stop_tests

@@ -4,6 +4,9 @@
 #include "test_util.hpp"
 #include "spawn_fn.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace registry_typed_tests {
+
 using namespace presence;
 using namespace test;
 
@@ -313,3 +316,5 @@ static_assert(caf::response_type<
                 presence::detail::batch_atom,
                 presence::detail::client_batch>::valid,
               "the internal registry handle takes facade batches");
+
+} // namespace registry_typed_tests

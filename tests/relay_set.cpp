@@ -9,6 +9,9 @@
 #include "actors/pusher_relay.hpp"
 #include "registry_fakes.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace relay_set_tests {
+
 using namespace parts;
 
 namespace {
@@ -311,3 +314,5 @@ TEST_CASE("an answer from an unknown relay is ignored", "[relay_set]") {
   f.relays.on_answer(r1, b[0], {});
   CHECK(f.report(1) != nullptr);
 }
+
+} // namespace relay_set_tests

@@ -13,6 +13,9 @@
 #include "registry/remote_sink.hpp"
 #include "registry_fakes.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace remote_sink_tests {
+
 using namespace parts;
 
 namespace {
@@ -234,3 +237,5 @@ TEST_CASE("a sink that is down takes nothing", "[remote_sink]") {
   CHECK(rep->users_targeted == 1);
   CHECK(rep->users_reached == 0);
 }
+
+} // namespace remote_sink_tests

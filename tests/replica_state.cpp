@@ -13,6 +13,9 @@
 
 #include "replication_values.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace replica_state_tests {
+
 using namespace presence::cluster;
 
 namespace {
@@ -333,3 +336,5 @@ TEST_CASE("each change carries the incarnation of the copy that changed",
   for (auto& c : st.drop_owner("b", change_reason::owner_down))
     CHECK(c.incarnation == 3);
 }
+
+} // namespace replica_state_tests

@@ -18,6 +18,9 @@
 #include "cluster/owner_log.hpp"
 #include "cluster/replica_state.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace replication_tests {
+
 using namespace presence::cluster;
 
 namespace {
@@ -195,3 +198,5 @@ TEST_CASE("replicas of an owner converge under loss, duplicates and "
     CHECK(w.peers[0].st.digest() == w.peers[1].st.digest());
   }
 }
+
+} // namespace replication_tests

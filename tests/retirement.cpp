@@ -7,6 +7,9 @@
 #include "memory/block_pool.hpp"
 #include "actors/user_actor.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace retirement_tests {
+
 using namespace test;
 
 namespace {
@@ -145,3 +148,5 @@ TEST_CASE("user actors still online when the registry stops are destroyed",
   }
   CHECK(live_user_actors() == before);
 }
+
+} // namespace retirement_tests

@@ -11,6 +11,9 @@
 
 #include "cluster/routed_pushes.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace routed_pushes_tests {
+
 using namespace presence::cluster;
 using namespace std::chrono_literals;
 
@@ -77,3 +80,5 @@ TEST_CASE("pushes fail at their deadline, not before",
   // An answer after its deadline changes nothing.
   CHECK_FALSE(rs.take("c", 3, e));
 }
+
+} // namespace routed_pushes_tests

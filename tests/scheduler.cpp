@@ -21,6 +21,9 @@
 #include "presence/config.hpp"
 #include "spawn_fn.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace scheduler_tests {
+
 using namespace presence;
 
 namespace {
@@ -198,3 +201,5 @@ TEST_CASE("a handler that sends and then waits for the receiver does not stall",
   caf::anon_send_exit(blocker, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(helper, caf::exit_reason::user_shutdown);
 }
+
+} // namespace scheduler_tests

@@ -7,6 +7,9 @@
 
 #include "registry_fakes.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace session_changes_tests {
+
 using namespace parts;
 
 namespace {
@@ -377,3 +380,5 @@ TEST_CASE("a user whose actor is lost goes offline and its parked calls "
   CHECK(f.host.dispatched == std::vector<uint64_t>{3});
   CHECK(f.result(3)->change.status == change_status::unknown_user);
 }
+
+} // namespace session_changes_tests

@@ -9,6 +9,9 @@
 
 #include "registry/session_list.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace session_list_tests {
+
 using presence::detail::session_list;
 
 namespace {
@@ -172,3 +175,5 @@ TEST_CASE("session_list agrees with a plain vector under random changes",
   }
   CHECK(back_to_small > 0);
 }
+
+} // namespace session_list_tests

@@ -13,6 +13,9 @@
 
 #include "replication_values.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace session_set_tests {
+
 using namespace presence::cluster;
 
 using test::at;
@@ -148,3 +151,5 @@ TEST_CASE("a session set agrees with a map through growth and removals",
   });
   CHECK(seen == model.size());
 }
+
+} // namespace session_set_tests

@@ -2,6 +2,9 @@
 
 #include "deterministic.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace stats_tests {
+
 using namespace presence;
 using namespace test;
 using namespace std::chrono_literals;
@@ -22,3 +25,5 @@ TEST_CASE("stats count users, sessions, pushes and deliveries") {
   CHECK(s.local_sessions == 3);
   CHECK(s.nodes == 1);
 }
+
+} // namespace stats_tests

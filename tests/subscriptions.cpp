@@ -12,6 +12,9 @@
 #include "registry/subscriptions.hpp"
 #include "registry_fakes.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace subscriptions_tests {
+
 using namespace parts;
 
 namespace {
@@ -337,3 +340,5 @@ TEST_CASE("the first pusher takes messages buffered for online users",
   CHECK(deliveries_of(b) == lines{"v:t1"});
   CHECK(b.messages.at(0).content == "kept");
 }
+
+} // namespace subscriptions_tests

@@ -11,6 +11,9 @@
 #include "registry/parked_op.hpp"
 #include "registry/user_table.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace user_table_tests {
+
 using presence::detail::session_record;
 using presence::detail::user_table;
 
@@ -75,3 +78,5 @@ TEST_CASE("session records convert to online_user and back", "[table]") {
   CHECK(bare.metadata == nullptr);
   CHECK(bare.to_online_user("bob").metadata.empty());
 }
+
+} // namespace user_table_tests

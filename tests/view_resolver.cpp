@@ -17,6 +17,9 @@
 
 #include "replication_values.hpp"
 
+// A namespace per test file: the tests build in unity batches.
+namespace view_resolver_tests {
+
 using namespace presence;
 using namespace presence::cluster;
 
@@ -265,3 +268,5 @@ TEST_CASE("a restarted owner's old sessions leave and its new ones join",
   CHECK(show(steps) == lines{"b:-u1/t1 -u2/t2 +u3/t3@1"});
   CHECK(steps[0].update.reason == "node_up");
 }
+
+} // namespace view_resolver_tests
