@@ -87,9 +87,6 @@ registry_behavior(registry_pointer self, settings cfg,
       return self->state.typed_request(
         session_call{op_kind::mark_offline_all, login_id});
     },
-    [=](mark_offline_all_atom, std::vector<str>& login_ids) {
-      return self->state.typed_request(logout_users_call{login_ids});
-    },
     [=](update_activity_atom, str& login_id, str& token) {
       return self->state.typed_request(
         session_call{op_kind::update_activity, login_id, &token});
@@ -97,7 +94,6 @@ registry_behavior(registry_pointer self, settings cfg,
     [=](is_online_atom, const str& login_id) -> caf::result<bool> {
       if (auto err = validate_login_id(login_id, self->state.lim))
         return err;
-      self->state.core->logouts_before_query(login_id);
       return self->state.table().find_online(login_id) != nullptr;
     },
     [=](online_count_atom) -> caf::result<uint64_t> {
@@ -113,7 +109,6 @@ registry_behavior(registry_pointer self, settings cfg,
         const str& login_id) -> caf::result<std::vector<online_user>> {
       if (auto err = validate_login_id(login_id, self->state.lim))
         return err;
-      self->state.core->logouts_before_query(login_id);
       if (auto e = self->state.table().find(login_id))
         return e->online_users(self->state.view->nodes);
       return std::vector<online_user>{};
@@ -160,12 +155,6 @@ registry_behavior(registry_pointer self, settings cfg,
     [=](sweep_atom) {
       if (self->state.admit.from_self())
         self->state.core->routing.on_sweep();
-    },
-    [=](resume_atom) {
-      if (self->state.admit.from_self()) {
-        self->state.core->resume_logouts();
-        self->state.maybe_flush_events();
-      }
     },
     [=](trim_atom) {
       if (self->state.admit.from_self())

@@ -134,10 +134,6 @@ struct registry_state : registry_callee {
     self->delayed_send(handle, delay, trim_atom::value);
   }
 
-  void resume_later() override {
-    self->send(handle, resume_atom::value);
-  }
-
   caf::actor spawn_relay(const pusher_actor& p, bool await_go) override {
     return spawn_pusher_relay(self->system(), handle, p, await_go);
   }

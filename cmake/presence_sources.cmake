@@ -22,7 +22,6 @@ set(presence_sources
   registry/message_ids.cpp
   registry/idle_wheel.cpp
   registry/event_outbox.cpp
-  registry/bulk_logouts.cpp
   registry/client_replies.cpp
   registry/push_pipeline.cpp
   registry/relay_set.cpp

@@ -1,6 +1,5 @@
 #include "registry/registry_core.hpp"
 
-#include <algorithm>
 #include <iterator>
 #include <mutex>
 #include <string>
@@ -48,42 +47,6 @@ registry_core::registry_core(registry_callee& owner, const settings& cfg,
 }
 
 void registry_core::handle(client_op&& op, reply_target&& rt) {
-  if (!logouts.empty()) {
-    ++calls_since_chunk_;
-    logouts_first(op);
-  }
-  run(std::move(op), std::move(rt));
-}
-
-void registry_core::logouts_first(const client_op& op) {
-  auto run_now = [this](client_op&& x, uint64_t merge_id) {
-    run(std::move(x), forwarded_writes::part_target(merge_id));
-  };
-  switch (op.kind) {
-    case op_kind::push_users:
-      for (auto& id : op.login_ids)
-        logouts.take(login_hash_of(id), id, run_now);
-      return;
-    case op_kind::broadcast:
-      // It reaches every user: every list is done first.
-      while (!logouts.empty())
-        resume_logouts();
-      return;
-    case op_kind::subscribe:
-    case op_kind::unsubscribe:
-    case op_kind::subscribe_events:
-    case op_kind::unsubscribe_events:
-    case op_kind::mark_offline_users:
-      return;
-    default:
-      if (!op.user.login_id.empty())
-        logouts.take(op.login_hash != 0 ? op.login_hash
-                                        : login_hash_of(op.user.login_id),
-                     op.user.login_id, run_now);
-  }
-}
-
-void registry_core::run(client_op&& op, reply_target&& rt) {
   switch (op.kind) {
     case op_kind::mark_online:
       return changes.mark_online(std::move(op), std::move(rt));
@@ -91,8 +54,6 @@ void registry_core::run(client_op&& op, reply_target&& rt) {
     case op_kind::mark_offline_all:
     case op_kind::update_activity:
       return changes.change_session(std::move(op), std::move(rt));
-    case op_kind::mark_offline_users:
-      return logout_users(std::move(op), std::move(rt));
     case op_kind::update_metadata:
       return changes.update_metadata(std::move(op), std::move(rt));
     case op_kind::push_user:
@@ -148,52 +109,12 @@ void registry_core::handle_batch(std::vector<client_op>& ops, origin from,
   }
 }
 
-void registry_core::logout_users(client_op&& op, reply_target&& rt) {
-  if (op.login_ids.empty()) {
-    replies.complete(rt, change_result{change_status::unknown_user, 0, 0});
-    return;
-  }
-  auto idle = logouts.empty();
-  auto parts = logouts.add(std::move(op.login_ids), op.source);
-  logouts.set_merge_id(replies.forwards.open(
-    std::move(rt), forwarded_writes::answer_kind::change, parts));
-  if (idle)
-    owner_.resume_later();
-}
-
-void registry_core::resume_logouts() {
-  uint64_t id = 0;
-  auto more = logouts.next_chunk(
-    chunk_, id, std::max(bulk_logouts::chunk_size, calls_since_chunk_ / 2));
-  calls_since_chunk_ = 0;
-  // Prefetched like a client batch: a mass logout is mostly cache misses
-  // on the table (docs/performance.md, "Mass logout").
-  batch_prefetch prefetch{changes.table()};
-  for (size_t i = 0; i < chunk_.size(); ++i) {
-    prefetch.ahead(chunk_, i);
-    run(std::move(chunk_[i]), forwarded_writes::part_target(id));
-  }
-  chunk_.clear();
-  if (more)
-    owner_.resume_later();
-}
-
 bool registry_core::events_on() const {
   return subs.events_on();
 }
 
 void registry_core::dispatch(client_op&& op, reply_target&& rt) {
-  // A parked call replays: the lists queued after it must not run first.
-  run(std::move(op), std::move(rt));
-}
-
-void registry_core::logouts_before_query(const std::string& login_id) {
-  if (logouts.empty())
-    return;
-  logouts.take(login_hash_of(login_id), login_id,
-               [this](client_op&& x, uint64_t merge_id) {
-                 run(std::move(x), forwarded_writes::part_target(merge_id));
-               });
+  handle(std::move(op), std::move(rt));
 }
 
 void registry_core::came_online(user_entry& e) {

@@ -20,7 +20,6 @@
 
 #include "presence/config.hpp"
 #include "presence/detail/protocol.hpp"
-#include "registry/bulk_logouts.hpp"
 #include "registry/client_replies.hpp"
 #include "registry/cluster_link.hpp"
 #include "registry/event_outbox.hpp"
@@ -48,9 +47,6 @@ public:
   void flush_later() override = 0;
   /// Calls registry_core::on_trim after `delay`.
   virtual void trim_after(caf::timespan delay) = 0;
-  /// Calls registry_core::resume_logouts once the messages already in the
-  /// mailbox have run.
-  virtual void resume_later() = 0;
 };
 
 class registry_core : session_changes::hooks {
@@ -69,13 +65,6 @@ public:
   /// whether it is validated (receive_op).
   void handle_batch(std::vector<client_op>& ops, origin from, uint32_t client,
                     const limits& lim);
-
-  /// The next chunk of a mark_offline_users list (bulk_logouts.hpp).
-  void resume_logouts();
-
-  /// A typed query on one user is about to be answered: the logouts of
-  /// that user that queued lists have not reached yet are done first.
-  void logouts_before_query(const std::string& login_id);
 
   /// The mailbox ran dry: open batches, events, this node's session changes
   /// and results go out, in that order (a forwarded write's answer follows
@@ -149,7 +138,6 @@ public:
   push_routing routing;
   subscriptions subs;
   cluster_link link;
-  bulk_logouts logouts;
 
 private:
   bool events_on() const override;
@@ -166,21 +154,6 @@ private:
   presence_view& view_;
   /// Indexed by owner id (null for the local owner and unknown ids).
   std::vector<std::unique_ptr<remote_sink>> remotes_;
-
-  /// Does `op` (handle, once the lists' logouts it must follow are done).
-  void run(client_op&& op, reply_target&& rt);
-
-  /// Before `op` runs: the logouts of its users that queued lists have not
-  /// reached yet, so that calls on one user keep their order.
-  void logouts_first(const client_op& op);
-
-  /// Starts a mark_offline_users list.
-  void logout_users(client_op&& op, reply_target&& rt);
-
-  /// A chunk of bulk logouts (reused).
-  std::vector<client_op> chunk_;
-  /// Calls handled since the last chunk, while a list runs.
-  size_t calls_since_chunk_ = 0;
 
   /// Which operations of a batch validation refused (reused).
   std::vector<bool> refused_;

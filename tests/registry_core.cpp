@@ -5,8 +5,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <map>
-
 #include "registry/registry_core.hpp"
 
 #include "registry_fakes.hpp"
@@ -108,12 +106,6 @@ struct core_host : registry_callee {
 
   void trim_after(caf::timespan) override {
     ++trims_scheduled;
-  }
-
-  size_t resumes_asked = 0;
-
-  void resume_later() override {
-    ++resumes_asked;
   }
 
   void monitor(const caf::actor& member) override {
@@ -367,137 +359,6 @@ TEST_CASE("a burst of remote changes is trimmed once it is over, then twice "
   f.core.on_trim(); // trims now, and schedules the first late trim
   CHECK(f.host.trims_scheduled
         == done + 2 + static_cast<size_t>(registry_core::max_trim_deferrals));
-}
-
-TEST_CASE("mark_offline_users takes a chunk per turn of the mailbox and "
-          "answers once",
-          "[registry_core]") {
-  fixture f;
-  const size_t n = bulk_logouts::chunk_size + 10;
-  client_op list;
-  list.kind = op_kind::mark_offline_users;
-  for (size_t i = 0; i < n; ++i) {
-    auto id = "u" + std::to_string(i);
-    f.run(fixture::login(id, "t1"), 1000 + i);
-    list.login_ids.push_back(id);
-  }
-  f.run(fixture::login("stays", "s"), 2);
-  list.login_ids.push_back("nobody");
-  auto before = f.flushed().size();
-  f.run(std::move(list), 3);
-  // Nothing is taken yet: the registry asked to resume after its mailbox.
-  CHECK(f.host.resumes_asked == 1);
-  CHECK(f.view.table.user_count() == n + 1);
-  // A call that arrives meanwhile runs before the list's next chunk.
-  f.run(fixture::login("late", "l"), 4);
-  CHECK(f.view.table.user_count() == n + 2);
-  f.core.resume_logouts();
-  CHECK(f.view.table.user_count() == n + 2 - bulk_logouts::chunk_size);
-  CHECK(f.host.resumes_asked == 2);
-  CHECK(f.flushed().size() == before + 1); // the late login's answer only
-  f.core.resume_logouts();
-  CHECK(f.host.resumes_asked == 2);
-  CHECK(f.view.table.user_count() == 2);
-  auto xs = f.flushed();
-  REQUIRE(xs.size() == before + 2);
-  CHECK(xs.back().ticket == 3);
-  CHECK(xs.back().change.status == change_status::user_offline);
-  CHECK(xs.back().change.removed == n);
-  CHECK(f.host.retired.size() == n);
-}
-
-TEST_CASE("an empty mark_offline_users list answers at once; lists queue in "
-          "order",
-          "[registry_core]") {
-  fixture f;
-  client_op empty;
-  empty.kind = op_kind::mark_offline_users;
-  f.run(std::move(empty), 1);
-  CHECK(f.host.resumes_asked == 0);
-  auto xs = f.flushed();
-  REQUIRE(xs.size() == 1);
-  CHECK(xs[0].change.status == change_status::unknown_user);
-  f.run(fixture::login("a", "t"), 2);
-  f.run(fixture::login("b", "t"), 3);
-  client_op first;
-  first.kind = op_kind::mark_offline_users;
-  first.login_ids = {"a"};
-  client_op second;
-  second.kind = op_kind::mark_offline_users;
-  second.login_ids = {"b"};
-  f.run(std::move(first), 4);
-  f.run(std::move(second), 5);
-  // One resume for the queue, not one per list.
-  CHECK(f.host.resumes_asked == 1);
-  f.core.resume_logouts();
-  CHECK(f.host.resumes_asked == 2);
-  xs = f.flushed();
-  REQUIRE(xs.size() == 4);
-  CHECK(xs[3].ticket == 4);
-  CHECK(f.view.table.find("b") != nullptr);
-  f.core.resume_logouts();
-  CHECK(f.host.resumes_asked == 2);
-  xs = f.flushed();
-  REQUIRE(xs.size() == 5);
-  CHECK(xs[4].ticket == 5);
-  CHECK(f.view.table.user_count() == 0);
-}
-
-TEST_CASE("a call on a user that a queued list has not reached yet runs "
-          "after that user's logout",
-          "[registry_core]") {
-  fixture f;
-  f.run(fixture::login("a", "t1"), 1);
-  f.run(fixture::login("b", "t1"), 2);
-  f.run(fixture::login("c", "t1"), 3);
-  client_op list;
-  list.kind = op_kind::mark_offline_users;
-  list.login_ids = {"a", "b", "c"};
-  f.run(std::move(list), 4);
-  // b logs in again after the list: it is logged out first, then back in.
-  auto relogin = fixture::login("b", "t2");
-  relogin.login_hash = login_hash_of("b");
-  f.run(std::move(relogin), 5);
-  CHECK(f.view.table.find("a") != nullptr);
-  auto b = f.view.table.find("b");
-  REQUIRE(b != nullptr);
-  REQUIRE(b->sessions.size() == 1);
-  CHECK(b->sessions.front().token == "t2");
-  // A push to many users takes c's logout first: c is not reached.
-  f.run(f.subscribe(f.ms.pusher()), 6);
-  client_op push;
-  push.kind = op_kind::push_users;
-  push.login_ids = {"c"};
-  push.message = make_text_message("hi");
-  f.run(std::move(push), 7);
-  CHECK(f.view.table.find("c") == nullptr);
-  f.core.resume_logouts();
-  CHECK(f.view.table.find("a") == nullptr);
-  CHECK(f.view.table.find("b") != nullptr);
-  auto xs = f.flushed();
-  std::map<uint64_t, op_result> by_ticket;
-  for (auto& x : xs)
-    by_ticket[x.ticket] = x;
-  CHECK(by_ticket[4].change.removed == 3);
-  CHECK(by_ticket[5].change.status == change_status::joined);
-  CHECK(by_ticket[7].report.not_online == std::vector<std::string>{"c"});
-}
-
-TEST_CASE("a broadcast waits for every queued list", "[registry_core]") {
-  fixture f;
-  for (int i = 0; i < 3000; ++i)
-    f.run(fixture::login("u" + std::to_string(i), "t"), 1 + i);
-  f.run(fixture::login("stays", "s"), 5000);
-  client_op list;
-  list.kind = op_kind::mark_offline_users;
-  for (int i = 0; i < 3000; ++i)
-    list.login_ids.push_back("u" + std::to_string(i));
-  f.run(std::move(list), 5001);
-  client_op all;
-  all.kind = op_kind::broadcast;
-  all.message = make_text_message("hi");
-  f.run(std::move(all), 5002);
-  CHECK(f.view.table.user_count() == 1);
 }
 
 } // namespace registry_core_tests

@@ -41,7 +41,6 @@ using registry_internal_actor = registry_actor::extend<
   caf::reacts_to<reap_atom>, caf::reacts_to<sweep_atom>,
   caf::reacts_to<user_update>, caf::reacts_to<tick_atom>,
   caf::reacts_to<timeout_atom>, caf::reacts_to<trim_atom>,
-  caf::reacts_to<resume_atom>,
   // A pusher relay reports a pusher's answer: batch id, error (none: ok).
   caf::reacts_to<pushed_atom, uint64_t, caf::error>,
   // The node's cluster actor (cluster_feed.hpp): it attaches once with its

@@ -38,7 +38,6 @@ using tick_atom = caf::atom_constant<caf::atom("pTick")>;
 using timeout_atom = caf::atom_constant<caf::atom("pTimeout")>;
 using pushed_atom = caf::atom_constant<caf::atom("pPushed")>;
 using trim_atom = caf::atom_constant<caf::atom("pTrim")>;
-using resume_atom = caf::atom_constant<caf::atom("pResume")>;
 
 enum class op_kind : uint8_t {
   mark_online,
@@ -56,8 +55,6 @@ enum class op_kind : uint8_t {
   update_metadata,
   subscribe_events,
   unsubscribe_events,
-  /// Every session of each user in `login_ids` (mark_offline_users).
-  mark_offline_users,
 };
 
 /// What a user actor's update answers: a forwarded login, or an idle check
