@@ -87,6 +87,9 @@ registry_behavior(registry_pointer self, settings cfg,
       return self->state.typed_request(
         session_call{op_kind::mark_offline_all, login_id});
     },
+    [=](mark_offline_all_atom, std::vector<str>& login_ids) {
+      return self->state.typed_request(logout_users_call{login_ids});
+    },
     [=](update_activity_atom, str& login_id, str& token) {
       return self->state.typed_request(
         session_call{op_kind::update_activity, login_id, &token});

@@ -24,6 +24,7 @@ bool starts_with(const std::string& s, const char* prefix) {
                "[--bench-main=0|1] [--bench-expiry=0|1] [--bench-one-user=K] "
                "[--bench-cluster-peer=PATH] "
                "[--bench-mass-logout=0|1] "
+               "[--bench-mass-logout-call=each|list] "
                "[--bench-stall-check-ms=MS] [--bench-latency-pacing=spin|sleep] "
                "[--<caf or presence option>=VALUE...]\n"
                "  default N list: 10000 100000 1000000\n",
@@ -95,6 +96,13 @@ options parse_options(int argc, char** argv) {
         parse_int(value_of("--bench-one-user"), argv[0]));
     } else if (starts_with(arg, "--bench-main")) {
       opts.main_rows = parse_flag(value_of("--bench-main"), argv[0]);
+    } else if (starts_with(arg, "--bench-mass-logout-call")) {
+      auto v = value_of("--bench-mass-logout-call");
+      if (v != "each" && v != "list") {
+        std::fprintf(stderr, "--bench-mass-logout-call: each or list\n");
+        usage(argv[0], 2);
+      }
+      opts.mass_logout_list = v == "list";
     } else if (starts_with(arg, "--bench-mass-logout")) {
       opts.mass_logout = parse_flag(value_of("--bench-mass-logout"), argv[0]);
     } else if (starts_with(arg, "--bench-expiry")) {

@@ -28,6 +28,9 @@ struct options {
   int stall_check_ms = 2000;
   /// Run the mass logout rows (mass_logout.hpp).
   bool mass_logout = false;
+  /// The mass logout as one mark_offline_users call, not one
+  /// mark_offline_all call per user.
+  bool mass_logout_list = false;
   /// Logins for the one-user rows, 0 for none.
   size_t one_user = 0;
   /// Row C1: the cluster benchmark's program; when set, W1-W6 run on a

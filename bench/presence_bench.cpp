@@ -21,6 +21,9 @@
 //   --bench-main=0|1        run W1-W6 and latency (default 1)
 //   --bench-mass-logout=0|1 run the mass logout rows M (default 0; see
 //                           mass_logout.hpp)
+//   --bench-mass-logout-call=each|list  the logout as one mark_offline_all
+//                           call per user (default) or one
+//                           mark_offline_users call
 //   --bench-one-user=K      also run the one-user rows U1-U3: K logins with
 //                           distinct tokens on one login id, pipelined and
 //                           one by one, then K pipelined logouts (default
@@ -78,7 +81,8 @@ int main(int argc, char** argv) {
     if (opts.mass_logout) {
       presence::config cfg;
       parse_caf_options(opts, cfg);
-      run_mass_logout(n, cfg, opts.stall_check_ms, opts.timeout_s, notes);
+      run_mass_logout(n, cfg, opts.mass_logout_list, opts.stall_check_ms,
+                      opts.timeout_s, notes);
     }
     if (opts.expiry)
       run_expiry_rows(n, opts);

@@ -10,6 +10,8 @@ set(presence_sources
   libpresence/src/client_calls.cpp
   libpresence/src/online_manager.cpp
   libpresence/src/manager_core.cpp
+  libpresence/src/manager_logouts.cpp
+  libpresence/src/logout_list.cpp
   libpresence/src/pending.cpp
   libpresence/src/in_memory_pusher.cpp
   libpresence/src/lifecycle.cpp

@@ -188,7 +188,7 @@ void driver::batch_op(reader& in) {
   for (auto n = 1 + in.byte() % 6; n > 0; --n) {
     detail::client_op op;
     op.ticket = next_ticket_++;
-    auto k = in.byte() % 17;
+    auto k = in.byte() % 18;
     op.kind = static_cast<detail::op_kind>(k);
     expected_answer ex;
     ex.ticket = op.ticket;
@@ -220,6 +220,15 @@ void driver::batch_op(reader& in) {
                    : x.mark_offline_all(id);
         };
         ex.lenient = unusual(id) || unusual(tok);
+        break;
+      }
+      case detail::op_kind::mark_offline_users: {
+        for (auto i = in.byte() % 4; i > 0; --i)
+          op.login_ids.push_back(in.login());
+        auto ids = op.login_ids;
+        ex.apply = [ids](auto& x) { return x.mark_offline_users(ids); };
+        for (auto& id : ids)
+          ex.lenient = ex.lenient || unusual(id);
         break;
       }
       case detail::op_kind::update_metadata: {
@@ -280,7 +289,7 @@ void driver::batch_op(reader& in) {
         // answered with an error, nothing changes.
         auto b = in.byte();
         op.kind = static_cast<detail::op_kind>(
-          b < 128 ? 8 + b % 2 : b < 192 ? 13 + b % 3 : 16 + b % 240);
+          b < 128 ? 8 + b % 2 : b < 192 ? 13 + b % 2 : 16 + b % 240);
         ex.compared = false;
         break;
       }

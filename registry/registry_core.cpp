@@ -54,6 +54,8 @@ void registry_core::handle(client_op&& op, reply_target&& rt) {
     case op_kind::mark_offline_all:
     case op_kind::update_activity:
       return changes.change_session(std::move(op), std::move(rt));
+    case op_kind::mark_offline_users:
+      return logout_users(std::move(op), std::move(rt));
     case op_kind::update_metadata:
       return changes.update_metadata(std::move(op), std::move(rt));
     case op_kind::push_user:
@@ -106,6 +108,29 @@ void registry_core::handle_batch(std::vector<client_op>& ops, origin from,
     op.source = from;
     auto ticket = op.ticket;
     handle(std::move(op), reply_target{client, ticket, {}});
+  }
+}
+
+/// The whole list in this turn, so it is ordered with every other call
+/// like one call. The facade cuts a long list into chunks of this kind
+/// (docs/design.md, "Mass logout in one call").
+void registry_core::logout_users(client_op&& op, reply_target&& rt) {
+  if (op.login_ids.empty()) {
+    replies.complete(rt, change_result{change_status::unknown_user, 0, 0});
+    return;
+  }
+  // One part per listed user; a user listed twice finds nothing the second
+  // time, so each session is counted once.
+  auto id = replies.forwards.open(std::move(rt),
+                                  forwarded_writes::answer_kind::change,
+                                  static_cast<uint32_t>(op.login_ids.size()));
+  for (auto& login_id : op.login_ids) {
+    client_op x;
+    x.kind = op_kind::mark_offline_all;
+    x.login_hash = login_hash_of(login_id);
+    x.user.login_id = std::move(login_id);
+    x.source = op.source;
+    handle(std::move(x), forwarded_writes::part_target(id));
   }
 }
 

@@ -155,6 +155,9 @@ private:
   /// Indexed by owner id (null for the local owner and unknown ids).
   std::vector<std::unique_ptr<remote_sink>> remotes_;
 
+  /// mark_offline_users: every listed user's mark_offline_all, one answer.
+  void logout_users(client_op&& op, reply_target&& rt);
+
   /// Which operations of a batch validation refused (reused).
   std::vector<bool> refused_;
 

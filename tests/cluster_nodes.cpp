@@ -70,6 +70,32 @@ TEST_CASE("a write on another node's session reads back at once",
   REQUIRE(wait_until([&] { return !a.online("u2"); }));
 }
 
+TEST_CASE("a logout of many users reaches every owner and reads back at "
+          "once",
+          "[cluster][cluster-nodes]") {
+  cluster_node a{"a", {}};
+  cluster_node b{"b", {a.port}};
+  REQUIRE(a.manager->mark_online(make_online_user("u1", "t1", "web")).get());
+  REQUIRE(b.manager->mark_online(make_online_user("u1", "t2", "ios")).get());
+  REQUIRE(a.manager->mark_online(make_online_user("u2", "t3", "web")).get());
+  REQUIRE(b.manager->mark_online(make_online_user("u3", "t4", "web")).get());
+  REQUIRE(wait_until([&] {
+    return b.nodes_of("u1") == strings{"a", "b"} && b.online("u2")
+           && a.online("u3");
+  }));
+  auto r = b.manager->mark_offline_users({"u1", "u2", "u3"}).get();
+  REQUIRE(r);
+  CHECK(r->status == change_status::user_offline);
+  CHECK(r->removed == 4);
+  // Each owner's delta came before its answer.
+  CHECK(!b.online("u1"));
+  CHECK(!b.online("u2"));
+  CHECK(!b.online("u3"));
+  REQUIRE(wait_until([&] {
+    return !a.online("u1") && !a.online("u2") && !a.online("u3");
+  }));
+}
+
 TEST_CASE("a node that stops takes its sessions out of every view",
           "[cluster][cluster-nodes]") {
   cluster_node a{"a", {}};

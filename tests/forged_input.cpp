@@ -138,8 +138,8 @@ TEST_CASE("a foreign batch is validated operation by operation",
   push.message = make_text_message("bad \xff");
   ops.push_back(push);
   ops.push_back(op_of(op_kind::mark_online, std::string(300, 'x'), "t"));
-  // What was once the kind of a user actor's expiry: no client operation.
-  ops.push_back(op_of(static_cast<op_kind>(15), "alice", "t1"));
+  // One past the last kind (mark_offline_users): no client operation.
+  ops.push_back(op_of(static_cast<op_kind>(16), "alice", "t1"));
   auto nodevice = op_of(op_kind::mark_online, "eve", "t");
   nodevice.user.device.clear();
   ops.push_back(nodevice);

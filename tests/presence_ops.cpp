@@ -153,6 +153,110 @@ TEST_CASE("mark_offline_all removes every session of a user", "[ops]") {
   CHECK(ok(m.is_online("bob")));
 }
 
+TEST_CASE("mark_offline_users removes every session of each listed user "
+          "and answers once",
+          "[ops]") {
+  env e;
+  online_manager m{e.sys};
+  ok(m.mark_online(user("alice", "t1")));
+  ok(m.mark_online(user("alice", "t2", "ios")));
+  ok(m.mark_online(user("bob", "b1")));
+  ok(m.mark_online(user("carol", "c1")));
+  // Listed twice, or not online: counted once, or not at all.
+  auto res = ok(m.mark_offline_users({"alice", "bob", "alice", "nobody"}));
+  CHECK(res.status == change_status::user_offline);
+  CHECK(res.removed == 3);
+  CHECK(res.sessions == 0);
+  // A query after the answer sees the whole list gone.
+  CHECK(ok(m.get_online_users()) == std::vector<std::string>{"carol"});
+  CHECK(ok(m.get_session_count()) == 1u);
+  auto none = ok(m.mark_offline_users({"alice", "nobody"}));
+  CHECK(none.status == change_status::unknown_user);
+  CHECK(none.removed == 0);
+  auto empty = ok(m.mark_offline_users({}));
+  CHECK(empty.status == change_status::unknown_user);
+  // One bad login id refuses the whole call before anything changes.
+  CHECK_PRESENCE_ERROR(err_of(m.mark_offline_users({"carol", ""})),
+                       empty_login_id);
+  CHECK_PRESENCE_ERROR(err_of(m.mark_offline_users({"carol", "\xff"})),
+                       invalid_utf8);
+  CHECK(ok(m.is_online("carol")));
+}
+
+TEST_CASE("mark_offline_users over more users than one chunk takes them all "
+          "while other calls go on",
+          "[ops]") {
+  env e;
+  online_manager m{e.sys};
+  // Three chunks and a part (registry/bulk_logouts.hpp).
+  const int n = 3 * 1024 + 17;
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    ids.push_back("u" + std::to_string(i));
+    m.mark_online(user(ids.back(), "t"));
+  }
+  ok(m.mark_online(user("stays", "s")));
+  in_memory_pusher imp{e.sys};
+  ok(m.register_pusher(imp));
+  auto logout = m.mark_offline_users(ids);
+  std::vector<pending<delivery_report>> pushes;
+  for (int i = 0; i < 100; ++i)
+    pushes.push_back(m.push_to_user("stays", "p" + std::to_string(i)));
+  auto res = ok(std::move(logout));
+  CHECK(res.status == change_status::user_offline);
+  CHECK(res.removed == static_cast<uint32_t>(n));
+  for (auto& p : pushes)
+    CHECK(ok(std::move(p)).sessions_reached == 1);
+  CHECK(ok(m.get_online_users()) == std::vector<std::string>{"stays"});
+}
+
+TEST_CASE("calls made after a long mark_offline_users take effect after "
+          "it on the listed users",
+          "[ops]") {
+  env e;
+  online_manager m{e.sys};
+  in_memory_pusher imp{e.sys};
+  ok(m.register_pusher(imp));
+  // Five chunks: the facade feeds the list to the registry chunk by chunk.
+  const int n = 5 * 1024;
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    ids.push_back("u" + std::to_string(i));
+    m.mark_online(user(ids.back(), "old"));
+  }
+  ok(m.mark_online(user("stays", "s")));
+  auto last = ids.back();
+  auto logout = m.mark_offline_users(ids);
+  // Issued at once, before the list's chunks are answered: each runs after
+  // the logout of its user.
+  auto relogin = m.mark_online(user(last, "new"));
+  auto push = m.push_to_user("u4000", "after the logout");
+  auto push_many = m.push_to_users({"u3000", "stays"}, "to two");
+  auto res = ok(logout);
+  CHECK(res.status == change_status::user_offline);
+  CHECK(res.removed == static_cast<uint32_t>(n));
+  CHECK(ok(relogin).status == change_status::joined);
+  auto sessions = ok(m.get_user_sessions(last));
+  REQUIRE(sessions.size() == 1);
+  CHECK(sessions[0].token == "new");
+  CHECK(ok(push).not_online == std::vector<std::string>{"u4000"});
+  auto many = ok(push_many);
+  CHECK(many.users_reached == 1);
+  CHECK(many.not_online == std::vector<std::string>{"u3000"});
+  CHECK(ok(m.get_online_count()) == 2u);
+  // A broadcast after a long list reaches only those who stay.
+  std::vector<std::string> more;
+  for (int i = 0; i < 2 * 1024 + 1; ++i) {
+    more.push_back("v" + std::to_string(i));
+    m.mark_online(user(more.back(), "t"));
+  }
+  auto second = m.mark_offline_users(more);
+  auto all = m.broadcast("everyone");
+  CHECK(ok(all).sessions_reached == 2); // "stays" and the new session
+  CHECK(ok(second).removed == more.size());
+  CHECK(ok(m.get_online_count()) == 2u);
+}
+
 TEST_CASE("update_activity refreshes last_activity of one session",
           "[ops][activity]") {
   env e;

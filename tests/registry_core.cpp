@@ -361,4 +361,29 @@ TEST_CASE("a burst of remote changes is trimmed once it is over, then twice "
         == done + 2 + static_cast<size_t>(registry_core::max_trim_deferrals));
 }
 
+TEST_CASE("mark_offline_users takes its whole list in one turn and answers "
+          "once",
+          "[registry_core]") {
+  fixture f;
+  f.run(fixture::login("a", "t1"), 1);
+  f.run(fixture::login("b", "t1"), 2);
+  f.run(fixture::login("c", "t1"), 3);
+  client_op list;
+  list.kind = op_kind::mark_offline_users;
+  list.login_ids = {"a", "b", "a", "nobody"};
+  f.run(std::move(list), 4);
+  CHECK(f.view.table.user_count() == 1);
+  client_op empty;
+  empty.kind = op_kind::mark_offline_users;
+  f.run(std::move(empty), 5);
+  auto xs = f.flushed();
+  REQUIRE(xs.size() == 5);
+  CHECK(xs[3].ticket == 4);
+  CHECK(xs[3].change.status == change_status::user_offline);
+  CHECK(xs[3].change.removed == 2);
+  CHECK(xs[4].ticket == 5);
+  CHECK(xs[4].change.status == change_status::unknown_user);
+  CHECK(f.host.retired.size() == 2);
+}
+
 } // namespace registry_core_tests

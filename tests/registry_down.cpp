@@ -55,4 +55,30 @@ TEST_CASE("a query after a write that the dead registry never answered fails "
   CHECK_PRESENCE_ERROR(err_of(kick), registry_down);
 }
 
+TEST_CASE("a long mark_offline_users list in progress when the registry "
+          "dies gets an answer",
+          "[registry][facade][failure]") {
+  env e;
+  online_manager m{e.sys};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20000; ++i) {
+    ids.push_back("u" + std::to_string(i));
+    m.mark_online(user(ids.back(), "t"));
+  }
+  m.sync();
+  auto reg = m.registry();
+  down_watcher watcher{e.sys, reg};
+  auto logout = m.mark_offline_users(ids);
+  caf::anon_send_exit(reg, caf::exit_reason::kill);
+  REQUIRE(watcher.await());
+  // Done before the kill, or failed by it: never left waiting.
+  auto res = logout.get();
+  if (!res)
+    CHECK_PRESENCE_ERROR(res.error(), registry_down);
+  else
+    CHECK(res->removed == ids.size());
+  CHECK_FALSE(m.sync());
+  CHECK_PRESENCE_ERROR(err_of(m.mark_offline_users(ids)), registry_down);
+}
+
 } // namespace registry_down_tests

@@ -83,6 +83,19 @@ TEST_CASE("typed registry: presence changes and queries",
   CHECK(ok(ask<uint64_t>(self, reg, session_count_atom::value)) == 0u);
   CHECK(ok(ask<std::vector<std::string>>(self, reg, online_users_atom::value))
           .empty());
+  // mark_offline_users: the same atom with a list.
+  change(mark_online_atom::value, user(alice, "t1"));
+  change(mark_online_atom::value, user(bob, "b1"));
+  change(mark_online_atom::value, user(bob, "b2"));
+  r = change(mark_offline_all_atom::value,
+             std::vector<std::string>{alice, bob, "nobody"});
+  CHECK(r.status == change_status::user_offline);
+  CHECK(r.removed == 3);
+  CHECK(ok(ask<uint64_t>(self, reg, session_count_atom::value)) == 0u);
+  CHECK_PRESENCE_ERROR(err_of(ask<change_result>(
+                         self, reg, mark_offline_all_atom::value,
+                         std::vector<std::string>{alice, ""})),
+                       empty_login_id);
 }
 
 TEST_CASE("typed registry: pushers, pushes and kick", "[registry][push]") {

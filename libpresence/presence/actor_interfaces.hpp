@@ -51,6 +51,9 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<mark_offline_atom, std::string, std::string>::with<
     change_result>,
   caf::replies_to<mark_offline_all_atom, std::string>::with<change_result>,
+  // mark_offline_users: every session of each listed user.
+  caf::replies_to<mark_offline_all_atom, std::vector<std::string>>::with<
+    change_result>,
   caf::replies_to<update_activity_atom, std::string, std::string>::with<
     change_result>,
   caf::replies_to<update_metadata_atom, std::string, std::string,

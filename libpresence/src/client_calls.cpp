@@ -37,6 +37,11 @@ bool with_call_of(client_op& op, F&& f) {
       f(x);
       return true;
     }
+    case op_kind::mark_offline_users: {
+      logout_users_call x{op.login_ids};
+      f(x);
+      return true;
+    }
     case op_kind::update_metadata: {
       metadata_call x{user.login_id, user.token, user.metadata};
       f(x);

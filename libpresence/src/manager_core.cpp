@@ -128,6 +128,7 @@ op_state* manager_core::acquire_state() {
     pool_.pop_back();
     st->done.store(false, std::memory_order_relaxed);
     st->write_seq = 0;
+    st->run = nullptr;
   }
   st->refs.store(2, std::memory_order_relaxed);
   return st;
@@ -161,6 +162,13 @@ void manager_core::on_results(client_results& rs) {
       auto st = in_flight_ops_.take(r.ticket);
       if (!st)
         continue;
+      if (auto run = st->run) {
+        st->run = nullptr;
+        --in_flight_;
+        recycle(st.release());
+        on_logout_chunk(*run, r);
+        continue;
+      }
       st->err = std::move(r.err);
       st->change = r.change;
       st->report = std::move(r.report);
@@ -195,6 +203,14 @@ void manager_core::on_registry_down(const caf::error& reason) {
     st->done.store(true, std::memory_order_release);
   });
   in_flight_ops_ = {};
+  for (auto& run : runs_) {
+    run->caller->err = down_;
+    run->caller->done.store(true, std::memory_order_release);
+    op_ref dropped{run->caller};
+  }
+  runs_.clear();
+  publish_filters();
+  logout_chunks_ = 0;
   in_flight_ = 0;
   buffer_.clear();
   done_.notify_all();

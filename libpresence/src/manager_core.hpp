@@ -9,16 +9,19 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <queue>
 #include <shared_mutex>
+#include <type_traits>
 #include <vector>
 
 #include <caf/actor_system.hpp>
 
 #include "actors/registry_actor.hpp"
+#include "logout_list.hpp"
 #include "registry/user_table.hpp"
 #include "presence/config.hpp"
 #include "presence/detail/client_calls.hpp"
@@ -41,11 +44,29 @@ struct op_state {
   delivery_report report;
   /// Position in the facade's write order, 0 for pushes.
   uint64_t write_seq = 0;
+  /// A chunk of this facade-fed mark_offline_users list; null for calls.
+  struct logout_run* run = nullptr;
   /// Null for calls that failed at once (nothing to wait for). Set when the
   /// state is created and never changed, so waiters may read it freely.
   /// States in the facade's pool keep it: the cycle (core -> pool -> state
   /// -> core) is broken when the facade stops and empties its pool.
   std::shared_ptr<manager_core> core;
+};
+
+/// A mark_offline_users list longer than a chunk, while the facade feeds
+/// it to the registry (logout_list.hpp).
+struct logout_run {
+  explicit logout_run(std::vector<std::string>&& login_ids)
+    : list(std::move(login_ids)) {
+  }
+
+  logout_list list;
+  /// The caller's state; ours until the last chunk answered.
+  op_state* caller = nullptr;
+  size_t chunks_in_flight = 0;
+  uint32_t removed = 0;
+  size_t chunks_ok = 0;
+  caf::error err;
 };
 
 class manager_core : public std::enable_shared_from_this<manager_core> {
@@ -108,14 +129,25 @@ public:
     // The login hash: on the caller's thread and outside the lock below, so
     // that the registry's thread hashes nothing.
     x.prepare();
-    return issue_with<result>(Call::is_write,
-                              [&](client_op& op) { x.fill(op); });
+    auto check = lists_active_.load(std::memory_order_acquire)
+                 && may_hold_listed(x);
+    return issue_with<result>(
+      Call::is_write, [&](client_op& op) { x.fill(op); },
+      [&] {
+        if (check)
+          logouts_before(x);
+      });
   }
 
+  /// mark_offline_users: one call up to a chunk; a longer list is fed to
+  /// the registry in chunks (logout_list.hpp).
+  pending<change_result> logout_users(std::vector<std::string>& login_ids);
+
   /// Appends a call to the buffer, built in place by `fill` (saves moving a
-  /// ~400-byte client_op on the hot paths).
-  template <class T, class Fill>
-  pending<T> issue_with(bool is_write, Fill&& fill) {
+  /// ~400-byte client_op on the hot paths). `before` runs under the lock
+  /// first: the logouts of lists in progress the call must follow.
+  template <class T, class Fill, class Before>
+  pending<T> issue_with(bool is_write, Fill&& fill, Before&& before) {
     if (status_)
       return failed<T>(status_);
     op_state* st;
@@ -134,6 +166,8 @@ public:
       space_.wait(guard, has_space);
       if (down_)
         return failed<T>(down_);
+      if (!runs_.empty())
+        before();
       st = acquire_state();
       auto& op = buffer_.emplace_back();
       fill(op);
@@ -227,6 +261,74 @@ private:
   /// common case under load).
   void recycle(op_state* st);
 
+  // -- mark_offline_users lists (manager_logouts.cpp, mtx_ held) ---------------
+
+  /// Chunks of lists in flight at most, over all lists. Under load each
+  /// waits behind the calls already queued at the registry, so this bounds
+  /// the lists' share of it (docs/performance.md, "Mass logout").
+  static constexpr size_t max_logout_chunks = 4;
+
+  /// Sends chunks of the lists in order while fewer than the cap are in
+  /// flight; a list starts once those before it have sent everything.
+  void feed_logouts();
+
+  /// Sends `ids` as one chunk of `run` (not counted against the window).
+  void send_logout_chunk(logout_run& run, std::vector<std::string>&& ids);
+
+  /// A chunk of `run` answered.
+  void on_logout_chunk(logout_run& run, const op_result& r);
+
+  /// Sends the logout of `login_id` from every list that has not sent it.
+  void take_logout(size_t hash, const std::string& login_id);
+
+  /// Whether a list in progress may hold a user of the call: its filters,
+  /// asked without the lock (a false answer is exact).
+  template <class Call>
+  bool may_hold_listed(const Call& x) const {
+    auto fs = std::atomic_load_explicit(&filters_, std::memory_order_acquire);
+    if (!fs)
+      return false;
+    auto any = [&](size_t hash) {
+      for (auto& f : *fs)
+        if (f->may_hold(hash))
+          return true;
+      return false;
+    };
+    if constexpr (std::is_base_of_v<on_user, Call>) {
+      return any(x.hash);
+    } else if constexpr (std::is_same_v<Call, push_users_call>
+                         || std::is_same_v<Call, logout_users_call>) {
+      for (auto& id : x.login_ids)
+        if (any(login_hash_of(id)))
+          return true;
+      return false;
+    } else {
+      return std::is_same_v<Call, broadcast_call>;
+    }
+  }
+
+  /// Publishes the filters of the lists in progress (mtx_ held).
+  void publish_filters();
+
+  /// Before a call goes out: the logouts of its users that lists in
+  /// progress hold, or every list's rest before a broadcast.
+  template <class Call>
+  void logouts_before(const Call& x) {
+    if constexpr (std::is_base_of_v<on_user, Call>) {
+      take_logout(x.hash, x.login_id);
+    } else if constexpr (std::is_same_v<Call, push_users_call>) {
+      for (auto& id : x.login_ids)
+        take_logout(login_hash_of(id), id);
+    } else if constexpr (std::is_same_v<Call, logout_users_call>) {
+      for (auto& id : x.login_ids)
+        take_logout(login_hash_of(id), id);
+    } else if constexpr (std::is_same_v<Call, broadcast_call>) {
+      for (auto& run : runs_)
+        while (!run->list.all_sent())
+          send_logout_chunk(*run, run->list.next_chunk());
+    }
+  }
+
   // -- completion (runs in the client actor) ------------------------------------
 
   void on_results(client_results& rs);
@@ -286,6 +388,14 @@ private:
   std::atomic<uint64_t> writes_done_{1};
   std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>>
     early_writes_;
+  /// Lists in progress, oldest first.
+  std::deque<std::unique_ptr<logout_run>> runs_;
+  /// Their filters, for callers to ask before taking the lock, and whether
+  /// there are any (a call that happens after a list was made sees both).
+  using filter_set = std::vector<std::shared_ptr<const logout_filter>>;
+  std::shared_ptr<const filter_set> filters_;
+  std::atomic<bool> lists_active_{false};
+  size_t logout_chunks_ = 0;
 };
 
 } // namespace presence::detail

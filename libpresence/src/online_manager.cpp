@@ -84,6 +84,11 @@ pending<change_result> online_manager::mark_offline_all(std::string login_id) {
   return core_->call(detail::session_call{op_kind::mark_offline_all, login_id});
 }
 
+pending<change_result>
+online_manager::mark_offline_users(std::vector<std::string> login_ids) {
+  return core_->logout_users(login_ids);
+}
+
 pending<change_result> online_manager::update_activity(std::string login_id,
                                                        std::string token) {
   return core_->call(

@@ -331,6 +331,24 @@ outcome reference_model::mark_offline_all(const std::string& login_id) {
                  static_cast<uint32_t>(removed.size()));
 }
 
+outcome reference_model::mark_offline_users(
+  const std::vector<std::string>& login_ids) {
+  for (auto& id : login_ids)
+    if (id.empty())
+      return fail_with(error::empty_login_id);
+  uint32_t removed = 0;
+  std::vector<std::string> seen;
+  for (auto& id : login_ids) {
+    if (std::find(seen.begin(), seen.end(), id) != seen.end())
+      continue;
+    seen.push_back(id);
+    removed += mark_offline_all(id).change.removed;
+  }
+  return changed(removed > 0 ? change_status::user_offline
+                             : change_status::unknown_user,
+                 0, removed);
+}
+
 outcome reference_model::update_activity(const std::string& login_id,
                                          const std::string& token) {
   if (login_id.empty())

@@ -93,6 +93,9 @@ public:
   outcome mark_online(const online_user& user, const login_policy& policy);
   outcome mark_offline(const std::string& login_id, const std::string& token);
   outcome mark_offline_all(const std::string& login_id);
+  /// mark_offline_users: each listed user once, as mark_offline_all, in
+  /// list order; one merged answer.
+  outcome mark_offline_users(const std::vector<std::string>& login_ids);
   outcome update_activity(const std::string& login_id,
                           const std::string& token);
   outcome update_metadata(const std::string& login_id,

@@ -174,6 +174,8 @@ private:
         return m.mark_offline(s.login_id, s.token);
       case step_kind::mark_offline_all:
         return m.mark_offline_all(s.login_id);
+      case step_kind::mark_offline_users:
+        return m.mark_offline_users(s.login_ids);
       case step_kind::update_activity:
         return m.update_activity(s.login_id, s.token);
       case step_kind::update_metadata:
@@ -259,6 +261,10 @@ private:
         return from(f ? mgr_.mark_offline_all(s.login_id).get()
                       : typed<change_result>(mark_offline_all_atom::value,
                                              str{s.login_id}));
+      case step_kind::mark_offline_users:
+        return from(f ? mgr_.mark_offline_users(s.login_ids).get()
+                      : typed<change_result>(mark_offline_all_atom::value,
+                                             s.login_ids));
       case step_kind::update_activity:
         return from(f ? mgr_.update_activity(s.login_id, s.token).get()
                       : typed<change_result>(update_activity_atom::value,

@@ -41,6 +41,8 @@ const char* kind_name(step_kind x) {
       return "subscribe_events";
     case step_kind::unsubscribe_events:
       return "unsubscribe_events";
+    case step_kind::mark_offline_users:
+      return "mark_offline_users";
   }
   return "?";
 }
@@ -70,6 +72,10 @@ std::string to_string(const step& x) {
       break;
     case step_kind::mark_offline_all:
       out << " " << x.login_id;
+      break;
+    case step_kind::mark_offline_users:
+      for (auto& id : x.login_ids)
+        out << " " << id;
       break;
     case step_kind::push_users:
       for (auto& id : x.login_ids)
@@ -120,7 +126,7 @@ std::vector<step> generate(uint64_t seed, size_t n) {
     step_kind::kick_session,       step_kind::kick_device,
     step_kind::subscribe_pusher,   step_kind::subscribe_pusher,
     step_kind::unsubscribe_pusher, step_kind::subscribe_events,
-    step_kind::unsubscribe_events,
+    step_kind::unsubscribe_events, step_kind::mark_offline_users,
   };
   std::vector<step> out;
   for (size_t i = 0; i < n; ++i) {
@@ -155,6 +161,8 @@ std::vector<step> generate(uint64_t seed, size_t n) {
     switch (below(40)) {
       case 0:
         s.login_id.clear();
+        if (s.kind == step_kind::mark_offline_users)
+          s.login_ids.emplace_back();
         break;
       case 1:
         s.token.clear();

@@ -30,6 +30,7 @@ enum class step_kind : uint8_t {
   unsubscribe_pusher,
   subscribe_events,
   unsubscribe_events,
+  mark_offline_users,
 };
 
 struct step {

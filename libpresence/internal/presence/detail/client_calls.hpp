@@ -24,6 +24,7 @@
 // A struct made over a built operation's own fields (validate_op) is only
 // checked and prepared, never filled.
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -150,6 +151,39 @@ struct session_call : on_user {
     fill_user(op);
     if (token != nullptr)
       op.user.token = std::move(*token);
+  }
+};
+
+/// mark_offline_users: every session of each listed user. One answer for
+/// the whole list, which the registry takes in chunks (bulk_logouts.hpp).
+struct logout_users_call : on_no_user {
+  using result_type = change_result;
+  static constexpr bool is_write = true;
+
+  std::vector<std::string>& login_ids;
+
+  explicit logout_users_call(std::vector<std::string>& ids) noexcept
+    : login_ids(ids) {
+  }
+
+  caf::error check_target(const limits& lim) const {
+    // The answer merges one part per user, counted in 32 bits.
+    if (login_ids.size() > UINT32_MAX)
+      return make_error(error::field_too_long,
+                        "more than 2^32-1 login ids in one call");
+    for (auto& x : login_ids)
+      if (auto err = validate_login_id(x, lim))
+        return err;
+    return caf::none;
+  }
+
+  caf::error check_content(const limits&) const {
+    return caf::none;
+  }
+
+  void fill(client_op& op) {
+    op.kind = op_kind::mark_offline_users;
+    op.login_ids = std::move(login_ids);
   }
 };
 

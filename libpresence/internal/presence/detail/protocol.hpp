@@ -55,6 +55,8 @@ enum class op_kind : uint8_t {
   update_metadata,
   subscribe_events,
   unsubscribe_events,
+  /// Every session of each user in `login_ids` (mark_offline_users).
+  mark_offline_users,
 };
 
 /// What a user actor's update answers: a forwarded login, or an idle check
