@@ -153,19 +153,8 @@ public:
     op_state* st;
     {
       std::unique_lock<std::mutex> guard{mtx_};
-      auto has_space = [&] {
-        return in_flight_ < cfg_.window || static_cast<bool>(down_);
-      };
-      // An actor waiting for room would hold a worker the registry may need
-      // to make that room: the call fails instead (it is not issued).
-      if (!has_space() && in_scheduler_job()) {
-        guard.unlock();
-        return failed<T>(
-          refuse_blocking("the call window (presence.window) is full"));
-      }
-      space_.wait(guard, has_space);
-      if (down_)
-        return failed<T>(down_);
+      if (auto err = wait_for_room(guard))
+        return failed<T>(std::move(err));
       if (!runs_.empty())
         before();
       st = acquire_state();
@@ -182,6 +171,20 @@ public:
         send_buffer();
     }
     return pending<T>{op_ref{st}};
+  }
+
+  /// Waits, with `guard` holding mtx_, until the window has room for one
+  /// more call. An error if the call must not be issued: the registry is
+  /// down, or an actor would wait (it would hold a worker the registry may
+  /// need to make that room).
+  caf::error wait_for_room(std::unique_lock<std::mutex>& guard) {
+    auto has_space = [&] {
+      return in_flight_ < cfg_.window || static_cast<bool>(down_);
+    };
+    if (!has_space() && in_scheduler_job())
+      return refuse_blocking("the call window (presence.window) is full");
+    space_.wait(guard, has_space);
+    return down_;
   }
 
   // -- waiting ------------------------------------------------------------------

@@ -16,17 +16,8 @@ manager_core::logout_users(std::vector<std::string>& login_ids) {
   // The index is built here, on the caller's thread, not under the lock.
   auto run = std::make_unique<logout_run>(std::move(login_ids));
   std::unique_lock<std::mutex> guard{mtx_};
-  auto has_space = [&] {
-    return in_flight_ < cfg_.window || static_cast<bool>(down_);
-  };
-  if (!has_space() && in_scheduler_job()) {
-    guard.unlock();
-    return failed<change_result>(
-      refuse_blocking("the call window (presence.window) is full"));
-  }
-  space_.wait(guard, has_space);
-  if (down_)
-    return failed<change_result>(down_);
+  if (auto err = wait_for_room(guard))
+    return failed<change_result>(std::move(err));
   // Lists are fed in order (feed_logouts): a user that an earlier list
   // holds too leaves through that one first.
   auto st = acquire_state();
