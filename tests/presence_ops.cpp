@@ -188,7 +188,7 @@ TEST_CASE("mark_offline_users over more users than one chunk takes them all "
           "[ops]") {
   env e;
   online_manager m{e.sys};
-  // Three chunks and a part (registry/bulk_logouts.hpp).
+  // Three chunks and a part (libpresence/src/logout_list.hpp).
   const int n = 3 * 1024 + 17;
   std::vector<std::string> ids;
   for (int i = 0; i < n; ++i) {

@@ -81,11 +81,13 @@ public:
   pending<change_result> mark_offline(std::string login_id, std::string token);
   pending<change_result> mark_offline_all(std::string login_id);
   /// Every session of each listed user, in one call: for a mass logout (a
-  /// gateway that lost its connections, a tenant signed out). The registry
-  /// takes the list in chunks and lets the calls queued behind it run in
-  /// between, so other callers keep most of its throughput; one answer for
-  /// the whole list: `removed` counts every session removed, the status is
-  /// `user_offline` if that is not zero and `unknown_user` otherwise.
+  /// gateway that lost its connections, a tenant signed out). A list longer
+  /// than 1,024 users goes to the registry in chunks, a few at a time, so
+  /// other callers keep most of its throughput; calls made after this one
+  /// on a listed user still take effect after that user's logout. One
+  /// answer for the whole list: `removed` counts every session removed, the
+  /// status is `user_offline` if that is not zero and `unknown_user`
+  /// otherwise.
   pending<change_result>
   mark_offline_users(std::vector<std::string> login_ids);
   /// Refreshes a session's last activity, which keeps it from the idle

@@ -155,7 +155,8 @@ struct session_call : on_user {
 };
 
 /// mark_offline_users: every session of each listed user. One answer for
-/// the whole list, which the registry takes in chunks (bulk_logouts.hpp).
+/// the whole list, which the registry takes in one turn (the facade sends a
+/// long list in chunks: manager_core::logout_users).
 struct logout_users_call : on_no_user {
   using result_type = change_result;
   static constexpr bool is_write = true;
