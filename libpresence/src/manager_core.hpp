@@ -123,15 +123,20 @@ public:
   /// target and content, then issued, built in place in the buffer.
   template <class Call>
   pending<typename Call::result_type> call(Call x) {
-    using result = typename Call::result_type;
     if (auto err = check_call(x, lim_, status_))
-      return failed<result>(std::move(err));
+      return failed<typename Call::result_type>(std::move(err));
+    return issue_checked(x);
+  }
+
+  /// Issues a call whose checks passed.
+  template <class Call>
+  pending<typename Call::result_type> issue_checked(Call& x) {
     // The login hash: on the caller's thread and outside the lock below, so
     // that the registry's thread hashes nothing.
     x.prepare();
     auto check = lists_active_.load(std::memory_order_acquire)
                  && may_hold_listed(x);
-    return issue_with<result>(
+    return issue_with<typename Call::result_type>(
       Call::is_write, [&](client_op& op) { x.fill(op); },
       [&] {
         if (check)
@@ -288,25 +293,29 @@ private:
   /// asked without the lock (a false answer is exact).
   template <class Call>
   bool may_hold_listed(const Call& x) const {
+    if constexpr (std::is_same_v<Call, broadcast_call>)
+      return true;
     auto fs = std::atomic_load_explicit(&filters_, std::memory_order_acquire);
     if (!fs)
       return false;
-    auto any = [&](size_t hash) {
+    auto found = false;
+    for_each_user(x, [&](size_t hash, const std::string&) {
       for (auto& f : *fs)
-        if (f->may_hold(hash))
-          return true;
-      return false;
-    };
+        found = found || f->may_hold(hash);
+    });
+    return found;
+  }
+
+  /// Calls `f(hash, login_id)` for each user a call names (none for a
+  /// broadcast or a call on no user).
+  template <class Call, class F>
+  static void for_each_user(const Call& x, F&& f) {
     if constexpr (std::is_base_of_v<on_user, Call>) {
-      return any(x.hash);
+      f(x.hash, x.login_id);
     } else if constexpr (std::is_same_v<Call, push_users_call>
                          || std::is_same_v<Call, logout_users_call>) {
       for (auto& id : x.login_ids)
-        if (any(login_hash_of(id)))
-          return true;
-      return false;
-    } else {
-      return std::is_same_v<Call, broadcast_call>;
+        f(login_hash_of(id), id);
     }
   }
 
@@ -317,18 +326,14 @@ private:
   /// progress hold, or every list's rest before a broadcast.
   template <class Call>
   void logouts_before(const Call& x) {
-    if constexpr (std::is_base_of_v<on_user, Call>) {
-      take_logout(x.hash, x.login_id);
-    } else if constexpr (std::is_same_v<Call, push_users_call>) {
-      for (auto& id : x.login_ids)
-        take_logout(login_hash_of(id), id);
-    } else if constexpr (std::is_same_v<Call, logout_users_call>) {
-      for (auto& id : x.login_ids)
-        take_logout(login_hash_of(id), id);
-    } else if constexpr (std::is_same_v<Call, broadcast_call>) {
+    if constexpr (std::is_same_v<Call, broadcast_call>) {
       for (auto& run : runs_)
         while (!run->list.all_sent())
           send_logout_chunk(*run, run->list.next_chunk());
+    } else {
+      for_each_user(x, [this](size_t hash, const std::string& id) {
+        take_logout(hash, id);
+      });
     }
   }
 

@@ -2,8 +2,6 @@
 
 #include "manager_core.hpp"
 
-#include <algorithm>
-
 namespace presence::detail {
 
 pending<change_result>
@@ -12,7 +10,7 @@ manager_core::logout_users(std::vector<std::string>& login_ids) {
   if (auto err = check_call(x, lim_, status_))
     return failed<change_result>(std::move(err));
   if (login_ids.size() <= logout_list::chunk_size)
-    return call(std::move(x));
+    return issue_checked(x);
   // The index is built here, on the caller's thread, not under the lock.
   auto run = std::make_unique<logout_run>(std::move(login_ids));
   std::unique_lock<std::mutex> guard{mtx_};
