@@ -118,7 +118,7 @@ presence::cluster::dial_function network::dial_for(size_t i) {
     // from its cache is still waiting: the next connect takes that one.
     if (!me.p->mpx.has_pending_scribe(host, port)) {
       link l{i, j, caf::io::connection_handle::from_int(++next_hdl_),
-             caf::io::connection_handle::from_int(++next_hdl_)};
+             caf::io::connection_handle::from_int(++next_hdl_), host, port};
       at(j).p->mpx.prepare_connection(at(j).acceptor, l.server_hdl, me.p->mpx,
                                       host, port, l.client_hdl);
       links_.push_back(l);
@@ -206,6 +206,14 @@ void network::cut(size_t i, size_t j) {
     if (between(l)) {
       close(*at(l.client).p, l.client_hdl);
       close(*at(l.server).p, l.server_hdl);
+      // A connect prepared for a dial that the middleman answered from its
+      // cache is still waiting on the client's side, and its server's end is
+      // closed now: the next connect would take it and wait forever for a
+      // handshake. Taken away here, as a refused connect.
+      auto& mpx = at(l.client).p->mpx;
+      if (!mpx.impl_ptr(l.client_hdl) && mpx.has_pending_scribe(l.host, l.port))
+        if (auto x = mpx.new_tcp_scribe(l.host, l.port))
+          mpx.impl_ptr((*x)->hdl()) = nullptr;
     }
   links_.erase(std::remove_if(links_.begin(), links_.end(), between),
                links_.end());

@@ -180,6 +180,8 @@ private:
     size_t server;
     caf::io::connection_handle client_hdl;
     caf::io::connection_handle server_hdl;
+    std::string host;
+    uint16_t port;
   };
 
   std::vector<std::unique_ptr<node>> nodes_;
