@@ -126,7 +126,7 @@ struct cluster_state {
         // the one the table shows, and skip the winner's later changes and
         // its removal (a session of a lost peer would stay in the table).
         if (auto d = log.remove(step.login_id, step.token))
-          broadcast_delta(*d);
+          broadcast_delta(std::move(*d));
         self->send(registry, detail::move_out_atom::value,
                    std::move(step.login_id), std::move(step.token),
                    std::move(step.winner));
@@ -142,7 +142,7 @@ struct cluster_state {
       ask_snapshot(owner);
       return;
     }
-    tell_registry(resolve(r.changes, reason, log, replicas));
+    tell_registry(resolve(std::move(r.changes), reason, log, replicas));
   }
 
   void drop_owner(const std::string& owner, change_reason why,
@@ -193,13 +193,25 @@ struct cluster_state {
 
   /// A peer whose window is full gets no delta: it is stale until it acks
   /// everything in flight, then gets a snapshot (peer_window.hpp).
-  void broadcast_delta(const owner_delta& d) {
+  void broadcast_delta(owner_delta d) {
     auto bytes = wire_size(d);
-    for (auto p : members.linked()) {
-      if (p->window.offer_delta(d.seq, bytes))
-        self->send(p->handle, delta_atom::value, d);
-      else if (p->window.snapshot_due())
-        send_snapshot(*p);
+    auto to = members.linked();
+    to.erase(std::remove_if(to.begin(), to.end(),
+                            [&](membership::peer* p) {
+                              if (p->window.offer_delta(d.seq, bytes))
+                                return false;
+                              if (p->window.snapshot_due())
+                                send_snapshot(*p);
+                              return true;
+                            }),
+             to.end());
+    // The last peer takes the delta itself: with one peer, a copy cost a
+    // replicated change about as much as its log entry.
+    for (size_t i = 0; i < to.size(); ++i) {
+      if (i + 1 < to.size())
+        self->send(to[i]->handle, delta_atom::value, d);
+      else
+        self->send(to[i]->handle, delta_atom::value, std::move(d));
     }
   }
 
@@ -246,19 +258,25 @@ struct cluster_state {
     ops.reserve(std::min(xs.size(), ops_per_sent_delta));
     auto flush = [&] {
       if (auto d = log.commit(std::move(ops)))
-        broadcast_delta(*d);
+        broadcast_delta(std::move(*d));
       ops.clear();
+      ops.reserve(ops_per_sent_delta);
     };
     for (auto& x : xs) {
       auto& u = x.session;
-      session_op op;
-      op.kind = x.removed ? op_kind::remove : op_kind::upsert;
-      op.session = replica_session{u.login_id,      u.token,
-                                   u.device,        u.connect_time,
-                                   u.last_activity, std::move(u.metadata)};
-      if (!x.removed)
+      auto& op = ops.emplace_back();
+      op.session.login_id = std::move(u.login_id);
+      op.session.token = std::move(u.token);
+      if (x.removed) {
+        op.kind = op_kind::remove; // the key is all a removal sends
+      } else {
+        op.kind = op_kind::upsert;
+        op.session.device = std::move(u.device);
+        op.session.connect_time = u.connect_time;
+        op.session.last_activity = u.last_activity;
+        op.session.metadata = std::move(u.metadata);
         move_out_if_beaten(op.session);
-      ops.push_back(std::move(op));
+      }
       if (ops.size() == ops_per_sent_delta)
         flush();
     }

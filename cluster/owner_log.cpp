@@ -10,24 +10,31 @@ owner_log::owner_log(std::string owner, incarnation_id incarnation)
 }
 
 std::optional<owner_delta> owner_log::commit(std::vector<session_op> ops) {
-  owner_delta out{owner_, incarnation_, 0, {}};
-  for (auto& op : ops) {
-    auto& x = op.session;
+  // The ops that change something stay, compacted in place: moving each into
+  // a new vector cost more than the erase of a removal.
+  size_t kept = 0;
+  std::string key;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    auto& x = ops[i].session;
     bool changed = false;
-    if (op.kind == op_kind::upsert)
+    if (ops[i].kind == op_kind::upsert) {
       changed = put_counted(sessions_, session_terms_, owner_, incarnation_, x)
                 != session_set::put_result::same;
-    else
+    } else {
+      packed_session::key_into(key, x.login_id, x.token);
       changed = erase_counted(sessions_, session_terms_, owner_, incarnation_,
-                              packed_session::key_of(x.login_id, x.token))
-                  .has_value();
-    if (changed)
-      out.ops.push_back(std::move(op));
+                              key);
+    }
+    if (changed) {
+      if (kept != i)
+        ops[kept] = std::move(ops[i]);
+      ++kept;
+    }
   }
-  if (out.ops.empty())
+  if (kept == 0)
     return std::nullopt;
-  out.seq = ++seq_;
-  return out;
+  ops.resize(kept);
+  return owner_delta{owner_, incarnation_, ++seq_, std::move(ops)};
 }
 
 std::optional<owner_delta> owner_log::upsert(replica_session x) {
@@ -92,6 +99,14 @@ std::optional<replica_session>
 owner_log::find(const std::string& login_id, const std::string& token) const {
   if (auto p = sessions_.find(packed_session::key_of(login_id, token)))
     return p->decode();
+  return std::nullopt;
+}
+
+std::optional<caf::timestamp>
+owner_log::connect_time_of(const std::string& login_id,
+                           const std::string& token) const {
+  if (auto p = sessions_.find(packed_session::key_of(login_id, token)))
+    return p->connect_time();
   return std::nullopt;
 }
 

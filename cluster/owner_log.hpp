@@ -54,6 +54,11 @@ public:
   std::optional<replica_session> find(const std::string& login_id,
                                       const std::string& token) const;
 
+  /// The connect_time of the local session (login_id, token), if there is
+  /// one: what a claim on its token needs, without decoding the session.
+  std::optional<caf::timestamp> connect_time_of(const std::string& login_id,
+                                                const std::string& token) const;
+
   /// The local sessions, ordered by (login_id, token).
   std::vector<replica_session> sessions() const;
 

@@ -27,6 +27,8 @@ apply_result replica_state::apply(const owner_delta& x) {
     return {apply_status::needs_snapshot, {}};
   apply_result result{apply_status::applied, {}};
   auto& out = result.changes;
+  out.reserve(x.ops.size());
+  std::string key;
   for (auto& op : x.ops) {
     if (op.kind == op_kind::upsert) {
       auto r = put_counted(copy.sessions, copy.digest, x.owner, x.incarnation,
@@ -41,12 +43,13 @@ apply_result replica_state::apply(const owner_delta& x) {
       }
       continue;
     }
-    auto key = packed_session::key_of(op.session.login_id, op.session.token);
-    if (auto last = erase_counted(copy.sessions, copy.digest, x.owner,
-                                  x.incarnation, key)) {
+    packed_session::key_into(key, op.session.login_id, op.session.token);
+    packed_session last;
+    if (erase_counted(copy.sessions, copy.digest, x.owner, x.incarnation, key,
+                      &last)) {
       --sessions_;
       add_change(out, change_kind::left, change_reason::delta, x.owner,
-                 x.incarnation, std::move(*last));
+                 x.incarnation, last.decode());
     }
   }
   copy.seq = x.seq;

@@ -151,10 +151,16 @@ void packed_session::release() noexcept {
 std::string packed_session::key_of(std::string_view login_id,
                                    std::string_view token) {
   std::string out;
+  key_into(out, login_id, token);
+  return out;
+}
+
+void packed_session::key_into(std::string& out, std::string_view login_id,
+                              std::string_view token) {
+  out.clear();
   out.reserve(login_id.size() + token.size() + 4);
   put_string(out, login_id);
   put_string(out, token);
-  return out;
 }
 
 uint32_t packed_session::hash_of(std::string_view key) noexcept {
@@ -178,6 +184,21 @@ std::string_view packed_session::key() const noexcept {
   in.string();
   in.string();
   return x.substr(0, static_cast<size_t>(in.pos() - x.data()));
+}
+
+std::pair<std::string_view, std::string_view>
+packed_session::identity() const noexcept {
+  auto x = bytes();
+  if (x.empty())
+    return {x, x};
+  reader in{x};
+  in.string();
+  in.string();
+  in.string();
+  in.fixed();
+  auto head = x.substr(0, static_cast<size_t>(in.pos() - x.data()));
+  in.varint();
+  return {head, x.substr(static_cast<size_t>(in.pos() - x.data()))};
 }
 
 std::string_view packed_session::login_id() const noexcept {

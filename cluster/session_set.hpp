@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cluster/replication.hpp"
@@ -41,12 +42,21 @@ public:
   /// with them.
   static std::string key_of(std::string_view login_id, std::string_view token);
 
+  /// key_of into `out`, reusing its memory (a hot loop's buffer).
+  static void key_into(std::string& out, std::string_view login_id,
+                       std::string_view token);
+
   /// The hash a session_set files `key` under.
   static uint32_t hash_of(std::string_view key) noexcept;
 
   std::string_view bytes() const noexcept;
 
   std::string_view key() const noexcept;
+
+  /// The bytes that say what the session is: all but `last_activity`,
+  /// which replicas show as of the last replicated change. The digest's
+  /// session term hashes them (view_digest.hpp).
+  std::pair<std::string_view, std::string_view> identity() const noexcept;
 
   uint32_t hash() const noexcept { return hash_; }
 
@@ -120,7 +130,9 @@ private:
 
   array<packed_session> records_;
   /// Positions + 1 (0 is empty); size zero or a power of two, at most half
-  /// full. A record's home slot is its hash masked.
+  /// full. A record's home slot is its hash masked. Slots of 8 bytes with
+  /// the hash beside the position were tried: no faster
+  /// (docs/performance.md, "Cheaper replicated removals").
   array<uint32_t> slots_;
 };
 

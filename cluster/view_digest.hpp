@@ -8,7 +8,6 @@
 // out: replicas show it as of the last replicated change.
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,9 +19,12 @@ namespace presence::cluster {
 /// The term for an owner known with `incarnation` (even with no sessions).
 uint64_t owner_digest(const std::string& owner, incarnation_id incarnation);
 
-/// The term for one session of an owner.
+/// The term for one session of an owner: a hash of its packed bytes but
+/// `last_activity` (packed_session::identity). The packed form holds
+/// `connect_time` in host byte order, so digests compare across nodes of
+/// one byte order (every platform presence builds on is little-endian).
 uint64_t session_digest(const std::string& owner, incarnation_id incarnation,
-                        const replica_session& x);
+                        const packed_session& x);
 
 /// Files `x` in `set`, which holds sessions of `owner` (`incarnation`),
 /// keeping `terms` the sum of the set's session terms.
@@ -32,10 +34,9 @@ session_set::put_result put_counted(session_set& set, uint64_t& terms,
                                     const replica_session& x);
 
 /// Removes the session with the encoded `key` from `set` the same way;
-/// answers it if there was one.
-std::optional<replica_session> erase_counted(session_set& set, uint64_t& terms,
-                                             const std::string& owner,
-                                             incarnation_id incarnation,
-                                             std::string_view key);
+/// answers whether there was one, and moves it to `old` if given.
+bool erase_counted(session_set& set, uint64_t& terms, const std::string& owner,
+                   incarnation_id incarnation, std::string_view key,
+                   packed_session* old = nullptr);
 
 } // namespace presence::cluster

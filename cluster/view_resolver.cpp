@@ -16,6 +16,18 @@ online_user to_online_user(const replica_session& x, const std::string& node) {
   return result;
 }
 
+online_user to_online_user(replica_session&& x, const std::string& node) {
+  online_user result;
+  result.login_id = std::move(x.login_id);
+  result.token = std::move(x.token);
+  result.device = std::move(x.device);
+  result.connect_time = x.connect_time;
+  result.last_activity = x.last_activity;
+  result.metadata = std::move(x.metadata);
+  result.node = node;
+  return result;
+}
+
 namespace {
 
 claim claim_of(const owned_session& x) {
@@ -54,7 +66,7 @@ void append(std::vector<registry_step>& steps, const std::string& node,
 
 } // namespace
 
-std::vector<registry_step> resolve(const view_changes& changes,
+std::vector<registry_step> resolve(view_changes changes,
                                    const std::string& reason,
                                    const owner_log& local,
                                    const replica_state& replicas) {
@@ -65,16 +77,15 @@ std::vector<registry_step> resolve(const view_changes& changes,
     auto& s = c.session;
     // The change's own incarnation, not status(): a copy that left with its
     // owner (dropped or restarted) had one status() no longer knows.
-    owned_session theirs{c.owner, c.incarnation, s};
-    auto mine = local.find(s.login_id, s.token);
-    auto my_claim = mine
-                      ? std::optional<claim>{claim{mine->connect_time,
-                                                   local.incarnation(),
-                                                   mine->token}}
-                      : std::nullopt;
+    claim theirs{s.connect_time, c.incarnation, s.token};
+    auto mine = local.connect_time_of(s.login_id, s.token);
+    auto my_claim = mine ? std::optional<claim>{claim{*mine,
+                                                      local.incarnation(),
+                                                      s.token}}
+                         : std::nullopt;
     if (c.kind != change_kind::left) {
       if (my_claim) {
-        if (!wins(claim_of(theirs), *my_claim))
+        if (!wins(theirs, *my_claim))
           continue; // ours stays; the other owner drops its copy
         registry_step move;
         move.what = registry_step::kind::move_out;
@@ -85,8 +96,8 @@ std::vector<registry_step> resolve(const view_changes& changes,
       }
       auto best = winner_of(replicas.holders(s.login_id, s.token));
       if (best && best->owner == c.owner)
-        append(steps, c.owner, reason, false, to_online_user(s, c.owner),
-               left);
+        append(steps, c.owner, reason, false,
+               to_online_user(std::move(s), c.owner), left);
       continue;
     }
     // A copy left. If the table showed it, it shows the next holder now, or
@@ -94,19 +105,20 @@ std::vector<registry_step> resolve(const view_changes& changes,
     // is shown only if it beats the copy that left: a copy that beat ours
     // moved ours out, even while this node's log still holds it (the
     // registry's removal comes back as a local change later).
-    if (my_claim && !wins(claim_of(theirs), *my_claim))
+    if (my_claim && !wins(theirs, *my_claim))
       continue;
     auto rest = replicas.holders(s.login_id, s.token);
     bool shown = true;
     for (auto& h : rest)
-      shown = shown && wins(claim_of(theirs), claim_of(h));
+      shown = shown && wins(theirs, claim_of(h));
     if (!shown)
       continue;
     if (auto next = winner_of(std::move(rest)))
       append(steps, next->owner, reason, false,
              to_online_user(next->session, next->owner), left);
     else
-      append(steps, c.owner, reason, true, to_online_user(s, c.owner), left);
+      append(steps, c.owner, reason, true,
+             to_online_user(std::move(s), c.owner), left);
   }
   return steps;
 }

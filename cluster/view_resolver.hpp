@@ -33,11 +33,12 @@ struct registry_step {
 
 /// The session as the registry shows it, named after its owner.
 online_user to_online_user(const replica_session& x, const std::string& node);
+online_user to_online_user(replica_session&& x, const std::string& node);
 
 /// What the registry must do for `changes` (in order, each already applied
 /// to `replicas`), given this node's own sessions in `local`. The updates
 /// carry `reason` (cluster_feed.hpp lists the reasons).
-std::vector<registry_step> resolve(const view_changes& changes,
+std::vector<registry_step> resolve(view_changes changes,
                                    const std::string& reason,
                                    const owner_log& local,
                                    const replica_state& replicas);

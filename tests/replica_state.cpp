@@ -300,6 +300,12 @@ TEST_CASE("equal views have equal digests, whatever the order",
     y.apply(snap("d", 1, 0, {}));
     CHECK(x.digest() != y.digest());
   }
+  SECTION("a different device") {
+    auto other = sess("u3", "t3");
+    other.device = "phone";
+    y.apply(snap("c", 9, 4, {other}));
+    CHECK(x.digest() != y.digest());
+  }
   SECTION("last activity does not count") {
     auto later = sess("u3", "t3");
     later.last_activity = at(99);
