@@ -20,8 +20,9 @@ namespace presence::cluster {
 
 /// Every node of a cluster runs one protocol version: a rolling upgrade
 /// across versions is refused at the join (docs/design.md). 3: a removal in
-/// a delta carries its key only.
-constexpr uint32_t protocol_version = 3;
+/// a delta carries its key only. 4: a delta's ops and a chunk's sessions
+/// cross as one field of packed bytes (cluster/wire_codec.cpp).
+constexpr uint32_t protocol_version = 4;
 
 /// Where a node listens, as it advertises itself to the others.
 struct node_address {

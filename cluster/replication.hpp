@@ -9,9 +9,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
+#include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/timestamp.hpp>
 
@@ -115,10 +117,38 @@ struct owner_delta {
 
 bool operator==(const owner_delta& x, const owner_delta& y);
 
+/// A delta's ops, a chunk's sessions in presence's packed form
+/// (cluster/wire_codec.cpp); unpack reads a peer's bytes, so it checks every
+/// length, and fails on bytes that are not that form.
+std::string pack(const std::vector<session_op>& ops);
+caf::error unpack(std::string_view bytes, std::vector<session_op>& ops);
+std::string pack(const std::vector<replica_session>& xs);
+caf::error unpack(std::string_view bytes, std::vector<replica_session>& xs);
+
+/// Serializes `xs` as one string of packed bytes (protocol version 4):
+/// CAF 0.17 took a call and an error object per field at both ends, six
+/// times the CPU of the packed form (docs/performance.md, "Deltas and
+/// chunks as one field"). A printing inspector sees the items.
+template <class Inspector, class List, class... Ts>
+typename Inspector::result_type inspect_packed(Inspector& f, List& xs,
+                                               Ts&... fields) {
+  if constexpr (std::is_same<typename Inspector::result_type, void>::value) {
+    f(fields..., xs);
+  } else if constexpr (Inspector::reads_state) {
+    auto bytes = pack(xs);
+    return f(fields..., bytes);
+  } else {
+    std::string bytes;
+    if (auto err = f(fields..., bytes))
+      return err;
+    return unpack(bytes, xs);
+  }
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, owner_delta& x) {
-  return f(caf::meta::type_name("presence::cluster::owner_delta"), x.owner,
-           x.incarnation, x.seq, x.ops);
+  auto name = caf::meta::type_name("presence::cluster::owner_delta");
+  return inspect_packed(f, x.ops, name, x.owner, x.incarnation, x.seq);
 }
 
 /// One piece of a snapshot of the owner's sessions as of `seq`. Chunks of
@@ -137,8 +167,9 @@ bool operator==(const snapshot_chunk& x, const snapshot_chunk& y);
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot_chunk& x) {
-  return f(caf::meta::type_name("presence::cluster::snapshot_chunk"), x.owner,
-           x.incarnation, x.seq, x.index, x.last, x.sessions);
+  auto name = caf::meta::type_name("presence::cluster::snapshot_chunk");
+  return inspect_packed(f, x.sessions, name, x.owner, x.incarnation, x.seq,
+                        x.index, x.last);
 }
 
 } // namespace presence::cluster
