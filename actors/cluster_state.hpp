@@ -255,14 +255,18 @@ struct cluster_state {
 
   void on_local(detail::local_changes&& xs) {
     std::vector<session_op> ops;
-    ops.reserve(std::min(xs.size(), ops_per_sent_delta));
+    size_t left = xs.size();
     auto flush = [&] {
       if (auto d = log.commit(std::move(ops)))
         broadcast_delta(std::move(*d));
       ops.clear();
-      ops.reserve(ops_per_sent_delta);
     };
     for (auto& x : xs) {
+      // Sized for what is left: a delta of one change must not allocate
+      // room for a full one.
+      if (ops.empty())
+        ops.reserve(std::min(left, ops_per_sent_delta));
+      --left;
       auto& u = x.session;
       auto& op = ops.emplace_back();
       op.session.login_id = std::move(u.login_id);
