@@ -37,9 +37,9 @@ constexpr size_t max_ops_per_delta = 4096;
 constexpr size_t max_sessions_per_chunk = 4096;
 
 /// What an owner puts in one delta or snapshot chunk, well within the
-/// limits above: CAF deserializes a message's ops into a vector grown by
-/// doubling, and one such vector of malloc's mmap threshold or more, once
-/// freed, raises that threshold for the receiver's whole process
+/// limits above: a receiver reads a message's ops into one vector, and one
+/// of malloc's mmap threshold or more, once freed, raises that threshold
+/// for the receiver's whole process
 /// (memory/huge_pages.hpp, malloc_mmap_threshold; docs/performance.md, C9).
 constexpr size_t ops_per_sent_delta = 512;
 constexpr size_t sessions_per_sent_chunk = 512;
