@@ -6,6 +6,8 @@
 #include <tuple>
 #include <utility>
 
+#include "cluster/varint.hpp"
+
 namespace presence::cluster {
 
 namespace {
@@ -14,19 +16,6 @@ namespace {
 // (8 bytes), last_activity - connect_time (zigzag), the metadata's size and
 // pairs. Strings are a varint length and the bytes. It never leaves the
 // process, so host byte order is fine.
-
-void put_varint(std::string& out, uint64_t x) {
-  while (x >= 0x80) {
-    out.push_back(static_cast<char>((x & 0x7f) | 0x80));
-    x >>= 7;
-  }
-  out.push_back(static_cast<char>(x));
-}
-
-void put_string(std::string& out, std::string_view x) {
-  put_varint(out, x.size());
-  out.append(x.data(), x.size());
-}
 
 /// Reads what the writer above wrote (the bytes are this process's own).
 class reader {

@@ -4,6 +4,8 @@
 
 #include <caf/sec.hpp>
 
+#include "cluster/varint.hpp"
+
 namespace presence::cluster {
 
 // The packed form of a delta's ops and a chunk's sessions: a varint count,
@@ -13,19 +15,6 @@ namespace presence::cluster {
 // (docs/performance.md, "Deltas and chunks as one field").
 
 namespace {
-
-void put_varint(std::string& out, uint64_t x) {
-  while (x >= 0x80) {
-    out.push_back(static_cast<char>((x & 0x7f) | 0x80));
-    x >>= 7;
-  }
-  out.push_back(static_cast<char>(x));
-}
-
-void put_string(std::string& out, const std::string& x) {
-  put_varint(out, x.size());
-  out.append(x);
-}
 
 void put_time(std::string& out, caf::timestamp x) {
   auto v = static_cast<uint64_t>(x.time_since_epoch().count());
