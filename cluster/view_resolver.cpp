@@ -4,19 +4,7 @@
 
 namespace presence::cluster {
 
-online_user to_online_user(const replica_session& x, const std::string& node) {
-  online_user result;
-  result.login_id = x.login_id;
-  result.token = x.token;
-  result.device = x.device;
-  result.connect_time = x.connect_time;
-  result.last_activity = x.last_activity;
-  result.metadata = x.metadata;
-  result.node = node;
-  return result;
-}
-
-online_user to_online_user(replica_session&& x, const std::string& node) {
+online_user to_online_user(replica_session x, const std::string& node) {
   online_user result;
   result.login_id = std::move(x.login_id);
   result.token = std::move(x.token);
@@ -115,7 +103,7 @@ std::vector<registry_step> resolve(view_changes changes,
       continue;
     if (auto next = winner_of(std::move(rest)))
       append(steps, next->owner, reason, false,
-             to_online_user(next->session, next->owner), left);
+             to_online_user(std::move(next->session), next->owner), left);
     else
       append(steps, c.owner, reason, true,
              to_online_user(std::move(s), c.owner), left);

@@ -31,9 +31,9 @@ struct registry_step {
   std::string winner;
 };
 
-/// The session as the registry shows it, named after its owner.
-online_user to_online_user(const replica_session& x, const std::string& node);
-online_user to_online_user(replica_session&& x, const std::string& node);
+/// The session as the registry shows it, named after its owner (taken by
+/// value: a caller done with its copy moves it in).
+online_user to_online_user(replica_session x, const std::string& node);
 
 /// What the registry must do for `changes` (in order, each already applied
 /// to `replicas`), given this node's own sessions in `local`. The updates
