@@ -13,6 +13,10 @@
 //   watch                 starts counting membership changes
 //   downs                 what changed since `watch` (and stops counting)
 //   stalls [MS]           the machine's stall check
+//
+// `cluster_bench node --events=0 ...` subscribes no event recorder: a node
+// that only replicates (row C1's peer). `lags`, `wait-joined` and `downs`
+// need the recorder.
 
 #include "cluster_bench_node.hpp"
 #include "cluster_node_pushes.hpp"
@@ -182,10 +186,18 @@ private:
 } // namespace
 
 int run_node(int argc, char** argv) {
+  // Ours, not CAF's: taken out before CAF parses the rest.
+  auto events = true;
+  std::vector<char*> args{argv, argv + argc};
+  auto ours = std::find(args.begin(), args.end(), std::string{"--events=0"});
+  if (ours != args.end()) {
+    events = false;
+    args.erase(ours);
+  }
   caf::actor_system_config cfg;
   configure(cfg);
   configure_cluster(cfg);
-  if (auto err = cfg.parse(argc, argv)) {
+  if (auto err = cfg.parse(static_cast<int>(args.size()), args.data())) {
     std::cerr << "options: " << cfg.render(err) << '\n';
     return 2;
   }
@@ -193,7 +205,8 @@ int run_node(int argc, char** argv) {
   online_manager manager{sys};
   auto lags = std::make_shared<lag_log>();
   auto recorder = sys.spawn(lag_recorder, lags);
-  manager.subscribe_events(recorder).get();
+  if (events)
+    manager.subscribe_events(recorder).get();
   node_pushes pushes{sys, manager};
   auto node = start_cluster(sys, manager);
   if (!node) {

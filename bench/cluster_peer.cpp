@@ -54,16 +54,20 @@ cluster_peer::cluster_peer(const options& opts, caf::actor_system& sys,
         [&](std::vector<presence::member_info>& xs) { port = xs.front().port; },
         [](caf::error&) {});
   }
-  peer_ = std::make_unique<test::node_process>(
-    opts.cluster_peer,
-    std::vector<std::string>{
-      "node", "--presence.cluster.name=c1", "--presence.cluster.node-name=peer",
-      "--presence.cluster.port=0",
-      "--presence.cluster.seeds=[\"127.0.0.1:" + std::to_string(port) + "\"]"});
+  std::vector<std::string> args{
+    "node", "--presence.cluster.name=c1", "--presence.cluster.node-name=peer",
+    "--presence.cluster.port=0",
+    "--presence.cluster.seeds=[\"127.0.0.1:" + std::to_string(port) + "\"]"};
+  if (!opts.cluster_peer_events)
+    args.emplace_back("--events=0");
+  peer_ = std::make_unique<test::node_process>(opts.cluster_peer,
+                                               std::move(args));
   while (peers_up(sys, node_) == 0)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   notes.push_back("C1: this node replicates to one peer (a process of "
-                  + opts.cluster_peer + ")");
+                  + opts.cluster_peer + (opts.cluster_peer_events
+                                           ? ", subscribed to events)"
+                                           : ", no event subscriber)"));
 }
 
 cluster_peer::~cluster_peer() {

@@ -22,7 +22,7 @@ bool starts_with(const std::string& s, const char* prefix) {
                "[--bench-latency-warmup-ms=MS] "
                "[--bench-latency-rate=R] [--bench-timeout-s=S] "
                "[--bench-main=0|1] [--bench-expiry=0|1] [--bench-one-user=K] "
-               "[--bench-cluster-peer=PATH] "
+               "[--bench-cluster-peer=PATH] [--bench-cluster-peer-events=0|1] "
                "[--bench-mass-logout=0|1] "
                "[--bench-mass-logout-call=each|list] "
                "[--bench-stall-check-ms=MS] [--bench-latency-pacing=spin|sleep] "
@@ -89,6 +89,9 @@ options parse_options(int argc, char** argv) {
     } else if (starts_with(arg, "--bench-stall-check-ms")) {
       opts.stall_check_ms = static_cast<int>(
         parse_int(value_of("--bench-stall-check-ms"), argv[0], true));
+    } else if (starts_with(arg, "--bench-cluster-peer-events")) {
+      opts.cluster_peer_events = parse_flag(
+        value_of("--bench-cluster-peer-events"), argv[0]);
     } else if (starts_with(arg, "--bench-cluster-peer")) {
       opts.cluster_peer = value_of("--bench-cluster-peer");
     } else if (starts_with(arg, "--bench-one-user")) {

@@ -36,6 +36,9 @@ struct options {
   /// Row C1: the cluster benchmark's program; when set, W1-W6 run on a
   /// cluster node with one peer (a process of that program) replicating.
   std::string cluster_peer;
+  /// Whether C1's peer subscribes to presence events (it builds two events
+  /// a replicated removal then); by default it only replicates.
+  bool cluster_peer_events = false;
 };
 
 /// Parses argv; prints the usage and exits on a bad option.

@@ -30,6 +30,9 @@
 //                           0: not run)
 //   --bench-cluster-peer=PATH  row C1: run W1-W6 on a cluster node with one
 //                           peer replicating (PATH: build-bench/bench/cluster_bench)
+//   --bench-cluster-peer-events=0|1  C1's peer subscribes to presence
+//                           events, as a node whose application listens
+//                           to them (default 0: it only replicates)
 //   --bench-help            this text
 // Every other `--` argument goes to CAF's parser (presence::config), e.g.
 // --scheduler.policy=stealing or --presence.batch-size=1024.
