@@ -13,24 +13,22 @@ std::optional<owner_delta> owner_log::commit(std::vector<session_op> ops) {
   // The ops that change something stay, compacted in place: moving each into
   // a new vector cost more than the erase of a removal.
   size_t kept = 0;
-  std::string key;
-  for (size_t i = 0; i < ops.size(); ++i) {
+  prefetch_.run(sessions_, ops, [&](size_t i, std::string_view key,
+                                    uint32_t hash) {
     auto& x = ops[i].session;
     bool changed = false;
-    if (ops[i].kind == op_kind::upsert) {
+    if (ops[i].kind == op_kind::upsert)
       changed = put_counted(sessions_, session_terms_, owner_, incarnation_, x)
                 != session_set::put_result::same;
-    } else {
-      packed_session::key_into(key, x.login_id, x.token);
+    else
       changed = erase_counted(sessions_, session_terms_, owner_, incarnation_,
-                              key);
-    }
+                              key, hash);
     if (changed) {
       if (kept != i)
         ops[kept] = std::move(ops[i]);
       ++kept;
     }
-  }
+  });
   if (kept == 0)
     return std::nullopt;
   ops.resize(kept);
@@ -105,7 +103,12 @@ owner_log::find(const std::string& login_id, const std::string& token) const {
 std::optional<caf::timestamp>
 owner_log::connect_time_of(const std::string& login_id,
                            const std::string& token) const {
-  if (auto p = sessions_.find(packed_session::key_of(login_id, token)))
+  return connect_time_of_key(packed_session::key_of(login_id, token));
+}
+
+std::optional<caf::timestamp>
+owner_log::connect_time_of_key(std::string_view key) const {
+  if (auto p = sessions_.find(key))
     return p->connect_time();
   return std::nullopt;
 }

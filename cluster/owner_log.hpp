@@ -11,9 +11,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cluster/replication.hpp"
+#include "cluster/prefetched_ops.hpp"
 #include "cluster/session_set.hpp"
 
 namespace presence::cluster {
@@ -59,6 +61,9 @@ public:
   std::optional<caf::timestamp> connect_time_of(const std::string& login_id,
                                                 const std::string& token) const;
 
+  /// connect_time_of by the encoded key (packed_session::key_of).
+  std::optional<caf::timestamp> connect_time_of_key(std::string_view key) const;
+
   /// The local sessions, ordered by (login_id, token).
   std::vector<replica_session> sessions() const;
 
@@ -73,6 +78,7 @@ private:
   session_set sessions_;
   /// The sum of the sessions' digest terms.
   uint64_t session_terms_ = 0;
+  prefetched_ops prefetch_;
 };
 
 } // namespace presence::cluster

@@ -28,8 +28,9 @@ apply_result replica_state::apply(const owner_delta& x) {
   apply_result result{apply_status::applied, {}};
   auto& out = result.changes;
   out.reserve(x.ops.size());
-  std::string key;
-  for (auto& op : x.ops) {
+  prefetch_.run(copy.sessions, x.ops, [&](size_t i, std::string_view key,
+                                          uint32_t hash) {
+    auto& op = x.ops[i];
     if (op.kind == op_kind::upsert) {
       auto r = put_counted(copy.sessions, copy.digest, x.owner, x.incarnation,
                            op.session);
@@ -41,17 +42,16 @@ apply_result replica_state::apply(const owner_delta& x) {
         add_change(out, change_kind::updated, change_reason::delta, x.owner,
                    x.incarnation, op.session);
       }
-      continue;
+      return;
     }
-    packed_session::key_into(key, op.session.login_id, op.session.token);
     packed_session last;
     if (erase_counted(copy.sessions, copy.digest, x.owner, x.incarnation, key,
-                      &last)) {
+                      hash, &last)) {
       --sessions_;
       add_change(out, change_kind::left, change_reason::delta, x.owner,
                  x.incarnation, last.decode());
     }
-  }
+  });
   copy.seq = x.seq;
   return result;
 }
@@ -183,8 +183,13 @@ replica_state::sessions_of(const std::string& login_id) const {
 std::vector<owned_session>
 replica_state::holders(const std::string& login_id, const std::string& token,
                        const std::string& except) const {
+  return holders_of_key(packed_session::key_of(login_id, token), except);
+}
+
+std::vector<owned_session>
+replica_state::holders_of_key(std::string_view key,
+                              const std::string& except) const {
   std::vector<owned_session> out;
-  auto key = packed_session::key_of(login_id, token);
   for (auto& [owner, copy] : owners_) {
     if (owner == except)
       continue;

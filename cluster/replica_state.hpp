@@ -22,9 +22,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cluster/replication.hpp"
+#include "cluster/prefetched_ops.hpp"
 #include "cluster/session_set.hpp"
 #include "memory/huge_pages.hpp"
 
@@ -128,6 +130,12 @@ public:
                                      const std::string& token,
                                      const std::string& except = {}) const;
 
+  /// holders by the encoded key (packed_session::key_of), for a caller that
+  /// has it already.
+  std::vector<owned_session> holders_of_key(std::string_view key,
+                                            const std::string& except = {})
+    const;
+
   std::optional<owner_status> status(const std::string& owner) const;
 
   /// The owners with a copy, by name.
@@ -163,6 +171,7 @@ private:
   apply_result finish(const std::string& owner, assembly&& snap);
 
   std::map<std::string, owner_copy> owners_;
+  prefetched_ops prefetch_;
   std::map<std::string, assembly> assembling_;
   size_t sessions_ = 0;
 };

@@ -299,8 +299,38 @@ session_set::put_result session_set::put(packed_session x,
   return put_result::added;
 }
 
+void session_set::prefetch_slot(uint32_t hash) const noexcept {
+  if (!slots_.empty())
+    __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+}
+
+void session_set::prefetch_records(uint32_t hash,
+                                   size_t erases_before) const noexcept {
+  if (slots_.empty())
+    return;
+  auto mask = slots_.size() - 1;
+  auto slot = hash & mask;
+  auto record = [this](uint32_t v) {
+    if (v == 0)
+      return;
+    auto p = reinterpret_cast<const char*>(&records_[v - 1]);
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + sizeof(packed_session) - 1);
+  };
+  record(slots_[slot]);
+  record(slots_[(slot + 1) & mask]);
+  if (erases_before < records_.size()) {
+    auto& last = records_[records_.size() - 1 - erases_before];
+    __builtin_prefetch(&slots_[last.hash() & mask]);
+  }
+}
+
 bool session_set::erase(std::string_view key, packed_session* old) {
-  auto hash = packed_session::hash_of(key);
+  return erase(key, packed_session::hash_of(key), old);
+}
+
+bool session_set::erase(std::string_view key, uint32_t hash,
+                        packed_session* old) {
   auto pos = find_pos(key, hash);
   if (pos == npos)
     return false;

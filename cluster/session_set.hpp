@@ -95,6 +95,18 @@ public:
   /// receives the removed record.
   bool erase(std::string_view key, packed_session* old = nullptr);
 
+  /// erase with the key's hash known (packed_session::hash_of(key)).
+  bool erase(std::string_view key, uint32_t hash, packed_session* old);
+
+  /// A batch on a large set waits on memory (prefetched_ops.hpp): stage 0
+  /// of a lookup prefetches the key's home slot.
+  void prefetch_slot(uint32_t hash) const noexcept;
+
+  /// Stage 1, once the slot is in cache: the records of the home slot and
+  /// the next (an erase's backward shift reads it), and the slot of the
+  /// record an erase moves into the gap, `erases_before` erases from now.
+  void prefetch_records(uint32_t hash, size_t erases_before) const noexcept;
+
   /// The sessions decoded, ordered by (login_id, token).
   std::vector<replica_session> sorted() const;
 

@@ -86,9 +86,9 @@ session_set::put_result put_counted(session_set& set, uint64_t& terms,
 
 bool erase_counted(session_set& set, uint64_t& terms, const std::string& owner,
                    incarnation_id incarnation, std::string_view key,
-                   packed_session* old) {
+                   uint32_t hash, packed_session* old) {
   packed_session removed;
-  if (!set.erase(key, &removed))
+  if (!set.erase(key, hash, &removed))
     return false;
   terms -= session_digest(owner, incarnation, removed);
   if (old != nullptr)

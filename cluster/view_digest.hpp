@@ -35,8 +35,9 @@ session_set::put_result put_counted(session_set& set, uint64_t& terms,
 
 /// Removes the session with the encoded `key` from `set` the same way;
 /// answers whether there was one, and moves it to `old` if given.
+/// `hash` is packed_session::hash_of(key).
 bool erase_counted(session_set& set, uint64_t& terms, const std::string& owner,
                    incarnation_id incarnation, std::string_view key,
-                   packed_session* old = nullptr);
+                   uint32_t hash, packed_session* old = nullptr);
 
 } // namespace presence::cluster
