@@ -17,6 +17,14 @@ class batch_prefetch {
 public:
   static constexpr size_t distance = 6;
 
+  /// What the stages need of an item of another kind of batch (another
+  /// owner's changes): its user's hash (0 for none) and whether it may erase
+  /// the user.
+  struct item {
+    size_t hash = 0;
+    bool erases = false;
+  };
+
   explicit batch_prefetch(const user_table& table) : table_(table) {
   }
 
@@ -40,7 +48,41 @@ public:
       stage(ops[i + d], 2);
   }
 
+  /// The same over `n` items of another kind; `at(j)` answers item j.
+  template <class At>
+  void ahead(size_t n, size_t i, At at) const {
+    constexpr auto d = distance;
+    if (i == 0) {
+      for (size_t j = 0; j < std::min(n, 3 * d); ++j)
+        stage(at(j), 0);
+      for (size_t j = 0; j < std::min(n, 2 * d); ++j)
+        stage(at(j), 1);
+      for (size_t j = 0; j < std::min(n, d); ++j)
+        stage(at(j), 2);
+    }
+    if (i + 3 * d < n)
+      stage(at(i + 3 * d), 0);
+    if (i + 2 * d < n)
+      stage(at(i + 2 * d), 1);
+    if (i + d < n)
+      stage(at(i + d), 2);
+  }
+
 private:
+  void stage(item x, int n) const {
+    if (x.hash == 0)
+      return;
+    if (n == 0) {
+      table_.prefetch_slot(x.hash);
+    } else if (n == 1) {
+      table_.prefetch_entry(x.hash);
+      if (x.erases)
+        table_.prefetch_erase(x.hash);
+    } else {
+      table_.prefetch_sessions(x.hash);
+    }
+  }
+
   void stage(client_op& op, int n) const {
     if (op.user.login_id.empty())
       return;

@@ -277,8 +277,9 @@ private:
   /// Whether other nodes own any of `e`'s sessions.
   static bool has_remote_session(const user_entry& e);
 
-  /// Applies one of another owner's changes (apply_remote).
-  void apply_remote_change(owner_id owner, remote_change& c,
+  /// Applies one of another owner's changes (apply_remote); `hash` is
+  /// user_table::hash of its login id.
+  void apply_remote_change(owner_id owner, remote_change& c, size_t hash,
                            const std::string& reason, const limits& lim);
 
   /// Another node's session joined `e`: under the configured `replace`

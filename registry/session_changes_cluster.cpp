@@ -11,6 +11,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "registry/batch_prefetch.hpp"
 #include "registry/login_decision.hpp"
 
 namespace presence::detail {
@@ -221,11 +222,24 @@ void session_changes::apply_remote(remote_update& u, const limits& lim) {
     write_lock guard{view_.mtx};
     owner = view_.nodes.id_of(u.node);
   }
+  // An owner's delta brings hundreds of changes: prefetched like a client
+  // batch (batch_prefetch.hpp).
+  std::vector<size_t> hashes;
+  hashes.reserve(u.changes.size());
   for (auto& c : u.changes)
-    apply_remote_change(owner, c, u.reason, lim);
+    hashes.push_back(user_table::hash(c.session.login_id));
+  batch_prefetch prefetch{view_.table};
+  auto n = u.changes.size();
+  for (size_t i = 0; i < n; ++i) {
+    prefetch.ahead(n, i, [&](size_t j) {
+      return batch_prefetch::item{hashes[j], u.changes[j].removed};
+    });
+    apply_remote_change(owner, u.changes[i], hashes[i], u.reason, lim);
+  }
 }
 
 void session_changes::apply_remote_change(owner_id owner, remote_change& c,
+                                          size_t hash,
                                           const std::string& reason,
                                           const limits& lim) {
   auto& x = c.session;
@@ -235,7 +249,6 @@ void session_changes::apply_remote_change(owner_id owner, remote_change& c,
     bump(view_.counters.replica_drops);
     return;
   }
-  auto hash = user_table::hash(x.login_id);
   auto e = view_.table.find(x.login_id, hash);
   if (c.removed) {
     if (e == nullptr)
