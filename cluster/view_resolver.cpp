@@ -59,6 +59,8 @@ std::vector<registry_step> resolve(view_changes changes,
                                    const owner_log& local,
                                    const replica_state& replicas) {
   std::vector<registry_step> steps;
+  // One key buffer for every lookup: a key is longer than a short string.
+  std::string key;
   for (size_t i = 0; i < changes.size(); ++i) {
     auto& c = changes[i];
     auto left = changes.size() - i;
@@ -66,7 +68,8 @@ std::vector<registry_step> resolve(view_changes changes,
     // The change's own incarnation, not status(): a copy that left with its
     // owner (dropped or restarted) had one status() no longer knows.
     claim theirs{s.connect_time, c.incarnation, s.token};
-    auto mine = local.connect_time_of(s.login_id, s.token);
+    packed_session::key_into(key, s.login_id, s.token);
+    auto mine = local.connect_time_of_key(key);
     auto my_claim = mine ? std::optional<claim>{claim{*mine,
                                                       local.incarnation(),
                                                       s.token}}
@@ -82,7 +85,7 @@ std::vector<registry_step> resolve(view_changes changes,
         move.winner = c.owner;
         steps.push_back(std::move(move));
       }
-      auto best = winner_of(replicas.holders(s.login_id, s.token));
+      auto best = winner_of(replicas.holders_of_key(key));
       if (best && best->owner == c.owner)
         append(steps, c.owner, reason, false,
                to_online_user(std::move(s), c.owner), left);
@@ -95,7 +98,7 @@ std::vector<registry_step> resolve(view_changes changes,
     // registry's removal comes back as a local change later).
     if (my_claim && !wins(theirs, *my_claim))
       continue;
-    auto rest = replicas.holders(s.login_id, s.token);
+    auto rest = replicas.holders_of_key(key);
     bool shown = true;
     for (auto& h : rest)
       shown = shown && wins(theirs, claim_of(h));
