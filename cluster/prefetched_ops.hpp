@@ -50,7 +50,8 @@ public:
   }
 
 private:
-  // Kept from batch to batch: the keys' buffers are reused.
+  // Kept from batch to batch, so the keys' buffers are reused: as many as
+  // the largest batch had ops (a delta has at most max_ops_per_delta).
   std::vector<std::string> keys_;
   std::vector<uint32_t> hashes_;
 };
