@@ -101,12 +101,6 @@ owner_log::find(const std::string& login_id, const std::string& token) const {
 }
 
 std::optional<caf::timestamp>
-owner_log::connect_time_of(const std::string& login_id,
-                           const std::string& token) const {
-  return connect_time_of_key(packed_session::key_of(login_id, token));
-}
-
-std::optional<caf::timestamp>
 owner_log::connect_time_of_key(std::string_view key) const {
   if (auto p = sessions_.find(key))
     return p->connect_time();

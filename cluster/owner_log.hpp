@@ -56,12 +56,9 @@ public:
   std::optional<replica_session> find(const std::string& login_id,
                                       const std::string& token) const;
 
-  /// The connect_time of the local session (login_id, token), if there is
-  /// one: what a claim on its token needs, without decoding the session.
-  std::optional<caf::timestamp> connect_time_of(const std::string& login_id,
-                                                const std::string& token) const;
-
-  /// connect_time_of by the encoded key (packed_session::key_of).
+  /// The connect_time of the local session with the encoded `key`
+  /// (packed_session::key_of), if there is one: what a claim on its token
+  /// needs, without decoding the session.
   std::optional<caf::timestamp> connect_time_of_key(std::string_view key) const;
 
   /// The local sessions, ordered by (login_id, token).
