@@ -29,7 +29,10 @@ public:
   }
 
   /// Before handling call `i`: stage 2 for i + d, 1 for i + 2d, 0 for i + 3d
-  /// (`i` = 0 also starts the calls before those).
+  /// (`i` = 0 also starts the calls before those). The client path keeps a
+  /// loop of its own beside the generic one below: going through it was not
+  /// shown to be as fast on the single-node rows (docs/performance.md,
+  /// "Prefetched replication").
   void ahead(std::vector<client_op>& ops, size_t i) const {
     constexpr auto d = distance;
     if (i == 0) {
