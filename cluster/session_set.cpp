@@ -260,6 +260,9 @@ uint32_t session_set::find_pos(std::string_view key, uint32_t hash) const {
 }
 
 const packed_session* session_set::find(std::string_view key) const {
+  // A node with no sessions of its own is asked for each replicated change.
+  if (records_.empty())
+    return nullptr;
   auto pos = find_pos(key, packed_session::hash_of(key));
   return pos == npos ? nullptr : &records_[pos];
 }

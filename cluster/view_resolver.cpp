@@ -31,6 +31,14 @@ std::optional<owned_session> winner_of(std::vector<owned_session> holders) {
   return best;
 }
 
+/// True if `x` beats every holder's claim (and so if there is none).
+bool beats_all(const claim& x, const std::vector<owned_session>& holders) {
+  for (auto& h : holders)
+    if (!wins(x, claim_of(h)))
+      return false;
+  return true;
+}
+
 /// Appends a change to the last step if it is an update of `node`, else
 /// starts a new step: consecutive changes of one owner go in one message.
 /// The first step is sized for the `left` changes still to come: grown by
@@ -85,8 +93,11 @@ std::vector<registry_step> resolve(view_changes changes,
         move.winner = c.owner;
         steps.push_back(std::move(move));
       }
-      auto best = winner_of(replicas.holders_of_key(key));
-      if (best && best->owner == c.owner)
+      // Shown if it beats every other owner's copy; the change is its
+      // owner's, so only the others are looked up. A session that a later
+      // change of the same batch removes joins and then leaves, as it did
+      // on its owner.
+      if (beats_all(theirs, replicas.holders_of_key(key, c.owner)))
         append(steps, c.owner, reason, false,
                to_online_user(std::move(s), c.owner), left);
       continue;
@@ -98,11 +109,8 @@ std::vector<registry_step> resolve(view_changes changes,
     // registry's removal comes back as a local change later).
     if (my_claim && !wins(theirs, *my_claim))
       continue;
-    auto rest = replicas.holders_of_key(key);
-    bool shown = true;
-    for (auto& h : rest)
-      shown = shown && wins(theirs, claim_of(h));
-    if (!shown)
+    auto rest = replicas.holders_of_key(key, c.owner);
+    if (!beats_all(theirs, rest))
       continue;
     if (auto next = winner_of(std::move(rest)))
       append(steps, next->owner, reason, false,

@@ -124,6 +124,19 @@ TEST_CASE("a remote update and a remote removal reach the table",
   CHECK(steps[0].update.reason == "replicated");
 }
 
+TEST_CASE("a session that joins and leaves in one delta joins and then "
+          "leaves the table, as on its owner",
+          "[cluster][view_resolver]") {
+  views v;
+  v.feed(snap("b", 7, 1, {}));
+  auto steps = v.feed(delta("b", 7, 2, {up(sess("u", "t", 5)), rm("u", "t")}));
+  CHECK(show(steps) == lines{"b:+u/t@5 -u/t"});
+  steps = v.feed(delta("b", 7, 3, {up(sess("u", "t", 6)), rm("u", "t"),
+                                   up(sess("u", "t", 8))}));
+  CHECK(show(steps) == lines{"b:+u/t@6 -u/t +u/t@8"});
+  CHECK(v.replicas.holders("u", "t").size() == 1);
+}
+
 TEST_CASE("a remote claim that beats this node's moves ours out first",
           "[cluster][view_resolver]") {
   views v;
