@@ -298,8 +298,10 @@ caf::behavior running_behavior(cluster_impl* self) {
         return;
       }
       p->announced = std::max(p->announced, d.seq);
-      st.apply(d.owner, st.replicas.apply(d), "replicated");
-      st.took(*p, wire_size(d));
+      auto bytes = wire_size(d);
+      auto owner = d.owner;
+      st.apply(owner, st.replicas.apply(std::move(d)), "replicated");
+      st.took(*p, bytes);
     },
     [=](snapshot_atom, snapshot_chunk& x) {
       auto& st = self->state;

@@ -16,7 +16,7 @@ void add_change(view_changes& out, change_kind kind, change_reason why,
 
 } // namespace
 
-apply_result replica_state::apply(const owner_delta& x) {
+apply_result replica_state::apply(owner_delta x) {
   auto i = owners_.find(x.owner);
   if (i == owners_.end() || i->second.incarnation != x.incarnation)
     return {apply_status::needs_snapshot, {}};
@@ -37,10 +37,10 @@ apply_result replica_state::apply(const owner_delta& x) {
       if (r == session_set::put_result::added) {
         ++sessions_;
         add_change(out, change_kind::joined, change_reason::delta, x.owner,
-                   x.incarnation, op.session);
+                   x.incarnation, std::move(op.session));
       } else if (r == session_set::put_result::changed) {
         add_change(out, change_kind::updated, change_reason::delta, x.owner,
-                   x.incarnation, op.session);
+                   x.incarnation, std::move(op.session));
       }
       return;
     }

@@ -101,8 +101,9 @@ public:
   /// Applies `x` if it is the next seq of the incarnation held for its
   /// owner. An older seq of that incarnation is ignored (a duplicate); a
   /// later one, another incarnation or an owner with no copy yet answers
-  /// `needs_snapshot`.
-  apply_result apply(const owner_delta& x);
+  /// `needs_snapshot`. Taken by value: the changes take the upserted
+  /// sessions over instead of copying them.
+  apply_result apply(owner_delta x);
 
   /// Collects the chunks of a snapshot; the last one replaces the owner's
   /// copy at once. Chunk 0 starts a snapshot and drops any unfinished one
