@@ -280,6 +280,16 @@ TEST_CASE("a restarted owner's old sessions leave and its new ones join",
   auto steps = v.feed(snap("b", 8, 0, {sess("u3", "t3")}), "node_up");
   CHECK(show(steps) == lines{"b:-u1/t1 -u2/t2 +u3/t3@1"});
   CHECK(steps[0].update.reason == "node_up");
+  SECTION("a token that came back leaves with the old incarnation and joins "
+          "with the new one, whichever incarnation the order puts first") {
+    for (auto inc : {incarnation_id{2}, incarnation_id{20}}) {
+      views w;
+      w.feed(snap("b", 7, 4, {sess("u1", "t1", 5)}));
+      steps = w.feed(snap("b", inc, 0, {sess("u1", "t1", 5)}), "node_up");
+      CHECK(show(steps) == lines{"b:-u1/t1 +u1/t1@5"});
+      CHECK(w.replicas.holders("u1", "t1").size() == 1);
+    }
+  }
 }
 
 } // namespace view_resolver_tests
